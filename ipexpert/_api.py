@@ -1,0 +1,61 @@
+"""The library's entry points: load rules once, validate and evaluate profiles."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+
+from . import _engine, _facts, _outline, _profile, _rulepack
+from ._errors import Problem
+
+
+def load_rules(*paths, defaults: bool = True) -> _engine.RuleBase:
+    """Compile the bundled rule packs (unless *defaults* is false) plus the packs in *paths*.
+
+    The result is immutable and may be shared between threads; compile it once and reuse it.
+    Raises InvalidRulePackError with every problem found.
+    """
+    return _engine.RuleBase(_rulepack.load(paths, defaults=defaults))
+
+
+@functools.lru_cache(maxsize=1)
+def default_rules() -> _engine.RuleBase:
+    """The bundled rule packs, compiled on first use."""
+    return load_rules()
+
+
+def validate(profile, name: str | None = None) -> list[Problem]:
+    """Every problem with *profile* (a dict, YAML/JSON text, or a path); empty when it is valid."""
+    from ._errors import InvalidProfileError
+
+    try:
+        doc = _profile.read(profile, name)
+    except InvalidProfileError as exc:
+        return exc.problems
+    return _profile.problems(doc)
+
+
+def evaluate(profile, rules: _engine.RuleBase | None = None, as_of=None, name: str | None = None) -> _outline.Outline:
+    """The justified strategy outline for *profile* (a dict, YAML/JSON text, or a path).
+
+    *as_of* (a date or YYYY-MM-DD) is the date the advice is computed for; today by default.
+    Raises InvalidProfileError if the profile is invalid.
+    """
+    from . import __version__
+
+    as_of = parse_date(as_of)
+    doc = _profile.check(_profile.read(profile, name))
+    rules = rules if rules is not None else default_rules()
+    run = rules.run(_facts.build(doc.data, as_of), as_of)
+    return _outline.assemble(run, rules, doc, __version__)
+
+
+def parse_date(value) -> datetime.date:
+    """A date from None (today), a date, or YYYY-MM-DD text."""
+    if value is None:
+        return datetime.date.today()
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value))

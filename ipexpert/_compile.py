@@ -1,0 +1,185 @@
+"""Rule specs become experta rules on one engine class, built once per rule base.
+
+Equality on a literal becomes an experta literal (shared in the Rete alpha network);
+operators with constant operands become one predicate per field; operators that read
+a variable or the evaluation date become a TEST placed right after the pattern that
+binds the value. Each positive pattern is captured (`_f0`, `_f1`, ...) so a firing
+knows the facts it matched. The action only records the firing and declares derived
+facts; building the outline happens afterwards.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+
+from . import _expr
+from ._errors import InvalidRulePackError
+from ._experta import AND, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule
+
+AS_OF = "_as_of"
+
+
+class FactTypes(dict):
+    """One experta Fact subclass per fact kind, created on first use."""
+
+    def __missing__(self, kind: str):
+        cls = type(f"{kind.title().replace('_', '')}Fact", (Fact,), {"kind": kind})
+        self[kind] = cls
+        return cls
+
+
+class _Test:
+    """A TEST callable whose signature names exactly the variables it reads (experta passes them by name)."""
+
+    def __init__(self, value_operand, ops: dict, names: set):
+        self.value_operand = value_operand
+        self.ops = ops
+        self.__signature__ = inspect.Signature(
+            [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in sorted(names)]
+        )
+
+    def __call__(self, **bindings):
+        try:
+            actual = _expr.value(self.value_operand, bindings, bindings.get(AS_OF))
+            return _expr.passes(actual, self.ops, bindings, bindings.get(AS_OF))
+        except (_expr.Unbound, TypeError, ValueError, OverflowError):
+            return False
+
+
+def _constant_predicate(ops: dict):
+    def predicate(actual):
+        try:
+            return _expr.passes(actual, ops, {}, None)
+        except (TypeError, ValueError, OverflowError):
+            return False
+
+    return predicate
+
+
+class _Compiler:
+    """Compiles the conditions of one rule; collects the variables it binds."""
+
+    def __init__(self, rule, types: FactTypes):
+        self.rule = rule
+        self.types = types
+        self.hidden = itertools.count()
+        self.captures = []  # names of captured positive patterns, in order
+        self.uses_as_of = False
+
+    def fail(self, path, message):
+        raise InvalidRulePackError(self.rule.doc.problem(self.rule.path + tuple(path), message))
+
+    def conditions(self, conditions, bound: set, path, positive=True):
+        elements = []
+        for i, condition in enumerate(conditions):
+            elements.extend(self.condition(condition, bound, path + (i,), positive))
+        return elements
+
+    def condition(self, condition, bound: set, path, positive):
+        if "not" in condition or "exists" in condition:
+            word = "not" if "not" in condition else "exists"
+            inner = condition[word]
+            inner = inner if isinstance(inner, list) else [inner]
+            elements = self.conditions(inner, set(bound), path + (word,), positive=False)
+            group = elements[0] if len(elements) == 1 else AND(*elements)
+            return [NOT(group) if word == "not" else EXISTS(group)]
+        if "test" in condition:
+            ops = dict(condition["test"])
+            operand = ops.pop("value")
+            return [self.test(operand, ops, bound, path + ("test",))]
+        (kind, fields), = condition.items()
+        return self.pattern(kind, fields or {}, bound, path + (kind,), positive)
+
+    def test(self, operand, ops, bound, path):
+        names = _expr.variables_in(operand) | _expr.variables_in({k: v for k, v in ops.items() if k != "bind"})
+        missing = sorted(names - bound)
+        if missing:
+            self.fail(path, f"the test reads ?{missing[0]}, which no earlier condition binds")
+        if _expr.needs_as_of(operand) or _expr.needs_as_of(ops):
+            names.add(AS_OF)
+            self.uses_as_of = True
+        return TEST(_Test(operand, ops, names))
+
+    def pattern(self, kind, fields, bound, path, positive):
+        constraints = {}
+        tests = []
+        for name, spec in fields.items():
+            var = _expr.variable(spec)
+            if var:
+                constraints[name] = MATCH.__getattr__(var)
+                bound.add(var)
+                continue
+            if not isinstance(spec, dict):
+                constraints[name] = spec
+                continue
+            ops = dict(spec)
+            bind = _expr.variable(ops.pop("bind", None))
+            constant = {k: v for k, v in ops.items() if not _expr.variables_in(v) and not _expr.needs_as_of(v)}
+            dynamic = {k: v for k, v in ops.items() if k not in constant}
+            constraint = P(_constant_predicate(constant)) if constant else None
+            if dynamic and not bind:
+                bind = f"_v{next(self.hidden)}"
+            if bind:
+                bound.add(bind)
+                capture = MATCH.__getattr__(bind)
+                constraint = capture & constraint if constraint is not None else capture
+            constraints[name] = constraint
+            if dynamic:
+                tests.append((f"?{bind}", dynamic, path + (name,)))
+        fact = self.types[kind](**constraints)
+        if positive:
+            capture = f"_f{len(self.captures)}"
+            self.captures.append(capture)
+            fact = capture << fact
+        return [fact] + [self.test(operand, ops, bound, where) for operand, ops, where in tests]
+
+
+def compile_rule(rule, types: FactTypes, action) -> Rule:
+    """The experta Rule for *rule*; *action(rule, captures, context, engine)* runs when it fires."""
+    compiler = _Compiler(rule, types)
+    bound: set = set()
+    elements = compiler.conditions(rule.data["when"], bound, ("when",))
+    _check_conclusion_variables(rule, bound | {"as_of"}, compiler)
+    if compiler.uses_as_of:
+        elements.insert(0, types["evaluation"](as_of=MATCH.__getattr__(AS_OF)))
+    captures = tuple(compiler.captures)
+
+    def fire(engine, **context):
+        action(rule, captures, context, engine)
+
+    return Rule(*elements, salience=rule.data.get("salience", 0))(fire)
+
+
+def _check_conclusion_variables(rule, bound, compiler):
+    data = rule.data
+    for section in ("derive", "recommend", "risk"):
+        if section in data:
+            missing = sorted(_expr.variables_in(data[section]) - bound)
+            if missing:
+                compiler.fail((section,), f"?{missing[0]} is used but no condition binds it")
+    for path, text in _strings(data, ()):
+        missing = sorted(_expr.placeholders(text) - bound)
+        if missing and path[0] in ("title", "because", "recommend", "risk"):
+            compiler.fail(path, f"{{{missing[0]}}} is used but no condition binds ?{missing[0]}")
+
+
+def _strings(item, path):
+    """Every string inside *item*, with its path."""
+    if isinstance(item, str):
+        yield path, item
+    elif isinstance(item, dict):
+        for key, value in item.items():
+            yield from _strings(value, path + (key,))
+    elif isinstance(item, list):
+        for index, value in enumerate(item):
+            yield from _strings(value, path + (index,))
+
+
+def engine_class(rules, types: FactTypes, action, matcher=None) -> type:
+    """One KnowledgeEngine subclass holding every rule (the Rete network is built per instance)."""
+    namespace = {f"rule_{i}": compile_rule(rule, types, action) for i, rule in enumerate(rules)}
+    namespace["_ipexpert_types"] = types
+    if matcher is not None:
+        namespace["__matcher__"] = matcher
+    return type("IPExpertEngine", (KnowledgeEngine,), namespace)

@@ -1,0 +1,164 @@
+"""The rule base: packs compiled once into an engine class, run on the facts of one profile.
+
+experta engines are not thread-safe, so each thread keeps its own engine instance
+(built on first use, then reused with `reset()`); the compiled class and the packs are
+shared and never change, which makes a RuleBase safe to share between threads.
+While rules fire, each firing is recorded with the facts it matched and its bindings,
+and each derived fact remembers the firing that made it: that is what justifies the
+outline.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from . import _compile, _expr, _facts
+from ._errors import EvaluationError, Problem
+
+FIRING_LIMIT_BASE = 10_000
+FIRINGS_PER_FACT = 100
+
+
+@dataclass
+class Firing:
+    """One rule firing: the rule, the facts it matched, the variables it bound."""
+
+    rule: object  # RuleSpec
+    facts: tuple  # experta facts, in condition order
+    bindings: dict
+    derived: object = None  # the experta fact it declared, if new
+
+
+@dataclass
+class Origin:
+    """Where an engine fact came from: the profile, a pack's reference data, or a firing."""
+
+    kind: str
+    fields: dict
+    spec: object = None  # FactSpec or StaticFact
+    firing: Firing | None = None
+
+
+@dataclass
+class Run:
+    """What one evaluation produced."""
+
+    firings: list = field(default_factory=list)
+    origins: dict = field(default_factory=dict)  # experta fact id -> Origin
+    as_of: object = None
+
+    def origin(self, fact) -> Origin:
+        return self.origins[fact["__factid__"]] if "__factid__" in fact else self.origins[fact.__factid__]
+
+
+class _Runaway(Exception):
+    def __init__(self, rule):
+        self.rule = rule
+
+
+class RuleBase:
+    """Compiled rule packs: immutable, reusable, safe to share between threads."""
+
+    def __init__(self, packs, matcher=None):
+        self.packs = tuple(packs)
+        self.rules = tuple(rule for pack in self.packs for rule in pack.rules)
+        self.static_facts = tuple(fact for pack in self.packs for fact in pack.facts)
+        self._types = _compile.FactTypes()
+        for kind in _facts.KINDS:
+            self._types[kind]  # noqa: B018 - create the classes up front, in a fixed order
+        self._engine_class = _compile.engine_class(self.rules, self._types, _record, matcher)
+        self._local = threading.local()
+
+    def __repr__(self):
+        packs = ", ".join(f"{p.name} {p.version}" for p in self.packs)
+        return f"<RuleBase {len(self.rules)} rules: {packs}>"
+
+    def rule(self, key: str):
+        """The rule called `pack/id`, or None."""
+        for rule in self.rules:
+            if rule.key == key:
+                return rule
+        return None
+
+    def _engine(self):
+        engine = getattr(self._local, "engine", None)
+        if engine is None:
+            engine = self._local.engine = self._engine_class()
+        return engine
+
+    def run(self, specs, as_of) -> Run:
+        """Run every rule on the facts *specs* (from `_facts.build`) and return the record."""
+        engine = self._engine()
+        run = Run(as_of=as_of)
+        engine.reset()
+        engine._ipexpert_run = run
+        engine._ipexpert_limit = FIRING_LIMIT_BASE + FIRINGS_PER_FACT * (len(specs) + len(self.static_facts))
+        engine._ipexpert_counts = {}
+        engine._ipexpert_total = 0
+        types = self._types
+        for spec in specs:
+            fields = dict(spec.fields, path=spec.json_path)
+            fact = engine.declare(types[spec.kind](**fields))
+            if fact is not None:
+                run.origins[fact.__factid__] = Origin(spec.kind, spec.fields, spec=spec)
+        for static in self.static_facts:
+            fields = dict(static.fields, path=f"{static.pack}:facts[{static.path[1]}]")
+            fact = engine.declare(types[static.kind](**fields))
+            if fact is not None:
+                run.origins[fact.__factid__] = Origin(static.kind, static.fields, spec=static)
+        try:
+            engine.run()
+        except _Runaway as exc:
+            engine.running = False
+            rule = exc.rule
+            raise EvaluationError(
+                rule.doc.problem(
+                    rule.path,
+                    f"rule {rule.key} fired more than {engine._ipexpert_limit:,} times in one evaluation; "
+                    "it keeps deriving new facts (a loop?)",
+                )
+            ) from None
+        except Exception as exc:  # a rule failing while firing must not leave a half-run engine
+            engine.running = False
+            raise EvaluationError(Problem("<rules>", None, None, "$", f"rule evaluation failed: {exc}")) from None
+        finally:
+            engine._ipexpert_run = None
+        return run
+
+
+def _record(rule, captures, context, engine):
+    """The action of every compiled rule: record the firing, declare what it derives."""
+    counts = engine._ipexpert_counts
+    counts[rule.key] = counts.get(rule.key, 0) + 1
+    engine._ipexpert_total += 1
+    if engine._ipexpert_total > engine._ipexpert_limit:
+        raise _Runaway(_most_fired(engine, counts, rule))
+    run = engine._ipexpert_run
+    bindings = {k: v for k, v in context.items() if not k.startswith("_")}
+    facts = tuple(context[name] for name in captures if name in context)
+    firing = Firing(rule, facts, bindings)
+    run.firings.append(firing)
+    derive = rule.data.get("derive")
+    if derive:
+        (kind, template), = derive.items()
+        values = {name: _thaw(_expr.value(operand, bindings, run.as_of)) for name, operand in template.items()}
+        fact = engine.declare(engine._ipexpert_types[kind](**values))
+        if fact is not None:
+            firing.derived = fact
+            run.origins[fact.__factid__] = Origin(kind, values, firing=firing)
+
+
+def _most_fired(engine, counts, current):
+    """The rule that fired most (the likely loop), as a RuleSpec."""
+    key = max(sorted(counts), key=lambda k: counts[k])
+    for firing in reversed(engine._ipexpert_run.firings):
+        if firing.rule.key == key:
+            return firing.rule
+    return current
+
+
+def _thaw(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_thaw(v) for v in value)
+    return value

@@ -1,0 +1,78 @@
+"""Problems and the exceptions that carry them.
+
+    IPExpertError                 base of every error this package raises on purpose
+    ├── InvalidProfileError       the profile cannot be read or breaks the schema
+    ├── InvalidRulePackError      a rule pack cannot be read, breaks the schema, or cannot compile
+    └── EvaluationError           the rules ran away (firing limit) or failed while firing
+
+Each carries `problems`: a list of Problem (file, line, column, path, message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, with where it is."""
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+    severity: str = "error"
+
+    def format(self) -> str:
+        """`FILE:LINE:COL: message (at $.path)`, on one line."""
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        label = "" if self.severity == "error" else f"{self.severity}: "
+        at = f" (at {self.path})" if self.path and self.path != "$" else ""
+        return one_line(f"{where}: {label}{self.message}{at}")
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "message": self.message,
+            "severity": self.severity,
+        }
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace and make control characters visible, so a message stays one line."""
+    text = " ".join(str(text).split())
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+class IPExpertError(Exception):
+    """Base class: an input or rule problem that a user can fix."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        if isinstance(problems, Problem):
+            problems = [problems]
+        elif isinstance(problems, str):
+            problems = [Problem("<input>", None, None, "$", problems)]
+        self.problems = list(problems)
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class InvalidProfileError(IPExpertError):
+    """The profile could not be read, or it breaks the schema or the profile's own consistency."""
+
+
+class InvalidRulePackError(IPExpertError):
+    """A rule pack could not be read, breaks the rule-pack schema, or does not compile."""
+
+
+class EvaluationError(IPExpertError):
+    """The rules failed while running (for instance, a rule kept firing past the limit)."""

@@ -1,0 +1,151 @@
+"""A checked profile becomes facts: one per firm, market, product sale, asset, registration, section.
+
+A fact is a plain (kind, fields) pair here; the engine turns it into an experta Fact.
+Every field the schema knows is present (None when the profile leaves it out), so a
+condition on a missing value simply does not match and `exists: false` can test absence.
+Every fact carries `path`, its place in the profile, so identical entries stay distinct
+and each conclusion can point back at the profile's lines.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from ._yaml import json_path
+
+# Fields of each profile fact kind, for rules and for `rules check`.
+KINDS: dict[str, tuple[str, ...]] = {
+    "firm": (
+        "name", "home_country", "stage", "founded", "employees", "annual_revenue_usd", "business_model",
+        "channels", "payment_providers", "age_years", "market_count", "active_market_count",
+        "planned_market_count", "registered_right_count", "product_count", "trademark_count",
+    ),
+    "market": ("code", "status", "launch_date"),
+    "product": ("name", "origin", "markets", "clearance_search"),
+    "sale": ("product", "market", "origin", "clearance_search", "market_status"),
+    "asset": ("type", "name", "value", "registration_count"),
+    "registration": ("asset", "asset_type", "jurisdiction", "status", "filed", "expires", "designations"),
+    "confidentiality": (
+        "employee_nda", "supplier_nda", "access_control", "secret_register", "staff_training",
+        "exit_procedure", "measures_in_place",
+    ),
+    "management": (
+        "ip_records", "contract_management", "incentive_system", "confidentiality_policy", "written_strategy",
+        "periodic_review", "ip_function", "infringement_monitoring", "systems_in_place",
+    ),
+    "history": ("infringement_complaints", "listings_removed", "accounts_frozen", "copycats_seen", "squatting_seen"),
+    "evaluation": ("as_of",),
+}
+
+# Where each kind comes from in the profile, for explanations.
+KIND_PATHS = {
+    "firm": "$.firm", "market": "$.markets[]", "product": "$.products[]", "sale": "$.products[].markets[]",
+    "asset": "$.ip_assets[]", "registration": "$.ip_assets[].registrations[]",
+    "confidentiality": "$.confidentiality", "management": "$.management", "history": "$.history",
+    "evaluation": "--as-of",
+}
+
+DATE_FIELDS = {"launch_date", "filed", "expires", "as_of"}
+
+_CONFIDENTIALITY = KINDS["confidentiality"][:-1]
+_SYSTEMS = ("ip_records", "contract_management", "incentive_system", "confidentiality_policy", "written_strategy")
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """One fact before it enters the engine: its kind, its fields and its path in the profile."""
+
+    kind: str
+    fields: dict
+    path: tuple
+
+    @property
+    def json_path(self) -> str:
+        return json_path(self.path) if self.kind != "evaluation" else "--as-of"
+
+
+def _date(text):
+    return datetime.date.fromisoformat(text) if isinstance(text, str) else text
+
+
+def build(data: dict, as_of: datetime.date) -> list[FactSpec]:
+    """The facts of one valid profile, in profile order."""
+    facts = [FactSpec("evaluation", {"as_of": as_of}, ("as_of",))]
+    firm = data["firm"]
+    markets = data["markets"]
+    assets = data.get("ip_assets", [])
+    products = data.get("products", [])
+    all_codes = tuple(m["code"] for m in markets)
+    registered = sum(
+        1 for a in assets for r in a.get("registrations", []) if r["status"] == "registered"
+    )
+    firm_fields = {name: firm.get(name) for name in KINDS["firm"]}
+    firm_fields.update(
+        channels=tuple(data.get("channels", ())),
+        payment_providers=tuple(data.get("payment_providers", ())),
+        age_years=(as_of.year - firm["founded"]) if "founded" in firm else None,
+        market_count=len(markets),
+        active_market_count=sum(1 for m in markets if m["status"] == "active"),
+        planned_market_count=sum(1 for m in markets if m["status"] == "planned"),
+        registered_right_count=registered,
+        product_count=len(products),
+        trademark_count=sum(1 for a in assets if a["type"] == "trademark"),
+    )
+    facts.append(FactSpec("firm", firm_fields, ("firm",)))
+    status = {}
+    for i, market in enumerate(markets):
+        status[market["code"]] = market["status"]
+        facts.append(
+            FactSpec("market", {"code": market["code"], "status": market["status"],
+                                "launch_date": _date(market.get("launch_date"))}, ("markets", i))
+        )
+    for i, product in enumerate(products):
+        codes = tuple(product.get("markets") or all_codes)
+        fields = {"name": product["name"], "origin": product["origin"], "markets": codes,
+                  "clearance_search": product.get("clearance_search", False)}
+        facts.append(FactSpec("product", fields, ("products", i)))
+        for j, code in enumerate(codes):
+            path = ("products", i, "markets", j) if product.get("markets") else ("products", i)
+            facts.append(
+                FactSpec("sale", {"product": product["name"], "market": code, "origin": product["origin"],
+                                  "clearance_search": fields["clearance_search"],
+                                  "market_status": status.get(code)}, path)
+            )
+    for i, asset in enumerate(assets):
+        regs = asset.get("registrations", [])
+        facts.append(
+            FactSpec("asset", {"type": asset["type"], "name": asset["name"], "value": asset.get("value"),
+                               "registration_count": len(regs)}, ("ip_assets", i))
+        )
+        for j, reg in enumerate(regs):
+            facts.append(
+                FactSpec("registration", {
+                    "asset": asset["name"], "asset_type": asset["type"], "jurisdiction": reg["jurisdiction"],
+                    "status": reg["status"], "filed": _date(reg.get("filed")), "expires": _date(reg.get("expires")),
+                    "designations": tuple(reg.get("designations", ())),
+                }, ("ip_assets", i, "registrations", j))
+            )
+    conf = data.get("confidentiality", {})
+    conf_fields = {name: bool(conf.get(name, False)) for name in _CONFIDENTIALITY}
+    conf_fields["measures_in_place"] = sum(conf_fields.values())
+    facts.append(FactSpec("confidentiality", conf_fields, ("confidentiality",)))
+    mgmt = data.get("management", {})
+    mgmt_fields = {name: bool(mgmt.get(name, False)) for name in KINDS["management"] if name in _SYSTEMS or name == "infringement_monitoring"}
+    mgmt_fields["periodic_review"] = mgmt.get("periodic_review", "none")
+    mgmt_fields["ip_function"] = mgmt.get("ip_function", "none")
+    mgmt_fields["systems_in_place"] = sum(mgmt_fields[name] for name in _SYSTEMS)
+    facts.append(FactSpec("management", mgmt_fields, ("management",)))
+    hist = data.get("history", {})
+    facts.append(
+        FactSpec("history", {
+            "infringement_complaints": hist.get("infringement_complaints", 0),
+            "listings_removed": hist.get("listings_removed", 0),
+            "accounts_frozen": hist.get("accounts_frozen", 0),
+            "copycats_seen": hist.get("copycats_seen", False),
+            "squatting_seen": hist.get("squatting_seen", False),
+        }, ("history",))
+    )
+    if firm.get("stage"):
+        facts.append(FactSpec("stage", {"value": firm["stage"], "declared": True}, ("firm", "stage")))
+    return facts

@@ -1,0 +1,385 @@
+"""Assembling the outline from a run: recommendations, risks, timeline, each justified.
+
+Everything here is sorted by explicit keys, so the same profile, rules and date give
+the same outline byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from dataclasses import dataclass, field
+
+from . import _expr
+
+LEVELS = ("critical", "high", "medium", "low")
+CATEGORIES = (
+    "strategy", "trade_secret", "trademark", "patent", "design", "copyright", "freedom_to_operate",
+    "enforcement", "management_system", "organization",
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    ref: str
+    url: str | None = None
+
+    def to_dict(self):
+        return {"ref": self.ref, "url": self.url}
+
+
+@dataclass
+class Justification:
+    because: str
+    facts: list  # [{"kind", "path", "file", "line"}]
+    chain: list  # [{"fact", "values", "rule", "because"}]
+    sources: list  # [Source]
+
+    def to_dict(self):
+        return {
+            "because": self.because,
+            "facts": self.facts,
+            "chain": self.chain,
+            "sources": [s.to_dict() for s in self.sources],
+        }
+
+
+@dataclass
+class Recommendation:
+    id: str
+    rule: str
+    category: str
+    priority: str
+    title: str
+    actions: list
+    markets: list
+    assets: list
+    products: list
+    due: str | None
+    justification: Justification
+
+    def to_dict(self):
+        return {
+            "id": self.id, "rule": self.rule, "category": self.category, "priority": self.priority,
+            "title": self.title, "actions": self.actions, "markets": self.markets, "assets": self.assets,
+            "products": self.products, "due": self.due, "justification": self.justification.to_dict(),
+        }
+
+
+@dataclass
+class Risk:
+    id: str
+    rule: str
+    kind: str
+    severity: str
+    title: str
+    markets: list
+    assets: list
+    products: list
+    because: str
+    justification: Justification
+
+    def to_dict(self):
+        return {
+            "id": self.id, "rule": self.rule, "kind": self.kind, "severity": self.severity, "title": self.title,
+            "markets": self.markets, "assets": self.assets, "products": self.products, "because": self.because,
+            "justification": self.justification.to_dict(),
+        }
+
+
+@dataclass
+class TimelineEntry:
+    date: str
+    action: str
+    recommendation: str
+
+    def to_dict(self):
+        return {"date": self.date, "action": self.action, "recommendation": self.recommendation}
+
+
+@dataclass
+class Stage:
+    value: str | None
+    declared: bool
+    because: str
+
+    def to_dict(self):
+        return {"value": self.value, "declared": self.declared, "because": self.because}
+
+
+@dataclass
+class Outline:
+    """A justified IP-protection strategy outline for one firm."""
+
+    ipexpert_version: str
+    as_of: str
+    firm: dict
+    stage: Stage
+    rule_packs: list
+    recommendations: list = field(default_factory=list)
+    risks: list = field(default_factory=list)
+    timeline: list = field(default_factory=list)
+    source: str = ""
+
+    def to_dict(self) -> dict:
+        """The JSON contract (schemas/outline.schema.json) as plain data."""
+        return {
+            "ipexpert_version": self.ipexpert_version,
+            "as_of": self.as_of,
+            "firm": self.firm,
+            "stage": self.stage.to_dict(),
+            "rule_packs": self.rule_packs,
+            "recommendations": [r.to_dict() for r in self.recommendations],
+            "risks": [r.to_dict() for r in self.risks],
+            "timeline": [t.to_dict() for t in self.timeline],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The outline as JSON text, byte-identical for identical inputs."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, sort_keys=False) + "\n"
+
+    def recommendation(self, rec_id: str):
+        return next((r for r in self.recommendations if r.id == rec_id), None)
+
+
+def _iso(value):
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def _plain(values: dict) -> dict:
+    out = {}
+    for key in sorted(values):
+        value = values[key]
+        if isinstance(value, tuple):
+            value = [_iso(v) for v in value]
+        out[key] = _iso(value)
+    return out
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
+
+
+class _Justifier:
+    """Turns the matched facts of a firing into profile references and a chain of derived facts."""
+
+    def __init__(self, run, doc):
+        self.run = run
+        self.doc = doc
+
+    def fact_ref(self, origin) -> dict:
+        spec = origin.spec
+        if spec is None:
+            return None
+        if hasattr(spec, "pack"):  # reference data from a rule pack
+            return {"kind": origin.kind, "path": f"{spec.pack}:facts[{spec.path[1]}]", "file": spec.doc.source,
+                    "line": spec.doc.position(spec.path)[0]}
+        if origin.kind == "evaluation":
+            return {"kind": "evaluation", "path": "--as-of", "file": None, "line": None}
+        line = self.doc.position(spec.path)[0] if self.doc is not None else None
+        return {"kind": origin.kind, "path": spec.json_path, "file": self.doc.source if self.doc else None, "line": line}
+
+    def justify(self, firing, because: str, sources) -> Justification:
+        facts, chain = [], []
+        seen_facts, seen_chain = set(), set()
+        self._walk(firing, facts, chain, seen_facts, seen_chain, top=True)
+        facts.sort(key=lambda f: (f["file"] or "", f["line"] or 0, f["path"]))
+        return Justification(because, facts, chain, sources)
+
+    def _walk(self, firing, facts, chain, seen_facts, seen_chain, top=False):
+        for fact in firing.facts:
+            origin = self.run.origin(fact)
+            if origin.firing is not None:
+                key = (origin.kind, tuple(sorted(_plain(origin.fields).items(), key=str)))
+                if key in seen_chain:
+                    continue
+                seen_chain.add(key)
+                self._walk(origin.firing, facts, chain, seen_facts, seen_chain)
+                rule = origin.firing.rule
+                chain.append({
+                    "fact": origin.kind,
+                    "values": _plain(origin.fields),
+                    "rule": rule.key,
+                    "because": _expr.fill(rule.data["because"], _with_as_of(origin.firing.bindings, self.run.as_of)),
+                })
+            else:
+                ref = self.fact_ref(origin)
+                if ref is not None and ref["path"] not in seen_facts:
+                    seen_facts.add(ref["path"])
+                    facts.append(ref)
+
+
+def _with_as_of(bindings, as_of):
+    return dict(bindings, as_of=as_of)
+
+
+def _level(spec, bindings, as_of, default):
+    if spec is None:
+        return default
+    if isinstance(spec, str):
+        return spec
+    ops = dict(spec["if"])
+    actual = _expr.value(ops.pop("value"), bindings, as_of)
+    chosen = spec["then"] if _expr.passes(actual, ops, bindings, as_of) else spec["else"]
+    return _level(chosen, bindings, as_of, default)
+
+
+def _names(items, bindings, as_of) -> list:
+    out = []
+    for item in items or ():
+        value = _expr.value(item, bindings, as_of)
+        for v in value if isinstance(value, (tuple, list)) else (value,):
+            text = _expr.text(v)
+            if text not in out:
+                out.append(text)
+    return sorted(out)
+
+
+def _sources(rule, bindings, as_of) -> list:
+    out = []
+    for item in rule.data.get("source", []):
+        if isinstance(item, dict):
+            ref, url = item["ref"], item.get("url")
+        else:
+            ref = _expr.text(_expr.value(item, bindings, as_of)) if _expr.variable(item) else item
+            url = None
+        if isinstance(ref, str) and ref.startswith(("http://", "https://")) and url is None:
+            url = ref
+        source = Source(ref, url)
+        if source not in out:
+            out.append(source)
+    return out
+
+
+def assemble(run, rule_base, doc, version: str) -> Outline:
+    """The outline of one run; *doc* is the profile Document (for names and line numbers)."""
+    as_of = run.as_of
+    justifier = _Justifier(run, doc)
+    recommendations: dict[str, Recommendation] = {}
+    risks: dict[str, Risk] = {}
+    timeline = []
+    for firing in run.firings:
+        rule = firing.rule
+        data = rule.data
+        bindings = _with_as_of(firing.bindings, as_of)
+        because = _expr.fill(data["because"], bindings)
+        sources = _sources(rule, bindings, as_of)
+        if "recommend" in data:
+            rec = _recommendation(rule, firing, bindings, because, sources, justifier, as_of)
+            if rec.id not in recommendations:
+                recommendations[rec.id] = rec
+                for when, action in _timeline(data["recommend"], rec, bindings, as_of):
+                    timeline.append(TimelineEntry(when, action, rec.id))
+            else:
+                _merge(recommendations[rec.id].justification, rec.justification)
+        if "risk" in data:
+            risk = _risk(rule, firing, bindings, because, sources, justifier, as_of)
+            if risk.id not in risks:
+                risks[risk.id] = risk
+            else:
+                _merge(risks[risk.id].justification, risk.justification)
+    order = {level: i for i, level in enumerate(LEVELS)}
+    category = {name: i for i, name in enumerate(CATEGORIES)}
+    recs = sorted(
+        recommendations.values(),
+        key=lambda r: (order[r.priority], r.due or "9999-12-31", category.get(r.category, 99), r.id),
+    )
+    risk_list = sorted(risks.values(), key=lambda r: (order[r.severity], r.kind, r.id))
+    timeline.sort(key=lambda t: (t.date, t.recommendation, t.action))
+    return Outline(
+        ipexpert_version=version,
+        as_of=as_of.isoformat(),
+        firm={"name": doc.data["firm"]["name"], "home_country": doc.data["firm"]["home_country"]},
+        stage=_stage(run, justifier, doc),
+        rule_packs=[{"name": p.name, "version": p.version} for p in rule_base.packs],
+        recommendations=recs,
+        risks=risk_list,
+        timeline=timeline,
+        source=doc.source,
+    )
+
+
+def _subject_id(rule, markets, assets, products) -> str:
+    parts = [rule.id] + [_slug(x) for x in assets + products + markets]
+    return ":".join(parts)
+
+
+def _recommendation(rule, firing, bindings, because, sources, justifier, as_of) -> Recommendation:
+    spec = rule.data["recommend"]
+    markets = _names(spec.get("markets"), bindings, as_of)
+    assets = _names(spec.get("assets"), bindings, as_of)
+    products = _names(spec.get("products"), bindings, as_of)
+    due = _expr.value(spec["due"], bindings, as_of) if spec.get("due") is not None else None
+    if isinstance(due, datetime.date) and due < as_of:
+        due = as_of  # overdue: it is due now
+    return Recommendation(
+        id=_subject_id(rule, markets, assets, products),
+        rule=rule.key,
+        category=rule.data.get("category", "strategy"),
+        priority=_level(spec.get("priority"), bindings, as_of, "medium"),
+        title=_expr.fill(spec.get("title", rule.data["title"]), bindings),
+        actions=[_expr.fill(a, bindings) for a in spec.get("actions", [])],
+        markets=markets,
+        assets=assets,
+        products=products,
+        due=_iso(due) if isinstance(due, datetime.date) else None,
+        justification=justifier.justify(firing, because, sources),
+    )
+
+
+def _risk(rule, firing, bindings, because, sources, justifier, as_of) -> Risk:
+    spec = rule.data["risk"]
+    markets = _names(spec.get("markets"), bindings, as_of)
+    assets = _names(spec.get("assets"), bindings, as_of)
+    products = _names(spec.get("products"), bindings, as_of)
+    return Risk(
+        id="risk:" + _subject_id(rule, markets, assets, products),
+        rule=rule.key,
+        kind=spec["kind"],
+        severity=_level(spec.get("severity"), bindings, as_of, "medium"),
+        title=_expr.fill(spec.get("title", rule.data["title"]), bindings),
+        markets=markets,
+        assets=assets,
+        products=products,
+        because=because,
+        justification=justifier.justify(firing, because, sources),
+    )
+
+
+def _timeline(spec, rec, bindings, as_of):
+    entries = spec.get("timeline")
+    if entries is None:
+        return [(rec.due, rec.title)] if rec.due else []
+    out = []
+    for entry in entries:
+        when = _expr.value(entry["date"], bindings, as_of)
+        if isinstance(when, datetime.date):
+            out.append((max(when, as_of).isoformat(), _expr.fill(entry["action"], bindings)))
+    return out
+
+
+def _merge(target: Justification, other: Justification):
+    paths = {f["path"] for f in target.facts}
+    for fact in other.facts:
+        if fact["path"] not in paths:
+            target.facts.append(fact)
+            paths.add(fact["path"])
+    target.facts.sort(key=lambda f: (f["file"] or "", f["line"] or 0, f["path"]))
+    for link in other.chain:
+        if link not in target.chain:
+            target.chain.append(link)
+
+
+def _stage(run, justifier, doc) -> Stage:
+    for origin in sorted(run.origins.values(), key=lambda o: 0 if o.spec is not None else 1):
+        if origin.kind != "stage":
+            continue
+        if origin.firing is None:
+            line = doc.position(("firm", "stage"))[0]
+            where = f" (line {line})" if line else ""
+            return Stage(origin.fields["value"], True, f"declared in the profile at $.firm.stage{where}")
+        firing = origin.firing
+        because = _expr.fill(firing.rule.data["because"], _with_as_of(firing.bindings, run.as_of))
+        return Stage(origin.fields["value"], False, f"inferred by {firing.rule.key}: {because}")
+    return Stage(None, False, "not declared, and no rule inferred it")

@@ -1,0 +1,133 @@
+"""Reading a firm profile: from a path, stdin text, a string or a dict, to a checked Document."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from . import _schemas, _yaml
+from ._errors import InvalidProfileError, Problem
+
+
+def read(source, name: str | None = None) -> _yaml.Document:
+    """Parse *source* (a dict, a YAML/JSON string or bytes, or a path) into a Document.
+
+    Raises InvalidProfileError when it cannot be read; the schema is not checked here.
+    """
+    if isinstance(source, _yaml.Document):
+        return source
+    if isinstance(source, dict):
+        return _from_dict(source, name or "<profile>")
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
+        path = Path(source)
+        return parse(read_file(path, InvalidProfileError), name or str(path))
+    if isinstance(source, (str, bytes)):
+        return parse(source, name or "<profile>")
+    raise TypeError(f"a profile is a dict, a YAML/JSON string or a path, not {type(source).__name__}")
+
+
+def read_file(path: Path, error_class) -> bytes:
+    """The bytes of *path* within the size limit, or *error_class* with one problem."""
+    try:
+        size = path.stat().st_size
+        if size > _yaml.MAX_BYTES:
+            raise error_class(
+                Problem(str(path), None, None, "$", f"file is {size:,} bytes; the limit is {_yaml.MAX_BYTES:,} bytes")
+            )
+        with open(path, "rb") as handle:
+            return handle.read(_yaml.MAX_BYTES + 1)
+    except OSError as exc:
+        raise error_class(Problem(str(path), None, None, "$", f"cannot read: {exc.strerror or exc}")) from None
+
+
+def parse(text, name: str) -> _yaml.Document:
+    try:
+        return _yaml.load(text, name)
+    except _yaml.YAMLInputError as exc:
+        raise InvalidProfileError(exc.problem) from None
+
+
+def _looks_like_path(text: str) -> bool:
+    return "\n" not in text and len(text) < 4096 and text.strip() == text and text.endswith((".yaml", ".yml", ".json"))
+
+
+def _from_dict(data: dict, name: str) -> _yaml.Document:
+    # A dict from a program has no lines; round-trip through JSON to reject what JSON cannot hold.
+    try:
+        text = json.dumps(data, allow_nan=False, default=_date_text)
+    except (TypeError, ValueError) as exc:
+        raise InvalidProfileError(Problem(name, None, None, "$", f"not JSON-like data: {exc}")) from None
+    doc = parse(text, name)
+    doc.positions.clear()
+    doc.key_positions.clear()
+    return doc
+
+
+def _date_text(value):
+    import datetime
+
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not allowed")
+
+
+def problems(doc: _yaml.Document) -> list[Problem]:
+    """Everything wrong with a parsed profile: schema first, then consistency."""
+    found = _schemas.check(doc, "profile")
+    if found:
+        return found
+    return consistency(doc)
+
+
+def check(doc: _yaml.Document) -> _yaml.Document:
+    """Return *doc* if it is a valid profile, else raise InvalidProfileError with every problem."""
+    found = problems(doc)
+    if found:
+        raise InvalidProfileError(found)
+    return doc
+
+
+def consistency(doc: _yaml.Document) -> list[Problem]:
+    """What the schema cannot see: duplicates, products sold in unlisted markets, impossible dates."""
+    data = doc.data
+    found = []
+    codes = {}
+    for i, market in enumerate(data["markets"]):
+        code = market["code"]
+        if code in codes:
+            found.append(doc.problem(("markets", i, "code"), f"market {code} is listed twice (first at $.markets[{codes[code]}])"))
+        codes.setdefault(code, i)
+        if market["status"] == "active" and "launch_date" in market:
+            found.append(
+                doc.problem(
+                    ("markets", i, "launch_date"),
+                    "launch_date is for planned markets; this market is active (remove it, or set status: planned)",
+                )
+            )
+    names = {}
+    for i, product in enumerate(data.get("products", [])):
+        if product["name"] in names:
+            found.append(doc.problem(("products", i, "name"), f"product {product['name']!r} is listed twice"))
+        names.setdefault(product["name"], i)
+        for j, code in enumerate(product.get("markets", [])):
+            if code not in codes:
+                found.append(
+                    doc.problem(
+                        ("products", i, "markets", j),
+                        f"product sold in {code}, which is not among the firm's markets ({', '.join(codes)})",
+                    )
+                )
+    assets = {}
+    for i, asset in enumerate(data.get("ip_assets", [])):
+        key = (asset["type"], asset["name"])
+        if key in assets:
+            found.append(doc.problem(("ip_assets", i, "name"), f"{asset['type']} {asset['name']!r} is listed twice"))
+        assets.setdefault(key, i)
+        for j, reg in enumerate(asset.get("registrations", [])):
+            where = ("ip_assets", i, "registrations", j)
+            if "filed" in reg and "expires" in reg and reg["expires"] <= reg["filed"]:
+                found.append(doc.problem(where + ("expires",), f"expires {reg['expires']}, not after it was filed ({reg['filed']})"))
+            if reg.get("designations") and reg["jurisdiction"] != "WO":
+                found.append(doc.problem(where + ("designations",), "designations are only for international (WO) registrations"))
+    return found
