@@ -121,6 +121,7 @@ class Outline:
     risks: list = field(default_factory=list)
     timeline: list = field(default_factory=list)
     source: str = ""
+    fired: tuple = ()  # every rule (pack/id) that fired, derivations included; not part of the JSON
 
     def to_dict(self) -> dict:
         """The JSON contract (schemas/outline.schema.json) as plain data."""
@@ -297,6 +298,7 @@ def assemble(run, rule_base, doc, version: str) -> Outline:
         risks=risk_list,
         timeline=timeline,
         source=doc.source,
+        fired=tuple(sorted({f.rule.key for f in run.firings})),
     )
 
 

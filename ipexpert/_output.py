@@ -1,0 +1,32 @@
+"""Writing output files atomically: the whole file appears, or nothing does."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from ._errors import IPExpertError, Problem
+
+
+def write_atomic(path, text: str) -> None:
+    """Write *text* to *path* through a temporary file in the same folder and a rename."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".ipexpert-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise IPExpertError(Problem(path, None, None, "$", f"cannot write: {exc.strerror or exc}")) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise IPExpertError(Problem(path, None, None, "$", f"cannot write: {exc.strerror or exc}")) from None
+        raise

@@ -1,0 +1,196 @@
+"""The `ipexpert` command: a thin layer that parses arguments, calls the library and prints.
+
+Exit codes are decided here and only here: 0 success, 1 invalid input (profile, rule
+pack, test failure), 2 usage error. No traceback reaches the user; set IPEXPERT_DEBUG=1
+to see one for an internal error.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+
+import click
+
+FORMATS = ("text", "markdown", "json")
+
+
+class _Group(click.Group):
+    """Turns library errors into one line per problem and the right exit code."""
+
+    def invoke(self, ctx):
+        from ._errors import IPExpertError
+
+        try:
+            return super().invoke(ctx)
+        except IPExpertError as exc:
+            for problem in exc.problems:
+                click.echo(problem.format(), err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("ipexpert: interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # the last line of defence: one line, not a traceback
+            if os.environ.get("IPEXPERT_DEBUG"):
+                raise
+            from ._errors import one_line
+
+            click.echo(f"ipexpert: internal error: {type(exc).__name__}: {one_line(exc)} (set IPEXPERT_DEBUG=1 for details)", err=True)
+            ctx.exit(1)
+
+
+class _Date(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+
+
+DATE = _Date()
+
+
+def rules_options(func):
+    """--rules DIR (repeatable) and --no-default-rules."""
+    func = click.option("--no-default-rules", is_flag=True, help="Do not load the bundled rule packs.")(func)
+    func = click.option(
+        "--rules", "rule_paths", multiple=True, type=click.Path(exists=True),
+        help="A folder (or file) of rule packs to load after the bundled ones. Repeatable.",
+    )(func)
+    return func
+
+
+def as_of_option(func):
+    return click.option("--as-of", type=DATE, default=None, help="The date the advice is computed for (default: today).")(func)
+
+
+def load_rule_base(rule_paths, no_default_rules):
+    from . import _api
+
+    if not rule_paths and not no_default_rules:
+        return _api.default_rules()
+    return _api.load_rules(*rule_paths, defaults=not no_default_rules)
+
+
+def read_profile(path: str):
+    """A profile Document from a path, or from stdin for `-`."""
+    from . import _profile, _yaml
+
+    if path == "-":
+        raw = sys.stdin.buffer.read(_yaml.MAX_BYTES + 1)
+        return _profile.parse(raw, "<stdin>")
+    return _profile.read(os.fspath(path), path)
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Print *text*, or write it atomically to *output*."""
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    from ._output import write_atomic
+
+    write_atomic(output, text)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ipexpert", message="ipexpert %(version)s")
+def cli():
+    """A justified IP-protection strategy outline for a cross-border e-commerce firm."""
+
+
+@cli.command()
+@click.argument("profile")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write to this file (atomically) instead of stdout.")
+@click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help="Change a profile value before evaluating (what if), e.g. firm.stage=stable. Repeatable.")
+@as_of_option
+@rules_options
+def evaluate(profile, fmt, output, assignments, as_of, rule_paths, no_default_rules):
+    """Evaluate PROFILE (a YAML/JSON file, or - for stdin) and print its strategy outline."""
+    from . import _api, _render
+
+    doc = read_profile(profile)
+    if assignments:
+        from ._whatif import apply_assignments
+
+        doc = apply_assignments(doc, assignments)
+    outline = _api.evaluate(doc, load_rule_base(rule_paths, no_default_rules), as_of)
+    write_output(_render.render(outline, fmt), output)
+
+
+@cli.command()
+@click.argument("profiles", nargs=-1, required=True)
+def validate(profiles):
+    """Check PROFILES against the schema; print one line per problem."""
+    from . import _api
+    from ._errors import InvalidProfileError
+
+    invalid = 0
+    for path in profiles:
+        try:
+            doc = read_profile(path)
+            problems = _api.validate(doc)
+        except InvalidProfileError as exc:
+            problems = exc.problems
+        for problem in problems:
+            click.echo(problem.format())
+        invalid += bool(problems)
+    click.echo(f"{len(profiles)} checked, {invalid} invalid", err=True)
+    sys.exit(1 if invalid else 0)
+
+
+@cli.command()
+@click.argument("which", type=click.Choice(["profile", "rule-pack", "outline", "test-case"]))
+def schema(which):
+    """Print the JSON Schema of a profile, rule pack, outline or test case."""
+    from . import _resources, _schemas
+
+    click.echo((_resources.schemas_dir() / _schemas.SCHEMA_FILES[which]).read_text(encoding="utf-8"), nl=False)
+
+
+@cli.group(cls=_Group)
+def rules():
+    """List, show, check and test rule packs."""
+
+
+@rules.command("test")
+@click.argument("paths", nargs=-1)
+@click.option("--coverage", is_flag=True, help="Also list the rules no test case made fire.")
+@rules_options
+def rules_test(paths, coverage, rule_paths, no_default_rules):
+    """Run the YAML test cases in PATHS (default: the bundled ones)."""
+    from . import _testcases
+
+    rule_base = load_rule_base(rule_paths, no_default_rules)
+    cases = _testcases.collect(paths or [_testcases.default_dir()])
+    failed = 0
+    fired = set()
+    for case in cases:
+        result = _testcases.run(case, rule_base)
+        fired |= result.fired
+        if result.ok:
+            click.echo(f"PASS {case.id}")
+        else:
+            failed += 1
+            click.echo(f"FAIL {case.id}")
+            for line in result.report():
+                click.echo(f"    {line}")
+    click.echo(f"{len(cases) - failed} passed, {failed} failed")
+    if coverage:
+        unfired = [r.key for r in rule_base.rules if r.key not in fired]
+        click.echo(f"rules no test case made fire: {len(unfired)} of {len(rule_base.rules)}")
+        for key in unfired:
+            click.echo(f"    {key}")
+    sys.exit(1 if failed or not cases else 0)
+
+
+def main():
+    """Console-script entry point."""
+    cli(prog_name="ipexpert")
