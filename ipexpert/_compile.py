@@ -32,8 +32,9 @@ class FactTypes(dict):
 class _Test:
     """A TEST callable whose signature names exactly the variables it reads (experta passes them by name)."""
 
-    def __init__(self, value_operand, ops: dict, names: set):
+    def __init__(self, value_operand, ops: dict, names: set, value_var: str | None = None):
         self.value_operand = value_operand
+        self.value_var = value_var
         self.ops = ops
         self.__signature__ = inspect.Signature(
             [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in sorted(names)]
@@ -41,10 +42,17 @@ class _Test:
 
     def __call__(self, **bindings):
         try:
-            actual = _expr.value(self.value_operand, bindings, bindings.get(AS_OF))
+            if self.value_var is not None:
+                actual = bindings[self.value_var]
+            else:
+                actual = _expr.value(self.value_operand, bindings, bindings.get(AS_OF))
             return _expr.passes(actual, self.ops, bindings, bindings.get(AS_OF))
         except (_expr.Unbound, TypeError, ValueError, OverflowError):
             return False
+
+
+def _present(value) -> bool:
+    return value is not None
 
 
 def _constant_predicate(ops: dict):
@@ -91,15 +99,17 @@ class _Compiler:
         (kind, fields), = condition.items()
         return self.pattern(kind, fields or {}, bound, path + (kind,), positive)
 
-    def test(self, operand, ops, bound, path):
+    def test(self, operand, ops, bound, path, value_var=None):
         names = _expr.variables_in(operand) | _expr.variables_in({k: v for k, v in ops.items() if k != "bind"})
+        if value_var is not None:
+            names.add(value_var)
         missing = sorted(names - bound)
         if missing:
             self.fail(path, f"the test reads ?{missing[0]}, which no earlier condition binds")
         if _expr.needs_as_of(operand) or _expr.needs_as_of(ops):
             names.add(AS_OF)
             self.uses_as_of = True
-        return TEST(_Test(operand, ops, names))
+        return TEST(_Test(operand, ops, names, value_var))
 
     def pattern(self, kind, fields, bound, path, positive):
         constraints = {}
@@ -107,7 +117,8 @@ class _Compiler:
         for name, spec in fields.items():
             var = _expr.variable(spec)
             if var:
-                constraints[name] = MATCH.__getattr__(var)
+                # `field: ?v` means "has a value, call it v": a missing value does not bind.
+                constraints[name] = MATCH.__getattr__(var) & P(_present)
                 bound.add(var)
                 continue
             if not isinstance(spec, dict):
@@ -123,16 +134,18 @@ class _Compiler:
             if bind:
                 bound.add(bind)
                 capture = MATCH.__getattr__(bind)
+                if "exists" not in ops:
+                    capture = capture & P(_present)
                 constraint = capture & constraint if constraint is not None else capture
             constraints[name] = constraint
             if dynamic:
-                tests.append((f"?{bind}", dynamic, path + (name,)))
+                tests.append((bind, dynamic, path + (name,)))
         fact = self.types[kind](**constraints)
         if positive:
             capture = f"_f{len(self.captures)}"
             self.captures.append(capture)
             fact = capture << fact
-        return [fact] + [self.test(operand, ops, bound, where) for operand, ops, where in tests]
+        return [fact] + [self.test(None, ops, bound, where, value_var=var) for var, ops, where in tests]
 
 
 def compile_rule(rule, types: FactTypes, action) -> Rule:

@@ -58,7 +58,7 @@ def suggest(word: str, choices) -> str:
 
 
 def _short(value) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -32,6 +32,7 @@ def parse_path(text: str) -> tuple:
 def apply_assignments(doc: _yaml.Document, assignments) -> _yaml.Document:
     """A copy of *doc* with each `PATH=VALUE` applied (VALUE read as a YAML scalar or list)."""
     data = copy.deepcopy(doc.data)
+    positions = dict(doc.positions)
     for assignment in assignments:
         if "=" not in assignment:
             raise IPExpertError(Problem("--set", None, None, "$", f"{assignment!r} is not PATH=VALUE"))
@@ -51,4 +52,7 @@ def apply_assignments(doc: _yaml.Document, assignments) -> _yaml.Document:
             target[path[-1]] = value
         except (IndexError, TypeError):
             raise IPExpertError(Problem("--set", None, None, _yaml.json_path(path), f"{path_text} cannot be set")) from None
-    return _yaml.Document(data, doc.source, dict(doc.positions), dict(doc.key_positions))
+        # A value set on the command line has no line in the file.
+        positions = {p: v for p, v in positions.items() if p[: len(path)] != path}
+        positions[path] = (None, None)
+    return _yaml.Document(data, doc.source, positions, dict(doc.key_positions))

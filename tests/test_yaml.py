@@ -1,0 +1,46 @@
+"""The safe YAML reader: positions kept, YAML 1.1 surprises avoided, nothing constructed."""
+
+import pytest
+
+from ipexpert import _yaml
+
+
+def load(text):
+    return _yaml.load(text, "p.yaml")
+
+
+def test_positions_are_kept_for_values_and_keys():
+    doc = load("firm:\n  name: X\nmarkets:\n  - code: US\n    status: active\n")
+    assert doc.position(("markets", 0, "code")) == (4, 11)
+    assert doc.position(("firm", "name"), key=True) == (2, 3)
+
+
+def test_yaml_1_1_booleans_and_dates_stay_strings():
+    doc = load("a: NO\nb: on\nc: yes\nd: 2027-05-01\ne: true\nf: 0x1F\n")
+    assert doc.data == {"a": "NO", "b": "on", "c": "yes", "d": "2027-05-01", "e": True, "f": 31}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a: !!python/object/apply:os.system [ls]", "is not allowed"),
+        ("a: 1\na: 2\n", "duplicate key 'a' (first at line 1)"),
+        ("a: [\n", "not valid YAML"),
+        ("a: b\n---\nc: d\n", "more than one YAML document"),
+        ("", "the document is empty"),
+        ("a: .nan", "not a finite number"),
+    ],
+    ids=["object-tag", "duplicate-key", "broken", "two-documents", "empty", "nan"],
+)
+def test_unsafe_or_broken_yaml_gives_one_positioned_problem(text, message):
+    with pytest.raises(_yaml.YAMLInputError) as caught:
+        load(text)
+    line = str(caught.value)
+    assert line.startswith("p.yaml:")
+    assert message in line
+    assert "\n" not in line
+
+
+def test_variables_are_plain_scalars_inside_flow_mappings():
+    doc = load("when: {code: ?market, list: [?a, ?b_2]}\n")
+    assert doc.data == {"when": {"code": "?market", "list": ["?a", "?b_2"]}}
