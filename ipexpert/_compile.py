@@ -15,7 +15,7 @@ import itertools
 
 from . import _expr
 from ._errors import InvalidRulePackError
-from ._experta import AND, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule
+from ._experta import AND, EXISTS, MATCH, NOT, TEST, DepthStrategy, Fact, KnowledgeEngine, P, Rule
 
 AS_OF = "_as_of"
 
@@ -189,10 +189,28 @@ def _strings(item, path):
             yield from _strings(value, path + (index,))
 
 
+class PackOrderStrategy(DepthStrategy):
+    """experta's depth strategy, with ties broken by the rule's place in the packs.
+
+    experta orders activations by salience and fact recency only; two rules with the same
+    salience matching the same facts would otherwise fire in an order that depends on
+    object ids, and the outline would not be the same from one process to the next.
+    """
+
+    def get_key(self, activation):
+        salience, facts = super().get_key(activation)
+        return (salience, facts, -getattr(activation.rule, "ipexpert_order", 0))
+
+
 def engine_class(rules, types: FactTypes, action, matcher=None) -> type:
     """One KnowledgeEngine subclass holding every rule (the Rete network is built per instance)."""
-    namespace = {f"rule_{i}": compile_rule(rule, types, action) for i, rule in enumerate(rules)}
+    namespace = {}
+    for i, rule in enumerate(rules):
+        compiled = compile_rule(rule, types, action)
+        compiled.ipexpert_order = i
+        namespace[f"rule_{i:06d}"] = compiled
     namespace["_ipexpert_types"] = types
+    namespace["__strategy__"] = PackOrderStrategy
     if matcher is not None:
         namespace["__matcher__"] = matcher
     return type("IPExpertEngine", (KnowledgeEngine,), namespace)

@@ -24,10 +24,11 @@ import logging
 _root_handlers = list(logging.getLogger().handlers)
 import experta  # noqa: E402
 from experta import AND, AS, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule  # noqa: E402
+from experta.strategies import DepthStrategy  # noqa: E402
 
 # experta's engine module calls logging.basicConfig() on import; undo that side effect.
 for _handler in list(logging.getLogger().handlers):
     if _handler not in _root_handlers:
         logging.getLogger().removeHandler(_handler)
 
-__all__ = ["AND", "AS", "EXISTS", "MATCH", "NOT", "TEST", "Fact", "KnowledgeEngine", "P", "Rule", "experta"]
+__all__ = ["AND", "AS", "EXISTS", "MATCH", "NOT", "TEST", "DepthStrategy", "Fact", "KnowledgeEngine", "P", "Rule", "experta"]

@@ -107,3 +107,14 @@ def test_schema_command_prints_each_schema(invoke):
         result = invoke("schema", which)
         assert result.exit_code == 0
         assert json.loads(result.output)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_output_is_identical_across_processes_and_hash_seeds():
+    outputs = set()
+    for seed in ("0", "1", "12345"):
+        result = subprocess.run(
+            [sys.executable, "-m", "ipexpert", "evaluate", str(SPINWELL), "-f", "json", "--as-of", AS_OF],
+            capture_output=True, text=True, check=True, env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+        )
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
