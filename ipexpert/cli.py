@@ -191,6 +191,40 @@ def rules_test(paths, coverage, rule_paths, no_default_rules):
     sys.exit(1 if failed or not cases else 0)
 
 
+@rules.command("list")
+@rules_options
+def rules_list(rule_paths, no_default_rules):
+    """List the loaded packs (name, version, file) and their rules (id, category, title, source)."""
+    from . import _ruleinfo, _rulepack
+
+    click.echo("\n".join(_ruleinfo.table(_rulepack.load(rule_paths, defaults=not no_default_rules))))
+
+
+@rules.command("show")
+@click.argument("rule")
+@rules_options
+def rules_show(rule, rule_paths, no_default_rules):
+    """Show RULE (pack/id) as written, where it lives, what it concludes and which rules use that."""
+    from . import _ruleinfo, _rulepack
+
+    packs = _rulepack.load(rule_paths, defaults=not no_default_rules)
+    click.echo("\n".join(_ruleinfo.page(packs, _ruleinfo.find(packs, rule))))
+
+
+@rules.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--no-default-rules", is_flag=True, help="Check PATHS alone, without the bundled rule packs.")
+def rules_check(paths, no_default_rules):
+    """Check the rule packs in PATHS (with the bundled ones): one line per problem, exit 1 on errors."""
+    from . import _check
+
+    problems = _check.check(paths, defaults=not no_default_rules)
+    for problem in problems:
+        click.echo(problem.format())
+    click.echo(_check.summary(problems, len(_check.default_paths(paths, not no_default_rules))), err=True)
+    sys.exit(1 if any(p.severity == "error" for p in problems) else 0)
+
+
 def main():
     """Console-script entry point."""
     cli(prog_name="ipexpert")
