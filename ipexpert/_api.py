@@ -41,13 +41,18 @@ def evaluate(profile, rules: _engine.RuleBase | None = None, as_of=None, name: s
     *as_of* (a date or YYYY-MM-DD) is the date the advice is computed for; today by default.
     Raises InvalidProfileError if the profile is invalid.
     """
+    return _evaluate_run(profile, rules, as_of, name)[0]
+
+
+def _evaluate_run(profile, rules=None, as_of=None, name=None):
+    """(outline, run record, checked profile Document): `evaluate` plus what explanations need."""
     from . import __version__
 
     as_of = parse_date(as_of)
     doc = _profile.check(_profile.read(profile, name))
     rules = rules if rules is not None else default_rules()
     run = rules.run(_facts.build(doc.data, as_of), as_of)
-    return _outline.assemble(run, rules, doc, __version__)
+    return _outline.assemble(run, rules, doc, __version__), run, doc
 
 
 def parse_date(value) -> datetime.date:
