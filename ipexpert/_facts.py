@@ -24,15 +24,16 @@ KINDS: dict[str, tuple[str, ...]] = {
     "market": ("code", "status", "launch_date"),
     "product": ("name", "origin", "markets", "clearance_search"),
     "sale": ("product", "market", "origin", "clearance_search", "market_status"),
-    "asset": ("type", "name", "value", "registration_count"),
-    "registration": ("asset", "asset_type", "jurisdiction", "status", "filed", "expires", "designations"),
+    "asset": ("type", "name", "value", "registration_count", "products", "taken_in", "taken_count"),
+    "registration": ("asset", "asset_type", "jurisdiction", "status", "filed", "expires", "designations", "products"),
+    "conflict": ("asset", "asset_type", "market"),
     "confidentiality": (
         "employee_nda", "supplier_nda", "access_control", "secret_register", "staff_training",
         "exit_procedure", "measures_in_place",
     ),
     "management": (
         "ip_records", "contract_management", "incentive_system", "confidentiality_policy", "written_strategy",
-        "periodic_review", "ip_function", "infringement_monitoring", "systems_in_place",
+        "periodic_review", "ip_function", "infringement_monitoring", "brand_protection", "systems_in_place",
     ),
     "history": ("infringement_complaints", "listings_removed", "accounts_frozen", "copycats_seen", "squatting_seen"),
     "evaluation": ("as_of",),
@@ -41,7 +42,7 @@ KINDS: dict[str, tuple[str, ...]] = {
 # Where each kind comes from in the profile, for explanations.
 KIND_PATHS = {
     "firm": "$.firm", "market": "$.markets[]", "product": "$.products[]", "sale": "$.products[].markets[]",
-    "asset": "$.ip_assets[]", "registration": "$.ip_assets[].registrations[]",
+    "asset": "$.ip_assets[]", "registration": "$.ip_assets[].registrations[]", "conflict": "$.ip_assets[].taken_in[]",
     "confidentiality": "$.confidentiality", "management": "$.management", "history": "$.history",
     "evaluation": "--as-of",
 }
@@ -114,16 +115,22 @@ def build(data: dict, as_of: datetime.date) -> list[FactSpec]:
             )
     for i, asset in enumerate(assets):
         regs = asset.get("registrations", [])
+        covers = tuple(asset.get("products", ()))
+        taken = tuple(asset.get("taken_in", ()))
         facts.append(
             FactSpec("asset", {"type": asset["type"], "name": asset["name"], "value": asset.get("value"),
-                               "registration_count": len(regs)}, ("ip_assets", i))
+                               "registration_count": len(regs), "products": covers, "taken_in": taken,
+                               "taken_count": len(taken)}, ("ip_assets", i))
         )
+        for j, code in enumerate(taken):
+            facts.append(FactSpec("conflict", {"asset": asset["name"], "asset_type": asset["type"], "market": code},
+                                  ("ip_assets", i, "taken_in", j)))
         for j, reg in enumerate(regs):
             facts.append(
                 FactSpec("registration", {
                     "asset": asset["name"], "asset_type": asset["type"], "jurisdiction": reg["jurisdiction"],
                     "status": reg["status"], "filed": _date(reg.get("filed")), "expires": _date(reg.get("expires")),
-                    "designations": tuple(reg.get("designations", ())),
+                    "designations": tuple(reg.get("designations", ())), "products": covers,
                 }, ("ip_assets", i, "registrations", j))
             )
     conf = data.get("confidentiality", {})
@@ -131,7 +138,7 @@ def build(data: dict, as_of: datetime.date) -> list[FactSpec]:
     conf_fields["measures_in_place"] = sum(conf_fields.values())
     facts.append(FactSpec("confidentiality", conf_fields, ("confidentiality",)))
     mgmt = data.get("management", {})
-    mgmt_fields = {name: bool(mgmt.get(name, False)) for name in KINDS["management"] if name in _SYSTEMS or name == "infringement_monitoring"}
+    mgmt_fields = {name: bool(mgmt.get(name, False)) for name in KINDS["management"] if name in _SYSTEMS or name in ("infringement_monitoring", "brand_protection")}
     mgmt_fields["periodic_review"] = mgmt.get("periodic_review", "none")
     mgmt_fields["ip_function"] = mgmt.get("ip_function", "none")
     mgmt_fields["systems_in_place"] = sum(mgmt_fields[name] for name in _SYSTEMS)
