@@ -15,7 +15,8 @@ import itertools
 
 from . import _expr
 from ._errors import InvalidRulePackError
-from ._experta import AND, EXISTS, MATCH, NOT, TEST, DepthStrategy, Fact, KnowledgeEngine, P, Rule
+from ._matcher import ChangedNodesMatcher, ExactDepthStrategy
+from ._experta import AND, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule
 
 AS_OF = "_as_of"
 
@@ -189,7 +190,7 @@ def _strings(item, path):
             yield from _strings(value, path + (index,))
 
 
-class PackOrderStrategy(DepthStrategy):
+class PackOrderStrategy(ExactDepthStrategy):
     """experta's depth strategy, with ties broken by the rule's place in the packs.
 
     experta orders activations by salience and fact recency only; two rules with the same
@@ -199,7 +200,8 @@ class PackOrderStrategy(DepthStrategy):
 
     def get_key(self, activation):
         salience, facts = super().get_key(activation)
-        return (salience, facts, -getattr(activation.rule, "ipexpert_order", 0))
+        # experta rebuilds each rule before wiring it and keeps only its function: the order is read there.
+        return (salience, facts, -getattr(activation.rule._wrapped, "ipexpert_order", 0))
 
 
 def engine_class(rules, types: FactTypes, action, matcher=None) -> type:
@@ -207,10 +209,9 @@ def engine_class(rules, types: FactTypes, action, matcher=None) -> type:
     namespace = {}
     for i, rule in enumerate(rules):
         compiled = compile_rule(rule, types, action)
-        compiled.ipexpert_order = i
+        compiled.ipexpert_order = compiled._wrapped.ipexpert_order = i
         namespace[f"rule_{i:06d}"] = compiled
     namespace["_ipexpert_types"] = types
     namespace["__strategy__"] = PackOrderStrategy
-    if matcher is not None:
-        namespace["__matcher__"] = matcher
+    namespace["__matcher__"] = matcher if matcher is not None else ChangedNodesMatcher
     return type("IPExpertEngine", (KnowledgeEngine,), namespace)

@@ -1,0 +1,89 @@
+"""Matching and agenda for the engine: a faster Rete matcher, and an agenda that removes what it should.
+
+experta's ReteMatcher asks every rule's conflict-set node for new and removed
+activations after each declared fact and each firing, so an evaluation costs
+rules × (facts + firings) calls even when almost no rule is touched. This matcher
+builds the same network, remembers which conflict-set nodes received a token since
+they were last asked, and asks only those, in the network's own order. A node that
+received no token has nothing to report, so the activations, their order, and
+therefore the firings are exactly those of ReteMatcher.
+
+experta's DepthStrategy, removing an activation a later fact blocks (a `not`
+condition), looks for it only in the first two places holding activations of the
+same salience and facts; when more rules than that match the same facts, the
+activation stays and the rule fires although its `not` condition fails.
+`ExactDepthStrategy` searches every place with that salience and facts, and is
+otherwise DepthStrategy: same keys, same order.
+"""
+
+from __future__ import annotations
+
+from ._experta import experta  # noqa: F401 - experta must be imported through ipexpert._experta
+
+import bisect  # noqa: E402
+
+from experta.matchers.rete import ReteMatcher  # noqa: E402
+from experta.strategies import DepthStrategy  # noqa: E402
+
+
+class ChangedNodesMatcher(ReteMatcher):
+    """ReteMatcher that visits only the conflict-set nodes with pending changes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._nodes = self._get_conflict_set_nodes()
+        self._pending = set()
+        for index, node in enumerate(self._nodes):
+            _watch(node, index, self._pending)
+
+    def changes(self, adding=None, deleting=None):
+        """Pass the changes through the network; collect activations from the touched rules."""
+        root = self.root_node
+        if deleting is not None:
+            for fact in deleting:
+                root.remove(fact)
+        if adding is not None:
+            for fact in adding:
+                root.add(fact)
+        added = []
+        removed = []
+        if self._pending:
+            nodes = self._nodes
+            for index in sorted(self._pending):
+                node_added, node_removed = nodes[index].get_activations()
+                added.extend(node_added)
+                removed.extend(node_removed)
+            self._pending.clear()
+        return added, removed
+
+
+def _watch(node, index, pending):
+    """Make *node* note its index in *pending* whenever a token reaches it."""
+    activate = node._activate
+
+    def _activate(token):
+        pending.add(index)
+        return activate(token)
+
+    node._activate = _activate
+
+
+class ExactDepthStrategy(DepthStrategy):
+    """DepthStrategy whose removal finds the activation among all those with the same key."""
+
+    def _update_agenda(self, agenda, added, removed):
+        activations = agenda.activations
+        for activation in removed:
+            activation.key = self.get_key(activation)
+            low = bisect.bisect_left(activations, activation)
+            high = bisect.bisect_right(activations, activation, low)
+            rule = activation.rule
+            for index in range(low, high):
+                other = activations[index]
+                # Equal rules are one object in a network, so `is` only skips the slow comparison.
+                if other.rule is rule and other == activation:
+                    del activations[index]
+                    break
+        for activation in added:
+            activation.key = self.get_key(activation)
+            bisect.insort(activations, activation)
