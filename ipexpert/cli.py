@@ -225,6 +225,50 @@ def rules_check(paths, no_default_rules):
     sys.exit(1 if any(p.severity == "error" for p in problems) else 0)
 
 
+@cli.command()
+@click.argument("profile")
+@click.argument("target", metavar="RULE-OR-ID")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@as_of_option
+@rules_options
+def explain(profile, target, fmt, as_of, rule_paths, no_default_rules):
+    """How a recommendation, risk or rule of PROFILE's outline was concluded, or why a rule did not fire."""
+    import json
+
+    from . import _explain
+
+    data = _explain.explain(read_profile(profile), target, load_rule_base(rule_paths, no_default_rules), as_of)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str) if fmt == "json" else _explain.render(data), nl=fmt == "json")
+
+
+@cli.command("diff")
+@click.argument("profile_a", metavar="A")
+@click.argument("profile_b", metavar="[B]", required=False)
+@click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help="Change a value of B (or of A when B is not given) before comparing. Repeatable.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@as_of_option
+@rules_options
+def diff_command(profile_a, profile_b, assignments, fmt, as_of, rule_paths, no_default_rules):
+    """Which recommendations and risks appear, disappear or change level from profile A to profile B."""
+    import json
+
+    from . import _api, _diff
+
+    if profile_b is None and not assignments:
+        raise click.UsageError("give a second profile B, or --set PATH=VALUE to compare A with a changed copy")
+    rule_base = load_rule_base(rule_paths, no_default_rules)
+    as_of = _api.parse_date(as_of)
+    doc_b = read_profile(profile_b or profile_a)
+    if assignments:
+        from ._whatif import apply_assignments
+
+        doc_b = apply_assignments(doc_b, assignments)
+    data = _diff.diff(_api.evaluate(read_profile(profile_a), rule_base, as_of), _api.evaluate(doc_b, rule_base, as_of))
+    if assignments:
+        data["after"] = f"{profile_b or profile_a} with {', '.join(assignments)}"
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if fmt == "json" else _diff.render(data), nl=fmt == "json")
+
+
 def main():
     """Console-script entry point."""
     cli(prog_name="ipexpert")
