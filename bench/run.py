@@ -1,0 +1,373 @@
+"""The ipexpert benchmark: one command, one table, optionally JSON.
+
+    .venv/bin/python bench/run.py                  # full run (a few minutes)
+    .venv/bin/python bench/run.py --quick          # a short run, same rows, fewer repeats
+    .venv/bin/python bench/run.py --json out.json  # also write every figure as JSON
+
+It measures whatever is in the tree: every examples/*.yaml, the bundled rule packs, and
+`ipexpert batch` if the command exists. Absolute times drift from machine to machine;
+the ratios printed beside them come from this one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import synthetic  # noqa: E402
+
+AS_OF = "2026-11-25"
+
+
+class Report:
+    """Rows of (section, measure, value, unit, note), printed as a table and kept for JSON."""
+
+    def __init__(self):
+        self.rows = []
+        self.targets = []
+
+    def add(self, section, measure, value, unit="", note=""):
+        self.rows.append({"section": section, "measure": measure, "value": value, "unit": unit, "note": note})
+        print(f"  {measure:<52} {_fmt(value):>12} {unit:<12} {note}", flush=True)
+
+    def target(self, name, goal, measured, met):
+        self.targets.append({"target": name, "goal": goal, "measured": measured, "met": met})
+
+    def section(self, title):
+        print(f"\n{title}", flush=True)
+
+
+def _fmt(value):
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def ms(seconds):
+    return round(seconds * 1000, 3)
+
+
+def repeat(fn, n, warmup=1):
+    """Seconds taken by each of *n* calls of *fn*, after *warmup* calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def percentile(times, p):
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+def ipexpert_command():
+    script = Path(sys.executable).parent / "ipexpert"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ipexpert"]
+
+
+def examples():
+    return sorted((ROOT / "examples").glob("*.yaml"))
+
+
+def typical_example():
+    found = examples()
+    named = [p for p in found if p.stem == "spinwell-trending"]
+    return named[0] if named else found[0]
+
+
+# ---------------------------------------------------------------- sections
+
+def cold_start(report, runs):
+    report.section(f"CLI cold start (whole process, median of {runs})")
+    example = typical_example()
+    results = {}
+    for label, args in (
+        ("ipexpert --help", ["--help"]),
+        (f"ipexpert evaluate {example.name} --format json", ["evaluate", str(example), "--format", "json", "--as-of", AS_OF]),
+    ):
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            done = subprocess.run(ipexpert_command() + args, capture_output=True, cwd=ROOT)
+            times.append(time.perf_counter() - start)
+            if done.returncode != 0:
+                raise SystemExit(f"{label} failed: {done.stderr.decode()[:400]}")
+        results[label] = statistics.median(times)
+        report.add("cli", label, ms(statistics.median(times)), "ms", f"min {ms(min(times))} ms")
+    cold = results[f"ipexpert evaluate {example.name} --format json"]
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    report.add("memory", "peak RSS of a CLI evaluate", round(peak, 1), "MB", "ru_maxrss of the child processes")
+    report.target("CLI cold evaluate", "<= 0.5 s", f"{cold:.3f} s", cold <= 0.5)
+
+
+def load_compile(report, runs):
+    from ipexpert import _engine, _rulepack
+
+    report.section(f"Rule base load + compile (bundled packs, median of {runs})")
+    reads, compiles, networks = [], [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        packs = _rulepack.load((), defaults=True)
+        reads.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        rule_base = _engine.RuleBase(packs)
+        compiles.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        rule_base._engine()
+        networks.append(time.perf_counter() - start)
+    names = ", ".join(f"{p.name} ({len(p.rules)} rules, {len(p.facts)} facts)" for p in rule_base.packs)
+    report.add("load", "read + validate packs", ms(statistics.median(reads)), "ms", names)
+    report.add("load", "compile rules to an engine class", ms(statistics.median(compiles)), "ms", f"{len(rule_base.rules)} rules")
+    report.add("load", "build the Rete network (one engine)", ms(statistics.median(networks)), "ms", "once per thread/process")
+    total = statistics.median(reads) + statistics.median(compiles) + statistics.median(networks)
+    report.add("load", "total", ms(total), "ms")
+    return rule_base
+
+
+def warm(report, rule_base, runs):
+    from ipexpert import _api, _render
+
+    report.section(f"Warm evaluation (one rule base, {runs} evaluations each: YAML text -> JSON outline)")
+    p50s = {}
+    for example in examples():
+        text = example.read_bytes()
+
+        def once(text=text):
+            _render.render(_api.evaluate(text, rule_base, AS_OF, name=example.name), "json")
+
+        times = repeat(once, runs, warmup=3)
+        p50s[example.name] = percentile(times, 50)
+        report.add("warm", f"{example.name} p50", ms(percentile(times, 50)), "ms", f"p95 {ms(percentile(times, 95))} ms")
+    worst = max(p50s.values())
+    typical = p50s[typical_example().name]
+    report.target("warm evaluation p50, typical example", "<= 10 ms", f"{typical * 1000:.2f} ms ({typical_example().name}); worst example {worst * 1000:.2f} ms", typical <= 0.010)
+    return typical
+
+
+def evaluation_time(rule_base, profile, runs):
+    from ipexpert import _api
+
+    times = repeat(lambda: _api.evaluate(profile, rule_base, AS_OF), runs)
+    return statistics.median(times)
+
+
+def batch(report, count, workdir):
+    report.section(f"Batch throughput (`ipexpert batch`, {count} profiles, whole process)")
+    help_run = subprocess.run(ipexpert_command() + ["batch", "--help"], capture_output=True, cwd=ROOT)
+    if help_run.returncode != 0:
+        report.add("batch", "skipped", None, "", "`ipexpert batch` does not exist in this tree")
+        report.target("batch, 2 workers", ">= 150 profiles/s", "not measured (no batch command)", None)
+        return
+    from ipexpert import _yaml
+
+    profiles = [_yaml.load(p.read_bytes(), p.name).data for p in examples()]
+    source = workdir / "profiles.jsonl"
+    with open(source, "w", encoding="utf-8") as handle:
+        for i in range(count):
+            handle.write(json.dumps(profiles[i % len(profiles)], default=str) + "\n")
+    rates = {}
+    for jobs in (1, 2):
+        output = workdir / f"out-{jobs}.jsonl"
+        start = time.perf_counter()
+        done = subprocess.run(ipexpert_command() + ["batch", str(source), "-o", str(output), "--jobs", str(jobs), "--as-of", AS_OF],
+                              capture_output=True, cwd=ROOT)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            report.add("batch", f"{jobs} worker(s)", None, "", f"failed: {done.stderr.decode().strip()[:200]}")
+            continue
+        lines = sum(1 for _ in open(output, encoding="utf-8"))
+        rates[jobs] = count / seconds
+        report.add("batch", f"{jobs} worker(s)", round(rates[jobs], 1), "profiles/s",
+                   f"{lines} lines in {seconds:.2f} s; command says: {done.stderr.decode().strip().splitlines()[-1]}")
+    if 1 in rates and 2 in rates:
+        report.add("batch", "speed-up, 2 workers / 1", round(rates[2] / rates[1], 2), "x")
+    rate = rates.get(2)
+    report.target("batch, 2 workers", ">= 150 profiles/s", f"{rate:.0f} profiles/s" if rate else "failed", bool(rate and rate >= 150))
+
+
+def exponent(size_a, time_a, size_b, time_b):
+    """k in time ~ size^k between two points (1 = linear)."""
+    return math.log(time_b / time_a) / math.log(size_b / size_a)
+
+
+def scaling(report, rule_base, quick):
+    report.section("Scaling with the profile (median evaluation time, dict -> outline)")
+    markets = (1, 10, 50) if quick else (1, 10, 50, 200)
+    assets = (1, 10, 100) if quick else (1, 10, 100, 500)
+    worst = 0.0
+    for label, points in (
+        ("markets (10 assets)", [(m, 10) for m in markets]),
+        ("assets (10 markets)", [(10, a) for a in assets]),
+        ("markets x assets", [(1, 1), (10, 10), (50, 100)] + ([] if quick else [(200, 500)])),
+    ):
+        first = None
+        previous = None
+        for m, a in points:
+            profile = synthetic.scaled_profile(m, a)
+            size = m * a
+            runs = 3 if size >= 5000 else (5 if quick else 11)
+            seconds = evaluation_time(rule_base, profile, runs)
+            first = first or (size, seconds)
+            note = ""
+            if previous:
+                k = exponent(previous[0], previous[1], size, seconds)
+                note = f"x{seconds / first[1]:.1f} time for x{size / first[0]:g} size; exponent {k:.2f} since previous"
+                worst = max(worst, k)
+            report.add("scaling", f"{label}: {m} markets, {a} assets", ms(seconds), "ms", note)
+            previous = (size, seconds)
+    report.target("growth in markets x assets", "linear or better (exponent <= 1.1)", f"largest exponent {worst:.2f}", worst <= 1.1)
+
+
+def rule_growth(report, rule_base, quick, workdir):
+    from ipexpert import _api, _engine, _rulepack
+
+    report.section("Scaling with the rule base (rules that do not match, typical example)")
+    example = typical_example()
+    text = example.read_bytes()
+    base = evaluation_time(rule_base, text, 21 if not quick else 7)
+    report.add("rules", f"{len(rule_base.rules)} rules (bundled)", ms(base), "ms", example.name)
+    factors = (10,) if quick else (10, 100)
+    ratio10 = None
+    for factor in factors:
+        directory = workdir / f"grown-{factor}"
+        directory.mkdir()
+        synthetic.non_matching_pack(rule_base, factor - 1, directory)
+        start = time.perf_counter()
+        grown = _engine.RuleBase(_rulepack.load([directory], defaults=True))
+        grown._engine()
+        build = time.perf_counter() - start
+        seconds = evaluation_time(grown, text, 11 if factor == 10 else 5)
+        same = _api.evaluate(text, grown, AS_OF).to_dict()["recommendations"] == _api.evaluate(text, rule_base, AS_OF).to_dict()["recommendations"]
+        ratio = seconds / base
+        if factor == 10:
+            ratio10 = ratio
+        report.add("rules", f"{len(grown.rules)} rules ({factor}x)", ms(seconds), "ms",
+                   f"x{ratio:.2f} time; load+compile+network {build:.2f} s; same recommendations: {same}")
+    report.target("10x non-matching rules", "<= 2x time", f"x{ratio10:.2f}", ratio10 <= 2)
+
+
+def reference(report, quick, workdir):
+    report.section("Reference shape: Firm(stage=S) & Market(code=?m) & not Registration(market=?m, kind=K)")
+    try:
+        import clips  # noqa: F401
+        have_clips = True
+    except ImportError:
+        have_clips = False
+        report.add("reference", "CLIPS", None, "", "clipspy not installed (pip install '.[bench]'); ratios to CLIPS skipped")
+    sizes = ((50, 5), (200, 20)) if quick else ((50, 5), (1000, 5), (50, 20), (200, 20))
+    worst = None
+    for n, m in sizes:
+        rules = synthetic.reference_rules(n)
+        facts = synthetic.reference_facts(m)
+        expected = synthetic.expected(rules, facts)
+        runs = 5 if n >= 1000 or quick else 21
+        rows = {}
+        correct = {}
+
+        experta = synthetic.ExpertaReference(rules)
+        naive_runs = 3 if n >= 1000 else runs
+        rows["experta, new engine per evaluation"] = statistics.median(
+            repeat(lambda: experta.evaluate(experta.new_engine(), facts), naive_runs))
+        correct["experta, new engine per evaluation"] = experta.evaluate(experta.new_engine(), facts) == expected
+        engine = experta.new_engine()
+        rows["experta, one engine reused"] = statistics.median(repeat(lambda: experta.evaluate(engine, facts), runs))
+        correct["experta, one engine reused"] = experta.evaluate(engine, facts) == expected
+
+        directory = workdir / f"reference-{n}-{m}"
+        directory.mkdir()
+        synthetic.reference_pack(rules, directory)
+        compiled = synthetic.IPExpertReference(directory)
+        rows["ipexpert (compiled pack, RuleBase.run)"] = statistics.median(repeat(lambda: compiled.evaluate(facts), runs))
+        correct["ipexpert (compiled pack, RuleBase.run)"] = compiled.evaluate(facts) == expected
+
+        if have_clips:
+            clips_ref = synthetic.ClipsReference(rules)
+            rows["CLIPS (clipspy)"] = statistics.median(repeat(lambda: clips_ref.evaluate(facts), max(runs, 21)))
+            correct["CLIPS (clipspy)"] = clips_ref.evaluate(facts) == expected
+        base = rows.get("CLIPS (clipspy)")
+        for name, seconds in rows.items():
+            note = f"x{seconds / base:.1f} CLIPS" if base else ""
+            if not correct[name]:
+                note += f"  WRONG firings (expected {len(expected)})"
+            report.add("reference", f"{n} rules, {m} markets: {name}", ms(seconds), "ms", note.strip())
+        if base:
+            ratio = rows["ipexpert (compiled pack, RuleBase.run)"] / base
+            worst = max(worst or 0, ratio)
+    if worst is not None:
+        report.target("reference shape vs CLIPS", "<= 5x", f"worst x{worst:.1f}", worst <= 5)
+    else:
+        report.target("reference shape vs CLIPS", "<= 5x", "not measured (no clipspy)", None)
+
+
+def memory(report, rule_base):
+    from ipexpert import _api
+
+    report.section("Memory")
+    example = typical_example()
+    tracemalloc.start()
+    _api.evaluate(example.read_bytes(), rule_base, AS_OF)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    report.add("memory", f"allocated during one evaluation ({example.name})", round(peak / 1024, 1), "KB", "tracemalloc peak")
+    report.add("memory", "peak RSS of this benchmark process", round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "MB", "ru_maxrss, includes the grown rule packs")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Benchmark ipexpert and print a table.")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes (about a minute)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    quick = args.quick
+
+    report = Report()
+    print(f"ipexpert benchmark, {'quick' if quick else 'full'} run, {datetime.datetime.now().isoformat(timespec='seconds')}")
+    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
+    workdir = Path(tempfile.mkdtemp(prefix="ipexpert-bench-"))
+    try:
+        cold_start(report, 5)
+        rule_base = load_compile(report, 3 if quick else 5)
+        warm(report, rule_base, 20 if quick else 200)
+        batch(report, 60 if quick else 600, workdir)
+        scaling(report, rule_base, quick)
+        rule_growth(report, rule_base, quick, workdir)
+        reference(report, quick, workdir)
+        memory(report, rule_base)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print("\nTargets")
+    for t in report.targets:
+        state = "not measured" if t["met"] is None else ("met" if t["met"] else "MISSED")
+        print(f"  {t['target']:<40} {t['goal']:<36} {t['measured']:<40} {state}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "python": platform.python_version(), "cpus": os.cpu_count(), "quick": quick,
+            "rows": report.rows, "targets": report.targets,
+        }, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
