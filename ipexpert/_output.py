@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -19,6 +20,31 @@ def write_atomic(path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise IPExpertError(Problem(path, None, None, "$", f"cannot write: {exc.strerror or exc}")) from None
+        raise
+
+
+@contextlib.contextmanager
+def atomic_file(path):
+    """A text file to write line by line that appears at *path* only when the block succeeds."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".ipexpert-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise IPExpertError(Problem(path, None, None, "$", f"cannot write: {exc.strerror or exc}")) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

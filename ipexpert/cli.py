@@ -226,6 +226,41 @@ def rules_check(paths, no_default_rules):
 
 
 @cli.command()
+@click.argument("source", metavar="INPUT", type=click.Path(exists=True))
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The JSON Lines file to write (atomically).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes; 0 means one per core.")
+@as_of_option
+@rules_options
+def batch(source, output, jobs, as_of, rule_paths, no_default_rules):
+    """Evaluate every profile in INPUT (a JSON Lines file or a folder) into one JSON line each."""
+    from . import _batch
+
+    items = _batch.collect(source)
+    options = dict(rule_paths=rule_paths, defaults=not no_default_rules, as_of=as_of, jobs=jobs or _batch.default_jobs())
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(items), label="evaluating", file=sys.stderr) as bar:
+            summary = _batch.run(items, output, progress=bar.update, **options)
+    else:
+        summary = _batch.run(items, output, **options)
+    click.echo(summary.format(), err=True)
+    sys.exit(1 if summary.invalid else 0)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="The port to listen on.")
+@rules_options
+def serve(host, port, rule_paths, no_default_rules):
+    """Answer evaluate and validate requests over HTTP (needs: pip install 'ipexpert[serve]')."""
+    try:
+        from . import _serve
+    except ImportError as exc:
+        click.echo(f"ipexpert: serve needs the optional HTTP packages ({exc.name} is missing): pip install 'ipexpert[serve]'", err=True)
+        sys.exit(1)
+    _serve.serve(load_rule_base(rule_paths, no_default_rules), host, port)
+
+
+@cli.command()
 @click.argument("profile")
 @click.argument("target", metavar="RULE-OR-ID")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")

@@ -1,0 +1,222 @@
+"""Evaluating many profiles in one run: one JSON line per input, in input order, written atomically.
+
+The inputs are the non-blank lines of a JSON Lines file, or the *.yaml, *.yml and *.json
+files of a folder sorted by name. Each input yields exactly one record, on one line:
+
+    {"input": "profiles.jsonl:17", "outline": {...the outline's to_dict()...}}
+    {"input": "profiles.jsonl:18", "error": {"kind": "invalid_profile", "problems": [{...}, ...]}}
+
+With more than one job the profiles are evaluated in worker processes, each compiling the
+rule base once; only plain tuples, bytes and strings cross between processes.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import _api, _profile, _yaml
+from ._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, one_line
+from ._output import atomic_file
+
+SUFFIXES = (".yaml", ".yml", ".json")
+ERROR_KINDS = {InvalidProfileError: "invalid_profile", EvaluationError: "evaluation_failed"}
+IN_FLIGHT_PER_JOB = 4
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a batch did, for the line printed at its end."""
+
+    evaluated: int
+    invalid: int
+    seconds: float
+
+    def format(self) -> str:
+        total = self.evaluated + self.invalid
+        rate = total / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"{total} inputs: {self.evaluated} evaluated, {self.invalid} invalid "
+            f"in {self.seconds:.1f} s ({rate:.0f} profiles/s)"
+        )
+
+
+def collect(source) -> list[tuple]:
+    """The inputs in *source* (a JSON Lines file or a folder), in order, as plain tuples.
+
+    A folder gives ("file", path); a JSON Lines file gives ("line", path, line number, bytes).
+    """
+    path = Path(source)
+    try:
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+            return [("file", str(p)) for p in files if p.is_file()]
+        with open(path, "rb") as handle:
+            return [("line", str(path), n, raw) for n, raw in enumerate(handle, 1) if raw.strip()]
+    except OSError as exc:
+        raise IPExpertError(Problem(str(path), None, None, "$", f"cannot read: {exc.strerror or exc}")) from None
+
+
+def input_name(item: tuple) -> str:
+    """`folder/a.yaml`, or `profiles.jsonl:17` for a line."""
+    return item[1] if item[0] == "file" else f"{item[1]}:{item[2]}"
+
+
+def run(items, output, *, rule_paths=(), defaults=True, as_of=None, jobs=1, progress=None) -> Summary:
+    """Evaluate *items* (from `collect`) and write one record per item to *output*, atomically.
+
+    The rule packs are compiled here first, so a broken pack stops the batch before any work;
+    *progress*, if given, is called with the number of inputs just finished.
+    """
+    start = time.monotonic()
+    as_of = _api.parse_date(as_of)  # one date for the whole batch, even across midnight
+    rules = _api.load_rules(*rule_paths, defaults=defaults)
+    evaluated = invalid = 0
+    with atomic_file(output) as out:
+        for ok, line in _results(list(items), rules, (tuple(map(str, rule_paths)), defaults, as_of), jobs):
+            out.write(line)
+            evaluated += ok
+            invalid += not ok
+            if progress is not None:
+                progress(1)
+    return Summary(evaluated, invalid, time.monotonic() - start)
+
+
+def evaluate_item(item: tuple, rules, as_of) -> tuple[bool, str]:
+    """(True, outline record) or (False, error record) for one input, as one JSON line."""
+    name = input_name(item)
+    try:
+        outline = _api.evaluate(_document(item), rules, as_of)
+        record, ok = {"input": name, "outline": outline.to_dict()}, True
+    except IPExpertError as exc:
+        record, ok = _error(name, ERROR_KINDS.get(type(exc), "invalid_profile"), exc.problems), False
+    except Exception as exc:  # noqa: BLE001 - a bug met by one profile must not stop the batch
+        message = f"internal error: {type(exc).__name__}: {one_line(exc)}"
+        record, ok = _error(name, "internal_error", [Problem(name, None, None, "$", message)]), False
+    return ok, json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def _error(name: str, kind: str, problems) -> dict:
+    return {"input": name, "error": {"kind": kind, "problems": [p.to_dict() for p in problems]}}
+
+
+def _results(items, rules, spec, jobs):
+    """(ok, line) for each item, in input order; in this process, or in *jobs* worker processes."""
+    if jobs <= 1 or len(items) <= 1:
+        as_of = spec[2]
+        for item in items:
+            yield evaluate_item(item, rules, as_of)
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    size = max(1, min(16, len(items) // (jobs * IN_FLIGHT_PER_JOB)))
+    chunks = iter([items[i : i + size] for i in range(0, len(items), size)])
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    try:
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=spec) as pool:
+            pending = collections.deque()
+            for chunk in chunks:
+                pending.append(pool.submit(_evaluate_chunk, chunk))
+                if len(pending) >= jobs * IN_FLIGHT_PER_JOB:
+                    break
+            while pending:
+                results = pending.popleft().result()
+                chunk = next(chunks, None)
+                if chunk is not None:
+                    pending.append(pool.submit(_evaluate_chunk, chunk))
+                yield from results
+    except concurrent.futures.process.BrokenProcessPool:
+        raise IPExpertError(
+            Problem("<batch>", None, None, "$", "a worker process died (out of memory?); no output was written")
+        ) from None
+
+
+_worker: dict = {}
+
+
+def _start_worker(rule_paths, defaults, as_of):
+    """Runs once in each worker process: compile the rule base it will reuse."""
+    _worker["rules"] = _api.load_rules(*rule_paths, defaults=defaults)
+    _worker["as_of"] = as_of
+
+
+def _evaluate_chunk(items):
+    return [evaluate_item(item, _worker["rules"], _worker["as_of"]) for item in items]
+
+
+def _document(item: tuple) -> _yaml.Document:
+    if item[0] == "file":
+        return _profile.read(Path(item[1]), item[1])
+    return _line_document(*item[1:])
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _line_document(path: str, number: int, raw: bytes) -> _yaml.Document:
+    """One JSON Lines line as a profile Document whose problems point at that line of *path*."""
+
+    def fail(column, message):
+        raise InvalidProfileError(Problem(path, number, column, "$", message))
+
+    if len(raw) > _yaml.MAX_BYTES:
+        fail(None, f"line is {len(raw):,} bytes; the limit is {_yaml.MAX_BYTES:,} bytes")
+    try:
+        text = raw.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        fail(exc.start + 1, f"not UTF-8 text (byte 0x{raw[exc.start]:02x})")
+    try:
+        data = json.loads(text, object_pairs_hook=_object, parse_constant=_constant)
+    except json.JSONDecodeError as exc:
+        fail(exc.colno, f"not valid JSON: {exc.msg}")
+    except (_DuplicateKey, ValueError) as exc:
+        fail(None, f"not valid JSON: {exc}")
+    except RecursionError:
+        fail(None, "not valid JSON: nested too deeply")
+    if not isinstance(data, dict):
+        fail(1, f"a profile is a JSON object, not {type(data).__name__}")
+    doc = _positioned(text, data, path, number)
+    if doc is None:  # JSON that YAML reads differently: keep the line, lose the columns
+        doc = _profile.read(data, path)
+        doc.positions[()] = (number, None)
+    return doc
+
+
+def _positioned(text: str, data: dict, path: str, number: int) -> _yaml.Document | None:
+    """The line read again as YAML for column numbers, if that gives the same data."""
+    try:
+        doc = _yaml.load(text, path)
+    except _yaml.YAMLInputError:
+        return None
+    if doc.data != data:
+        return None
+    doc.positions = {key: (number, column) for key, (_, column) in doc.positions.items()}
+    doc.key_positions = {key: (number, column) for key, (_, column) in doc.key_positions.items()}
+    return doc
+
+
+def _object(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)

@@ -1,0 +1,173 @@
+"""`ipexpert batch`: one output line per input, in order, errors as records, written atomically."""
+
+import json
+import os
+import random
+import pty
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import ipexpert
+import profilegen
+from conftest import AS_OF, SPINWELL
+
+
+def records(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def thousand(tmp_path_factory):
+    """1,000 generated profiles (100 invalid, 20 of them not even JSON) as a JSON Lines file."""
+    pairs = profilegen.generate(1000)
+    path = tmp_path_factory.mktemp("batch") / "profiles.jsonl"
+    path.write_text(profilegen.jsonl(pairs), encoding="utf-8")
+    return path, pairs
+
+
+@pytest.mark.slow
+def test_a_thousand_profiles_give_a_thousand_lines_in_order(invoke, thousand, tmp_path):
+    source, pairs = thousand
+    out = tmp_path / "out.jsonl"
+    result = invoke("batch", source, "-o", out, "--as-of", AS_OF)
+    assert result.exit_code == 1  # some inputs were invalid
+    assert result.stdout == ""
+    assert result.stderr.startswith("1000 inputs: 900 evaluated, 100 invalid in ")
+    got = records(out)
+    assert [r["input"] for r in got] == [f"{source}:{n}" for n in range(1, 1001)]
+    assert [("outline" in r) for r in got] == [valid for _, valid in pairs]
+    rules = ipexpert.load_rules()
+    for record, (profile, valid) in zip(got[::37], pairs[::37]):
+        if valid:
+            assert record["outline"]["firm"]["name"] == profile["firm"]["name"]
+            expected = ipexpert.evaluate(profile, rules, as_of=AS_OF).to_dict()
+            assert [r["id"] for r in record["outline"]["recommendations"]] == [r["id"] for r in expected["recommendations"]]
+            assert record["outline"]["timeline"] == expected["timeline"]
+
+
+@pytest.mark.slow
+def test_two_jobs_write_the_same_bytes_as_one(invoke, thousand, tmp_path):
+    source, _ = thousand
+    head = tmp_path / "head.jsonl"
+    head.write_text("".join(source.read_text(encoding="utf-8").splitlines(keepends=True)[:150]), encoding="utf-8")
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert invoke("batch", head, "-o", one, "--as-of", AS_OF).exit_code == 1
+    result = invoke("batch", head, "-o", two, "--as-of", AS_OF, "--jobs", "2")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("150 inputs: 135 evaluated, 15 invalid")
+    assert two.read_bytes() == one.read_bytes()
+
+
+def test_error_records_name_the_line_and_column(invoke, tmp_path):
+    good = json.dumps(profilegen.profile(random.Random(1), 1))
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        good + "\n"
+        + "\n"  # blank lines are not inputs
+        + '{"firm": {"name": "X", "home_country": "usa"}, "markets": [{"code": "US", "status": "active"}]}\n'
+        + '{"firm": \n'
+        + "[1, 2]\n"
+        + '{"a": 1, "a": 2}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    result = invoke("batch", source, "-o", out, "--as-of", AS_OF)
+    assert result.exit_code == 1
+    got = records(out)
+    assert [r["input"] for r in got] == [f"{source}:{n}" for n in (1, 3, 4, 5, 6)]
+    assert "outline" in got[0]
+    schema_error = got[1]["error"]
+    assert schema_error["kind"] == "invalid_profile"
+    (problem,) = schema_error["problems"]
+    assert (problem["file"], problem["line"], problem["column"], problem["path"]) == (str(source), 3, 40, "$.firm.home_country")
+    not_json = got[2]["error"]["problems"][0]
+    assert (not_json["line"], not_json["message"].startswith("not valid JSON")) == (4, True)
+    assert got[3]["error"]["problems"][0]["message"] == "a profile is a JSON object, not list"
+    assert "duplicate key 'a'" in got[4]["error"]["problems"][0]["message"]
+
+
+def test_a_folder_is_read_in_name_order_and_other_files_are_ignored(invoke, tmp_path):
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "b.yaml").write_text(SPINWELL.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "a.json").write_text(json.dumps(profilegen.profile(random.Random(2), 2)), encoding="utf-8")
+    (folder / "c.yml").write_text("firm: {name: C}\nmarkets: []\n", encoding="utf-8")
+    (folder / "notes.txt").write_text("not a profile", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = invoke("batch", folder, "-o", out, "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("3 inputs: 2 evaluated, 1 invalid")
+    got = records(out)
+    assert [r["input"] for r in got] == [str(folder / n) for n in ("a.json", "b.yaml", "c.yml")]
+    expected = ipexpert.evaluate(folder / "b.yaml", as_of=AS_OF)
+    assert got[1]["outline"] == expected.to_dict()
+    assert {p["line"] for p in got[2]["error"]["problems"]} == {1, 2}
+
+
+def test_all_valid_exits_zero_and_prints_only_the_summary(invoke, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(profilegen.jsonl(profilegen.generate(5, invalid_every=0)), encoding="utf-8")
+    result = invoke("batch", source, "-o", tmp_path / "out.jsonl", "--as-of", AS_OF)
+    assert result.exit_code == 0
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("5 inputs: 5 evaluated, 0 invalid")
+
+
+def test_a_broken_rule_pack_stops_the_batch_and_leaves_the_output_alone(invoke, tmp_path):
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    (packs / "bad.yaml").write_text("pack: bad\nversion: 1.0.0\nrules:\n  - id: x\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous\n", encoding="utf-8")
+    result = invoke("batch", SPINWELL.parent, "-o", out, "--rules", packs)
+    assert result.exit_code == 1
+    assert "bad.yaml:" in result.stderr
+    assert out.read_text(encoding="utf-8") == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "packs"]
+
+
+def test_an_interrupted_batch_leaves_the_old_output_or_the_whole_new_one(thousand, tmp_path):
+    source, _ = thousand
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", str(out), "--as-of", AS_OF],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    text = out.read_text(encoding="utf-8")
+    assert text == "previous\n" or text.count("\n") == 1000
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]  # no temporary file left behind
+    if proc.returncode == 130:
+        assert err.decode().strip() == "ipexpert: interrupted"
+
+
+def test_a_progress_bar_shows_only_on_a_terminal(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(profilegen.jsonl(profilegen.generate(3, invalid_every=0)), encoding="utf-8")
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--as-of", AS_OF],
+            stdout=subprocess.DEVNULL, stderr=terminal, timeout=120,
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert proc.returncode == 0
+    assert b"evaluating" in shown and b"100%" in shown
+    assert b"3 inputs: 3 evaluated, 0 invalid" in shown
