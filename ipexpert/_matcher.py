@@ -23,6 +23,9 @@ from ._experta import experta  # noqa: F401 - experta must be imported through i
 import bisect  # noqa: E402
 
 from experta.matchers.rete import ReteMatcher  # noqa: E402
+from experta.matchers.rete.check import TypeCheck  # noqa: E402
+from experta.matchers.rete.mixins import NoMemory  # noqa: E402
+from experta.matchers.rete.token import Token  # noqa: E402
 from experta.strategies import DepthStrategy  # noqa: E402
 
 
@@ -35,16 +38,40 @@ class ChangedNodesMatcher(ReteMatcher):
         self._pending = set()
         for index, node in enumerate(self._nodes):
             _watch(node, index, self._pending)
+        self._routes = {}
+        self._memories = tuple(n for n in _unique_nodes(self.root_node) if type(n)._reset is not NoMemory._reset)
+
+    def reset(self):
+        """Empty every node's memory once (experta's reset visits a shared node once per parent)."""
+        for node in self._memories:
+            node._reset()
+
+    def _route(self, fact_type):
+        """The root's children that can accept a fact of *fact_type*, in the root's order.
+
+        A child that tests the fact's type rejects every other type, so it is skipped
+        rather than asked; the facts reach the same nodes in the same order.
+        """
+        route = self._routes.get(fact_type)
+        if route is None:
+            route = self._routes[fact_type] = tuple(
+                child.callback for child in self.root_node.children
+                if not isinstance(getattr(child.node, "matcher", None), TypeCheck) or child.node.matcher.fact_type == fact_type
+            )
+        return route
 
     def changes(self, adding=None, deleting=None):
         """Pass the changes through the network; collect activations from the touched rules."""
-        root = self.root_node
         if deleting is not None:
             for fact in deleting:
-                root.remove(fact)
+                token = Token.invalid(fact)
+                for callback in self._route(type(fact)):
+                    callback(token)
         if adding is not None:
             for fact in adding:
-                root.add(fact)
+                token = Token.valid(fact)
+                for callback in self._route(type(fact)):
+                    callback(token)
         added = []
         removed = []
         if self._pending:
@@ -55,6 +82,19 @@ class ChangedNodesMatcher(ReteMatcher):
                 removed.extend(node_removed)
             self._pending.clear()
         return added, removed
+
+
+def _unique_nodes(root) -> tuple:
+    """Every node of the network, each once, parents before children."""
+    seen = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen[id(node)] = node
+        stack.extend(child.node for child in reversed(node.children))
+    return tuple(seen.values())
 
 
 def _watch(node, index, pending):
@@ -70,6 +110,10 @@ def _watch(node, index, pending):
 
 class ExactDepthStrategy(DepthStrategy):
     """DepthStrategy whose removal finds the activation among all those with the same key."""
+
+    def get_key(self, activation):
+        """DepthStrategy's key (salience, then the newest facts first), without its small shared cache."""
+        return (activation.rule.salience, sorted((f["__factid__"] for f in activation.facts), reverse=True))
 
     def _update_agenda(self, agenda, added, removed):
         activations = agenda.activations
