@@ -74,6 +74,9 @@ def _date_text(value):
 
 def problems(doc: _yaml.Document) -> list[Problem]:
     """Everything wrong with a parsed profile: schema first, then consistency."""
+    if not isinstance(doc.data, dict):
+        kind = "a list" if isinstance(doc.data, list) else "a single value"
+        return [doc.problem((), f"a profile is a mapping with firm: and markets:, not {kind}")]
     found = _schemas.check(doc, "profile")
     if found:
         return found
@@ -98,6 +101,7 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
         if code in codes:
             found.append(doc.problem(("markets", i, "code"), f"market {code} is listed twice (first at $.markets[{codes[code]}])"))
         codes.setdefault(code, i)
+        found += _dates_in_range(doc, ("markets", i), market, ("launch_date",))
         if market["status"] == "active" and "launch_date" in market:
             found.append(
                 doc.problem(
@@ -126,8 +130,21 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
         assets.setdefault(key, i)
         for j, reg in enumerate(asset.get("registrations", [])):
             where = ("ip_assets", i, "registrations", j)
+            found += _dates_in_range(doc, where, reg, ("filed", "expires"))
             if "filed" in reg and "expires" in reg and reg["expires"] <= reg["filed"]:
                 found.append(doc.problem(where + ("expires",), f"expires {reg['expires']}, not after it was filed ({reg['filed']})"))
             if reg.get("designations") and reg["jurisdiction"] != "WO":
                 found.append(doc.problem(where + ("designations",), "designations are only for international (WO) registrations"))
     return found
+
+
+FIRST_DATE, LAST_DATE = "1800-01-01", "2200-12-31"
+
+
+def _dates_in_range(doc, where, item: dict, names) -> list[Problem]:
+    """Dates far outside the years of trade would overflow the rules' date arithmetic."""
+    return [
+        doc.problem(where + (name,), f"{item[name]} is out of range; a date here is between {FIRST_DATE} and {LAST_DATE}")
+        for name in names
+        if name in item and not FIRST_DATE <= item[name] <= LAST_DATE
+    ]

@@ -62,6 +62,11 @@ def _short(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _lower_first(text: str) -> str:
+    """`A channel` -> `a channel`, but `ISO 3166` stays."""
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
 def _problem(doc: Document, error) -> Problem:
     path = list(error.absolute_path)
     kind = error.validator
@@ -102,11 +107,13 @@ def _problem(doc: Document, error) -> Problem:
         return doc.problem(path, f"{_short(error.instance)} is not a valid {error.validator_value} (YYYY-MM-DD)")
     if kind == "pattern":
         description = error.schema.get("description") or f"the pattern {error.validator_value}"
-        return doc.problem(path, f"{_short(error.instance)} is not valid: expected {description[0].lower()}{description[1:]}")
+        return doc.problem(path, f"{_short(error.instance)} is not valid: expected {_lower_first(description)}")
     if kind == "uniqueItems":
         return doc.problem(path, "the list has duplicate items")
     if kind == "minItems":
         return doc.problem(path, f"needs at least {error.validator_value} item(s)")
+    if kind == "maxLength":
+        return doc.problem(path, f"{_short(error.instance)} is {len(error.instance):,} characters long; at most {error.validator_value} are allowed")
     return doc.problem(path, error.message if len(error.message) < 200 else error.message[:197] + "...")
 
 

@@ -9,6 +9,7 @@ nodes, nesting and size are bounded, and duplicate keys are errors.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -152,15 +153,17 @@ def read_text(raw: bytes, source: str) -> str:
     """Decode *raw* as UTF-8 within the size limit, or raise YAMLInputError."""
     if len(raw) > MAX_BYTES:
         raise YAMLInputError(
-            Problem(source, None, None, "$", f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,} bytes")
+            # *raw* may be a bounded read of a longer stream (stdin), so give no exact size.
+            Problem(source, None, None, "$", f"more than {MAX_BYTES:,} bytes; the limit is {MAX_BYTES:,} bytes")
         )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        hint = "; it looks like UTF-16, save it as UTF-8" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
         raise YAMLInputError(
-            Problem(source, line, col, "$", f"not UTF-8 text (byte 0x{raw[exc.start]:02x})")
+            Problem(source, line, col, "$", f"not UTF-8 text (byte 0x{raw[exc.start]:02x}){hint}")
         ) from None
     return text
 
@@ -184,13 +187,49 @@ def load(text: str | bytes, source: str = "<profile>") -> Document:
     doc = Document(None, source)
     if node is None:
         raise YAMLInputError(Problem(source, 1, 1, "$", "the document is empty"))
+    _check_expansion(node, source)
     doc.data = _Builder(doc).build(node)
     return doc
 
 
+def _check_expansion(root, source: str) -> None:
+    """Refuse a tree whose aliases would expand past MAX_NODES values, before expanding any."""
+    sizes = {}  # id(node) -> values it expands to; aliases share nodes, so each is counted once
+    open_nodes = set()  # nodes whose children are still being counted
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if not children_done:
+            if id(node) in open_nodes:
+                raise YAMLInputError(_mark_problem(node.start_mark, source, "an alias refers to a value that contains it"))
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        open_nodes.discard(id(node))
+        sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+        if sizes[id(node)] > MAX_NODES:
+            raise YAMLInputError(
+                _mark_problem(
+                    node.start_mark, source, f"this value expands to more than {MAX_NODES:,} values through aliases (an alias bomb?); refused"
+                )
+            )
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def _check_events(text: str, source: str) -> None:
-    """Reject deep nesting and multiple documents before any tree is built."""
-    depth = documents = 0
+    """Reject deep nesting, too many values and multiple documents before any tree is built."""
+    depth = documents = values = 0
     try:
         loader = _Loader(text)
     except yaml.YAMLError as exc:
@@ -200,6 +239,9 @@ def _check_events(text: str, source: str) -> None:
             event = loader.get_event()
             if event is None:
                 break
+            values += isinstance(event, (yaml.NodeEvent))
+            if values > MAX_NODES:
+                raise YAMLInputError(_mark_problem(event.start_mark, source, f"more than {MAX_NODES:,} values; refused"))
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -240,6 +282,14 @@ def _yaml_problem(exc: yaml.YAMLError, source: str, text: str = "") -> Problem:
     if mark is None:
         return Problem(source, None, None, "$", message)
     return _mark_problem(mark, source, message)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clip(text: str) -> str:
+    """A scalar quoted for a message, shortened when long."""
+    return repr(text) if len(text) <= 60 else repr(text[:57]) + "..."
 
 
 class _Builder:
@@ -311,9 +361,15 @@ class _Builder:
             if tag == "tag:yaml.org,2002:float":
                 if "inf" in text.lower() or "nan" in text.lower():
                     raise YAMLInputError(self._problem(node, path, f"{text!r} is not a finite number"))
-                return float(text)
+                number = float(text)
+                if not math.isfinite(number):
+                    raise YAMLInputError(self._problem(node, path, f"{_clip(text)} is not a finite number"))
+                return number
         except ValueError:
-            raise YAMLInputError(self._problem(node, path, f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}"))
+            raise YAMLInputError(self._problem(node, path, f"{_clip(text)} is not a valid {tag.rsplit(':', 1)[-1]}"))
+        if _SURROGATE.search(text):
+            # `"\ud800"` decodes to half a UTF-16 pair, which no UTF-8 output can hold.
+            raise YAMLInputError(self._problem(node, path, "the text has an unpaired surrogate escape (\\uD800-\\uDFFF)"))
         return text
 
     def _problem(self, node, path, message):

@@ -49,9 +49,12 @@ class _Date(click.ParamType):
         if isinstance(value, datetime.date):
             return value
         try:
-            return datetime.date.fromisoformat(value)
+            day = datetime.date.fromisoformat(value)
         except ValueError:
             self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+        if not 1800 <= day.year <= 2200:  # the rules' date arithmetic must stay within what a date can hold
+            self.fail(f"{value!r} is out of range; give a date between 1800-01-01 and 2200-12-31", param, ctx)
+        return day
 
 
 DATE = _Date()
