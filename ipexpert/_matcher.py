@@ -21,10 +21,12 @@ from __future__ import annotations
 from ._experta import experta  # noqa: F401 - experta must be imported through ipexpert._experta
 
 import bisect  # noqa: E402
+from collections.abc import Mapping  # noqa: E402
 
 from experta.matchers.rete import ReteMatcher  # noqa: E402
 from experta.matchers.rete.check import TypeCheck  # noqa: E402
 from experta.matchers.rete.mixins import NoMemory  # noqa: E402
+from experta.matchers.rete.nodes import FeatureTesterNode  # noqa: E402
 from experta.matchers.rete.token import Token  # noqa: E402
 from experta.strategies import DepthStrategy  # noqa: E402
 
@@ -39,7 +41,13 @@ class ChangedNodesMatcher(ReteMatcher):
         for index, node in enumerate(self._nodes):
             _watch(node, index, self._pending)
         self._routes = {}
-        self._memories = tuple(n for n in _unique_nodes(self.root_node) if type(n)._reset is not NoMemory._reset)
+        nodes = _unique_nodes(self.root_node)
+        self._memories = tuple(n for n in nodes if type(n)._reset is not NoMemory._reset)
+        for node in nodes:
+            node.children[:] = [
+                child._replace(callback=_feature_tester(child.node)) if type(child.node) is FeatureTesterNode else child
+                for child in node.children
+            ]
 
     def reset(self):
         """Empty every node's memory once (experta's reset visits a shared node once per parent)."""
@@ -95,6 +103,38 @@ def _unique_nodes(root) -> tuple:
         seen[id(node)] = node
         stack.extend(child.node for child in reversed(node.children))
     return tuple(seen.values())
+
+
+def _feature_tester(node):
+    """FeatureTesterNode.activate that copies the token only when the test adds bindings to it.
+
+    experta copies every token at every node; a test that only passes or fails leaves the
+    token as it was, and every node below copies it before changing it.
+    """
+    matcher = node.matcher
+    children = node.children
+
+    def activate(token):
+        match = matcher(next(iter(token.data)))
+        if not match:
+            return
+        if isinstance(match, Mapping):
+            context = token.context
+            for key, value in match.items():
+                if isinstance(key, tuple):  # a negated binding
+                    if key[1] in context and context[key[1]] == value:
+                        return
+                else:
+                    if context.get(key, value) != value:
+                        return
+                    if (False, key) in context and context[(False, key)] == value:
+                        return
+            token = token.copy()
+            token.context.update(match)
+        for child in children:
+            child.callback(token)
+
+    return activate
 
 
 def _watch(node, index, pending):
