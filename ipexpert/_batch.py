@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from . import _api, _profile, _yaml
 from ._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, one_line
 from ._output import atomic_file
@@ -181,24 +183,46 @@ def _line_document(path: str, number: int, raw: bytes) -> _yaml.Document:
         fail(None, "not valid JSON: nested too deeply")
     if not isinstance(data, dict):
         fail(1, f"a profile is a JSON object, not {type(data).__name__}")
-    doc = _positioned(text, data, path, number)
-    if doc is None:  # JSON that YAML reads differently: keep the line, lose the columns
-        doc = _profile.read(data, path)
-        doc.positions[()] = (number, None)
-    return doc
+    if _depth(data) > _yaml.MAX_DEPTH:
+        fail(None, f"nested more than {_yaml.MAX_DEPTH} levels deep")
+    values, keys = _columns(text)
+    positions = {key: (number, column) for key, column in values.items()}
+    positions.setdefault((), (number, None))
+    return _yaml.Document(data, path, positions, {key: (number, column) for key, column in keys.items()})
 
 
-def _positioned(text: str, data: dict, path: str, number: int) -> _yaml.Document | None:
-    """The line read again as YAML for column numbers, if that gives the same data."""
+def _depth(data) -> int:
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
+def _columns(text: str) -> tuple[dict, dict]:
+    """The column of every value and key of a one-line JSON text, by path; empty if libyaml cannot say.
+
+    libyaml's composer is fast and keeps marks; the data itself always comes from the JSON parser.
+    """
+    loader = getattr(yaml, "CSafeLoader", None)
     try:
-        doc = _yaml.load(text, path)
-    except _yaml.YAMLInputError:
-        return None
-    if doc.data != data:
-        return None
-    doc.positions = {key: (number, column) for key, (_, column) in doc.positions.items()}
-    doc.key_positions = {key: (number, column) for key, (_, column) in doc.key_positions.items()}
-    return doc
+        root = yaml.compose(text, Loader=loader) if loader is not None else None
+    except Exception:  # noqa: BLE001 - JSON that YAML reads differently: keep the line, lose the columns
+        root = None
+    values, keys = {}, {}
+    stack = [(root, ())] if root is not None else []
+    while stack:
+        node, path = stack.pop()
+        values[path] = node.start_mark.column + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                keys[path + (key.value,)] = key.start_mark.column + 1
+                stack.append((value, path + (key.value,)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((value, path + (index,)) for index, value in enumerate(node.value))
+    return values, keys
 
 
 def _object(pairs):

@@ -90,6 +90,18 @@ def test_error_records_name_the_line_and_column(invoke, tmp_path):
     assert "duplicate key 'a'" in got[4]["error"]["problems"][0]["message"]
 
 
+def test_json_that_yaml_would_read_differently_is_still_read_as_json(invoke, tmp_path):
+    profile = profilegen.profile(random.Random(4), 4)
+    profile["firm"]["name"] = "Smile \U0001F600 Co."
+    line = json.dumps(profile).replace(": ", ":\t")  # tabs and an escaped surrogate pair: JSON, not YAML
+    source = tmp_path / "in.jsonl"
+    source.write_text(line + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert invoke("batch", source, "-o", out, "--as-of", AS_OF).exit_code == 0
+    (record,) = records(out)
+    assert record["outline"]["firm"]["name"] == "Smile \U0001F600 Co."
+
+
 def test_a_folder_is_read_in_name_order_and_other_files_are_ignored(invoke, tmp_path):
     folder = tmp_path / "profiles"
     folder.mkdir()
