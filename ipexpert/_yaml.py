@@ -368,8 +368,14 @@ class _Builder:
         except ValueError:
             raise YAMLInputError(self._problem(node, path, f"{_clip(text)} is not a valid {tag.rsplit(':', 1)[-1]}"))
         if _SURROGATE.search(text):
-            # `"\ud800"` decodes to half a UTF-16 pair, which no UTF-8 output can hold.
-            raise YAMLInputError(self._problem(node, path, "the text has an unpaired surrogate escape (\\uD800-\\uDFFF)"))
+            # JSON writes U+1F300 as the escapes `\ud83c\udf00`, which PyYAML leaves as two halves:
+            # join the pairs; an unpaired half is text no UTF-8 output can hold.
+            try:
+                return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+            except UnicodeDecodeError:
+                raise YAMLInputError(
+                    self._problem(node, path, "the text has an unpaired surrogate escape (\\uD800-\\uDFFF)")
+                ) from None
         return text
 
     def _problem(self, node, path, message):

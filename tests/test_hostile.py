@@ -80,6 +80,7 @@ PROFILE_CASES = {
     "bom-crlf.json": OK,
     "json-trailing-comma.json": OK,  # a flow mapping may end with a comma in YAML
     "json-single-quotes.json": OK,  # single-quoted strings are YAML
+    "json-emoji-escape.json": OK,  # a UTF-16 surrogate pair, as JSON writes U+1F300
     # YAML 1.1 surprises and wrong types
     "norway-unquoted.yaml": OK,
     "norway-home.yaml": OK,
@@ -435,6 +436,11 @@ def test_cjk_names_render_in_every_format(invoke):
         result = invoke("evaluate", PROFILES / "cjk-names.yaml", "--as-of", AS_OF, "--format", fmt)
         assert result.exit_code == 0
         assert expected in result.stdout
+
+
+def test_escaped_surrogate_pairs_become_one_character():
+    assert ipexpert.evaluate(PROFILES / "json-emoji-escape.json", as_of=AS_OF).firm["name"] == "Spin \U0001f300 Co."
+    assert ipexpert.validate({"firm": {"name": "\U00010000", "home_country": "CN"}, "markets": [{"code": "US", "status": "active"}]}) == []
 
 
 def leftovers(folder: Path):
