@@ -28,13 +28,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+LOOPING_PACK = """\
+pack: loop
+version: 1.0.0
+title: A rule that keeps deriving new facts
+rules:
+  - id: next-day
+    title: The next day
+    when:
+      - market: {code: ?c, launch_date: ?d}
+    derive: {market: {code: ?c, status: planned, launch_date: {days_after: [?d, 1]}}}
+    because: "{c} again"
+    source: [paper §5.1]
+"""
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`ipexpert serve` in a child process; its port. Stopped (SIGTERM) after the module's tests."""
+    yield from run_server(tmp_path_factory.mktemp("serve"))
+
+
+@pytest.fixture
+def looping_server(tmp_path):
+    """A server whose rules run away on any profile with a planned launch date."""
+    (tmp_path / "loop.yaml").write_text(LOOPING_PACK, encoding="utf-8")
+    yield from run_server(tmp_path, "--rules", str(tmp_path / "loop.yaml"))
+
+
+def run_server(folder, *options):
     port = free_port()
-    log = (tmp_path_factory.mktemp("serve") / "server.log").open("wb")
+    log = (folder / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ipexpert", "serve", "--host", HOST, "--port", str(port)],
+        [sys.executable, "-m", "ipexpert", "serve", "--host", HOST, "--port", str(port), *options],
         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
     )
     deadline = time.monotonic() + 60
@@ -212,6 +238,14 @@ def test_concurrent_requests_get_the_answers_of_sequential_ones(server):
         concurrent_answers = list(pool.map(ask, profiles))
     assert concurrent_answers == sequential
     assert sorted({status for status, _ in sequential}) == [200, 422]
+
+
+def test_rules_that_fail_on_a_profile_give_500_without_a_traceback(looping_server):
+    data = problem_details(
+        *request(looping_server, "POST", f"/v1/evaluate?as_of={AS_OF}", SPINWELL.read_bytes(), "application/yaml"), 500
+    )
+    assert "fired more than" in data["problems"][0]["message"]
+    assert request(looping_server, "GET", "/healthz")[0] == 200
 
 
 def test_serve_without_the_extra_says_what_to_install(invoke, monkeypatch):
