@@ -254,7 +254,7 @@ def rule_growth(report, rule_base, quick, workdir):
     for factor in factors:
         directory = workdir / f"grown-{factor}"
         directory.mkdir()
-        synthetic.non_matching_pack(rule_base, factor - 1, directory)
+        synthetic.non_matching_packs(rule_base, factor - 1, directory)
         start = time.perf_counter()
         grown = _engine.RuleBase(_rulepack.load([directory], defaults=True))
         grown._engine()

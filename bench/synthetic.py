@@ -24,8 +24,9 @@ CODES = [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase]
 def scaled_profile(markets: int, assets: int) -> dict:
     """A valid profile with *markets* markets (a third planned) and *assets* trademarks.
 
-    Each trademark is registered in its home jurisdiction and in every fourth market,
-    so joins over markets × assets, coverage and missing registrations all occur.
+    Each trademark is registered at home and in two of the markets (a different pair
+    for each), so the number of facts grows with markets + assets and the work that
+    must grow with markets × assets is the advice per market and asset.
     """
     codes = [c for c in CODES if c not in ("EU", "WO")][:markets]
     market_list = []
@@ -38,7 +39,7 @@ def scaled_profile(markets: int, assets: int) -> dict:
     for a in range(assets):
         registrations = [{"jurisdiction": "CN", "status": "registered", "filed": "2024-01-10", "expires": "2034-01-09"}]
         registrations += [{"jurisdiction": code, "status": "pending", "filed": "2026-03-01"}
-                          for i, code in enumerate(codes) if (i + a) % 4 == 0]
+                          for code in sorted({codes[a % markets], codes[(a + 1) % markets]})]
         ip_assets.append({"type": "trademark", "name": f"BRAND{a:04d}", "registrations": registrations})
     return {
         "firm": {"name": "Scaling Co.", "home_country": "CN", "founded": 2020, "employees": 30,
@@ -54,8 +55,8 @@ def scaled_profile(markets: int, assets: int) -> dict:
 
 # ---------------------------------------------------------------- non-matching rules
 
-def non_matching_pack(rule_base, copies: int, directory: Path) -> Path:
-    """Write a pack holding *copies* clones of every bundled rule, each made unable to fire.
+def non_matching_packs(rule_base, copies: int, directory: Path) -> Path:
+    """Write *copies* packs, each a clone of every bundled rule made unable to fire.
 
     A clone keeps the original's conditions and conclusions and gains a first condition
     no profile meets (a firm whose home country is `ZZ`, a code reserved for private use),
@@ -63,17 +64,17 @@ def non_matching_pack(rule_base, copies: int, directory: Path) -> Path:
     """
     from ipexpert import _yaml  # noqa: F401 - the benchmark runs inside the project
 
-    rules = []
     for n in range(copies):
+        rules = []
         for rule in rule_base.rules:
             data = copy.deepcopy(_plain(rule.data))
-            data["id"] = f"clone{n}-{rule.pack.replace('/', '-')}-{rule.id}"
+            data["id"] = f"{rule.pack.replace('/', '-')}-{rule.id}"
             data["when"] = [{"firm": {"home_country": "ZZ"}}] + list(data["when"])
             data.pop("salience", None)
             rules.append(data)
-    path = directory / f"non-matching-{copies}.yaml"
-    _dump({"pack": f"non-matching-{copies}", "version": "0.0.1", "title": "Rules that never fire", "rules": rules}, path)
-    return path
+        pack = {"pack": f"non-matching-{n:03d}", "version": "0.0.1", "title": "Rules that never fire", "rules": rules}
+        _dump(pack, directory / f"non-matching-{n:03d}.yaml")
+    return directory
 
 
 def _plain(value):
