@@ -115,6 +115,7 @@ def _results(items, rules, spec, jobs):
         return
     import concurrent.futures
     import multiprocessing
+    from concurrent.futures.process import BrokenProcessPool
 
     size = max(1, min(16, len(items) // (jobs * IN_FLIGHT_PER_JOB)))
     chunks = iter([items[i : i + size] for i in range(0, len(items), size)])
@@ -132,7 +133,7 @@ def _results(items, rules, spec, jobs):
                 if chunk is not None:
                     pending.append(pool.submit(_evaluate_chunk, chunk))
                 yield from results
-    except concurrent.futures.process.BrokenProcessPool:
+    except BrokenProcessPool:
         raise IPExpertError(
             Problem("<batch>", None, None, "$", "a worker process died (out of memory?); no output was written")
         ) from None
