@@ -8,6 +8,17 @@ import tempfile
 
 from ._errors import IPExpertError, Problem
 
+_UMASK = os.umask(0o022)  # read once, at import, while no other thread can be writing files
+os.umask(_UMASK)
+
+
+def _mode(path: str) -> int:
+    """The mode the file gets: the old file's, or what open() would give a new one (mkstemp gives 0600)."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_UMASK
+
 
 def write_atomic(path, text: str) -> None:
     """Write *text* to *path* through a temporary file in the same folder and a rename."""
@@ -15,6 +26,7 @@ def write_atomic(path, text: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".ipexpert-", suffix=".tmp", dir=folder)
+        os.chmod(tmp, _mode(path))
     except OSError as exc:
         raise IPExpertError(Problem(path, None, None, "$", f"cannot write: {exc.strerror or exc}")) from None
     try:
@@ -40,6 +52,7 @@ def atomic_file(path):
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".ipexpert-", suffix=".tmp", dir=folder)
+        os.chmod(tmp, _mode(path))
     except OSError as exc:
         raise IPExpertError(Problem(path, None, None, "$", f"cannot write: {exc.strerror or exc}")) from None
     try:

@@ -629,3 +629,16 @@ def test_the_corpus_through_the_service(service, name):
         problem = ipexpert.Problem(**data["problems"][0])
         assert error_line("<request>", PROFILE_CASES[name]).match(problem.format()), problem
     assert service("/healthz", None)[0] == 200
+
+
+def test_an_output_file_gets_the_usual_mode_and_a_replaced_one_keeps_its_own(invoke, tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    new = tmp_path / "new.txt"
+    assert invoke("evaluate", SPINWELL, "--as-of", AS_OF, "-o", new).exit_code == 0
+    assert new.stat().st_mode & 0o777 == 0o666 & ~umask  # not the 0600 of a temporary file
+    old = tmp_path / "old.txt"
+    old.write_text("x")
+    old.chmod(0o640)
+    assert invoke("evaluate", SPINWELL, "--as-of", AS_OF, "-o", old).exit_code == 0
+    assert old.stat().st_mode & 0o777 == 0o640
