@@ -49,10 +49,11 @@ def _evaluate_run(profile, rules=None, as_of=None, name=None):
     from . import __version__
 
     as_of = parse_date(as_of)
-    doc = _profile.check(_profile.read(profile, name))
-    rules = rules if rules is not None else default_rules()
-    run = rules.run(_facts.build(doc.data, as_of), as_of)
-    return _outline.assemble(run, rules, doc, __version__), run, doc
+    with _engine.collector_paused():
+        doc = _profile.check(_profile.read(profile, name))
+        rules = rules if rules is not None else default_rules()
+        run = rules.run(_facts.build(doc.data, as_of), as_of)
+        return _outline.assemble(run, rules, doc, __version__), run, doc
 
 
 def parse_date(value) -> datetime.date:
