@@ -123,17 +123,19 @@ class ChangedNodesMatcher(ReteMatcher):
             node.children[:] = [edge(child) for child in node.children]
         for holder in list(callbacks.values()) + list(joins.values()):
             holder.link()
-        self._memories = tuple(
-            n for n in _unique_nodes(self.root_node) if not isinstance(n, (FeatureTesterNode, WhereNode, BusNode))
-        ) + tuple(memories.values())
+        self._touched = []
+        for holder in list(joins.values()) + list(memories.values()) + list(self._nodes):
+            holder.touched = self._touched
 
     def reset(self):
-        """Empty every node's memory once (experta's reset visits a shared node once per parent).
+        """Empty the memories that received something since the last reset.
 
-        Activations a failed run left uncollected are dropped too, so they cannot reach the next run's agenda.
+        experta's reset visits every node, a shared node once per parent. Activations a
+        failed run left uncollected are dropped too, so they cannot reach the next run's agenda.
         """
-        for node in self._memories:
+        for node in self._touched:
             node._reset()
+        self._touched.clear()
         for index in self._pending:
             self._nodes[index].get_activations()
         self._pending.clear()
@@ -288,6 +290,11 @@ class _AlphaMemory:
     def _reset(self):
         self.tokens = []
         self.linked = []  # activate_right of the joins that want every token from now on
+        self.dirty = False
+
+    def touch(self):
+        self.dirty = True
+        self.touched.append(self)
 
     def remove(self, token):
         info = token.to_info()
@@ -347,6 +354,8 @@ class _FeatureTester:
         # Joins linked before this token take it from here; a join that links while the
         # token travels reads it from the memory instead, so each join sees it once.
         linked = tuple(memory.linked)
+        if not memory.dirty:
+            memory.touch()
         if token[0] is VALID:
             memory.tokens.append(token)
         else:
@@ -550,6 +559,11 @@ class _JoinBase:
         self.left = {} if isinstance(self, _Not) else _Bucketed()
         self.right = _Bucketed()
         self.linked = self.source is None
+        self.dirty = False
+
+    def touch(self):
+        self.dirty = True
+        self.touched.append(self)
 
     def __str__(self):  # pragma: no cover
         return str(self.node)
@@ -578,6 +592,8 @@ class _JoinBase:
     def _link(self):
         """Take the right-hand tokens the alpha memory kept, and receive the next ones directly."""
         self.linked = True
+        if not self.source.dirty:
+            self.source.touch()
         for token in self.source.tokens:
             self._store_right(token)
         self.source.linked.append(self.activate_right)
@@ -591,6 +607,8 @@ class _Join(_JoinBase):
     """OrdinaryMatchNode with hashed memories: the same tokens, found by lookup."""
 
     def activate_left(self, token):
+        if not self.dirty:
+            self.touch()
         if not self.linked:
             self._link()
         context = token[2]
@@ -619,6 +637,8 @@ class _Join(_JoinBase):
                 callback(new_token)
 
     def activate_right(self, token):
+        if not self.dirty:
+            self.touch()
         context = token[2]
         key = self.key(context)
         if token[0] is VALID:
@@ -651,6 +671,8 @@ class _Not(_JoinBase):
     """
 
     def activate_left(self, token):
+        if not self.dirty:
+            self.touch()
         if not self.linked:
             self._link()
         context = token[2]
@@ -704,6 +726,8 @@ class _Not(_JoinBase):
         return (list(bucket.items()) if bucket else []) + list(loose.items())
 
     def activate_right(self, token):
+        if not self.dirty:
+            self.touch()
         context = token[2]
         key = self.key(context)
         if token[0] is VALID:
@@ -751,9 +775,16 @@ class _ConflictSet:
 
     def _reset(self):
         self.memory = set()
+        self.dirty = False
+
+    def touch(self):
+        self.dirty = True
+        self.touched.append(self)
 
     def activate(self, token):
         self.pending.add(self.index)
+        if not self.dirty:
+            self.touch()
         info = token.to_info()
         context = {k: v for k, v in info.context if isinstance(k, str)}
         identity = (info.data, frozenset(context.items()))
