@@ -163,12 +163,12 @@ class ChangedNodesMatcher(ReteMatcher):
         """Pass the changes through the network; collect activations from the touched rules."""
         if deleting is not None:
             for fact in deleting:
-                token = _token(INVALID, {fact}, {})
+                token = _token(INVALID, frozenset((fact,)), {})
                 for callback in self._route(type(fact)):
                     callback(token)
         if adding is not None:
             for fact in adding:
-                token = _token(VALID, {fact}, {})
+                token = _token(VALID, frozenset((fact,)), {})
                 for callback in self._route(type(fact)):
                     callback(token)
         added = []
@@ -297,9 +297,8 @@ class _AlphaMemory:
         self.touched.append(self)
 
     def remove(self, token):
-        info = token.to_info()
         for index, kept in enumerate(self.tokens):
-            if kept.to_info() == info:
+            if kept[1] == token[1] and kept[2] == token[2]:
                 del self.tokens[index]
                 return
 
@@ -501,8 +500,8 @@ class _Bucketed:
                 pass
         self.loose.append(entry)
 
-    def discard(self, key, info):
-        """Remove the first entry for *info*; False if there was none."""
+    def discard(self, key, data, context):
+        """Remove the first entry for the token (*data*, *context*); False if there was none."""
         places = [self.loose]
         if key is not _NO_KEY:
             try:
@@ -513,7 +512,7 @@ class _Bucketed:
                 places.insert(0, bucket)
         for place in places:
             for index, entry in enumerate(place):
-                if entry[0] == info:
+                if entry[0] == data and entry[1] == context:
                     del place[index]
                     self.size -= 1
                     if not place and place is not self.loose:
@@ -600,7 +599,7 @@ class _JoinBase:
 
     def _store_right(self, token):
         context = token[2]
-        self.right.add(self.key(context), (token.to_info(), frozenset(token[1]), context))
+        self.right.add(self.key(context), (token[1], context))
 
 
 class _Join(_JoinBase):
@@ -613,17 +612,16 @@ class _Join(_JoinBase):
             self._link()
         context = token[2]
         key = self.key(context)
-        info = token.to_info()
         if token[0] is VALID:
-            self.left.add(key, (info, frozenset(token[1]), context))
+            self.left.add(key, (token[1], context))
         else:
-            self.left.discard(key, info)
+            self.left.discard(key, token[1], context)
         if not self.right.size:
             return
         same_key = key is not _NO_KEY
         tag, data = token[0], token[1]
         base = None
-        for _, other_data, other_context in self.right.candidates(key):
+        for other_data, other_context in self.right.candidates(key):
             if not self.matches(context, other_context, same_key):
                 continue
             if base is None:
@@ -642,15 +640,15 @@ class _Join(_JoinBase):
         context = token[2]
         key = self.key(context)
         if token[0] is VALID:
-            self.right.add(key, (token.to_info(), frozenset(token[1]), context))
+            self.right.add(key, (token[1], context))
         else:
-            self.right.discard(key, token.to_info())
+            self.right.discard(key, token[1], context)
         if not self.left.size:
             return
         same_key = key is not _NO_KEY
         tag, data = token[0], token[1]
         base = None
-        for _, other_data, other_context in self.left.candidates(key):
+        for other_data, other_context in self.left.candidates(key):
             if not self.matches(other_context, context, same_key):
                 continue
             if base is None:
@@ -667,7 +665,7 @@ class _Join(_JoinBase):
 class _Not(_JoinBase):
     """NotNode with hashed memories: a left token passes while no right token matches it.
 
-    The left memory maps each key to {token info: [count of matching right tokens, context]}.
+    The left memory maps each key to {(facts, frozen context): [count of matching right tokens, context, facts]}.
     """
 
     def activate_left(self, token):
@@ -677,23 +675,23 @@ class _Not(_JoinBase):
             self._link()
         context = token[2]
         key = self.key(context)
-        info = token.to_info()
+        info = (token[1], frozenset(context.items()))
         same_key = key is not _NO_KEY
         if token[0] is VALID:
             count = 0
             if self.right.size:
-                for _, _, right_context in self.right.candidates(key):
+                for _, right_context in self.right.candidates(key):
                     if self.matches(context, right_context, same_key):
                         count += 1
             bucket = self._left_bucket(key)
-            bucket[info] = [count, context]
+            bucket[info] = [count, context, token[1]]
             if count == 0:
                 for callback in self.callbacks:
                     callback(token)
         else:
             count = 0
             if self.right.size:
-                for _, _, right_context in self.right.candidates(key):
+                for _, right_context in self.right.candidates(key):
                     if self.matches(context, right_context, same_key):
                         count = 1
                         break
@@ -731,24 +729,24 @@ class _Not(_JoinBase):
         context = token[2]
         key = self.key(context)
         if token[0] is VALID:
-            self.right.add(key, (token.to_info(), frozenset(token[1]), context))
+            self.right.add(key, (token[1], context))
             step = 1
         else:
-            if not self.right.discard(key, token.to_info()):
+            if not self.right.discard(key, token[1], context):
                 raise ValueError("list.remove(x): x not in list")
             step = -1
         if not self.left:
             return
         same_key = key is not _NO_KEY
-        for info, entry in self._left_candidates(key):
+        for _, entry in self._left_candidates(key):
             if not self.matches(entry[1], context, same_key):
                 continue
             entry[0] += step
             count = entry[0]
             if step == -1 and count == 0:
-                new_token = _new(Token, (VALID, set(info.data), dict(info.context)))
+                new_token = _new(Token, (VALID, entry[2], entry[1]))
             elif step == 1 and count == 1:
-                new_token = _new(Token, (INVALID, set(info.data), dict(info.context)))
+                new_token = _new(Token, (INVALID, entry[2], entry[1]))
             else:
                 continue
             for callback in self.callbacks:
@@ -785,22 +783,26 @@ class _ConflictSet:
         self.pending.add(self.index)
         if not self.dirty:
             self.touch()
-        info = token.to_info()
-        context = {k: v for k, v in info.context if isinstance(k, str)}
-        identity = (info.data, frozenset(context.items()))
+        data = token[1]
+        info = (data, frozenset(token[2].items()))
         if token[0] is VALID:
-            if info not in self.memory:
-                self.memory.add(info)
-                if identity in self.removed:
-                    del self.removed[identity]
-                else:
-                    self.added[identity] = Activation(self.rule, info.data, context)
+            if info in self.memory:
+                return
+            self.memory.add(info)
         else:
             self.memory.remove(info)
+        context = {k: v for k, v in info[1] if isinstance(k, str)}
+        identity = info if len(context) == len(token[2]) else (data, frozenset(context.items()))
+        if token[0] is VALID:
+            if identity in self.removed:
+                del self.removed[identity]
+            else:
+                self.added[identity] = Activation(self.rule, data, context)
+        else:
             if identity in self.added:
                 del self.added[identity]
             else:
-                self.removed[identity] = Activation(self.rule, info.data, context)
+                self.removed[identity] = Activation(self.rule, data, context)
 
     def get_activations(self):
         """The activations added and removed since the last call."""
@@ -821,18 +823,28 @@ class ExactDepthStrategy(DepthStrategy):
         return (activation.rule.salience, sorted((f["__factid__"] for f in activation.facts), reverse=True))
 
     def _update_agenda(self, agenda, added, removed):
+        # The keys are kept in a list beside the activations, so bisect compares them in C
+        # instead of through Activation.__lt__; the engine only ever pops the last activation.
         activations = agenda.activations
+        keys = agenda.__dict__.get("ipexpert_keys")
+        if keys is None or len(keys) < len(activations):
+            keys = agenda.ipexpert_keys = [activation.key for activation in activations]
+        elif len(keys) > len(activations):
+            del keys[len(activations):]
         for activation in removed:
-            activation.key = self.get_key(activation)
-            low = bisect.bisect_left(activations, activation)
-            high = bisect.bisect_right(activations, activation, low)
+            key = activation.key = self.get_key(activation)
+            low = bisect.bisect_left(keys, key)
+            high = bisect.bisect_right(keys, key, low)
             rule = activation.rule
             for index in range(low, high):
                 other = activations[index]
                 # Equal rules are one object in a network, so `is` only skips the slow comparison.
                 if other.rule is rule and other == activation:
                     del activations[index]
+                    del keys[index]
                     break
         for activation in added:
-            activation.key = self.get_key(activation)
-            bisect.insort(activations, activation)
+            key = activation.key = self.get_key(activation)
+            index = bisect.bisect_right(keys, key)
+            keys.insert(index, key)
+            activations.insert(index, activation)
