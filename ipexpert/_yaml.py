@@ -96,6 +96,41 @@ class _Loader(
         yaml.parser.Parser.__init__(self)
         yaml.composer.Composer.__init__(self)
         _CoreResolver.__init__(self)
+        self.ipexpert_source = "<profile>"
+        self.ipexpert_depth = 0
+        self.ipexpert_nodes = 0
+
+    # Composition is recursive: bound depth and size while composing, in the same pass.
+    def compose_node(self, parent, index):
+        self.ipexpert_depth += 1
+        self.ipexpert_nodes += 1
+        event = self.peek_event()
+        if self.ipexpert_depth > MAX_DEPTH:
+            raise YAMLInputError(
+                _mark_problem(event.start_mark, self.ipexpert_source, f"nested more than {MAX_DEPTH} levels deep")
+            )
+        if self.ipexpert_nodes > MAX_NODES:
+            raise YAMLInputError(
+                _mark_problem(event.start_mark, self.ipexpert_source, f"more than {MAX_NODES:,} values; refused")
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.ipexpert_depth -= 1
+
+
+try:  # libyaml, bundled with PyYAML's wheels; the pure-Python reader stands in without it
+    from yaml._yaml import CParser as _CParser
+
+    class _FastLoader(_CParser, _CoreResolver):
+        """libyaml's parser with the same YAML 1.2 core resolver."""
+
+        def __init__(self, stream):
+            _CParser.__init__(self, stream)
+            _CoreResolver.__init__(self)
+
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    _FastLoader = None
 
 
 def _variable_start(scanner) -> bool:
@@ -176,20 +211,66 @@ def load(text: str | bytes, source: str = "<profile>") -> Document:
         raise YAMLInputError(
             Problem(source, None, None, "$", f"text is {len(text):,} characters; the limit is {MAX_BYTES:,}")
         )
-    _check_events(text, source)
-    loader = _Loader(text)
+    node = _compose_fast(text, source) if _FastLoader is not None else None
+    if node is None:
+        node = _compose(text, source)
+    doc = Document(None, source)
+    _check_expansion(node, source)
+    doc.data = _Builder(doc).build(node)
+    return doc
+
+
+def _compose(text: str, source: str):
+    """The node tree, by the pure-Python reader: one pass, depth and size checked as it goes."""
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:
+        raise YAMLInputError(_yaml_problem(exc, source, text)) from None
+    loader.ipexpert_source = source
     try:
         node = loader.get_single_node()
+    except yaml.composer.ComposerError as exc:
+        if exc.problem == "but found another document":
+            raise YAMLInputError(
+                _mark_problem(exc.problem_mark, source, "more than one YAML document ('---'); give one document")
+            ) from None
+        raise YAMLInputError(_yaml_problem(exc, source, text)) from None
     except yaml.YAMLError as exc:
         raise YAMLInputError(_yaml_problem(exc, source, text)) from None
     finally:
         loader.dispose()
-    doc = Document(None, source)
     if node is None:
         raise YAMLInputError(Problem(source, 1, 1, "$", "the document is empty"))
-    _check_expansion(node, source)
-    doc.data = _Builder(doc).build(node)
-    return doc
+    return node
+
+
+def _compose_fast(text: str, source: str):
+    """The node tree by libyaml (about ten times faster), or None to let the pure-Python reader decide.
+
+    libyaml composes recursively in C, so the event stream is checked for depth, size and
+    document count first. Anything libyaml rejects (including `?name` inside `{...}`, which
+    rule packs use) goes to the pure-Python reader, whose answer is the one that counts.
+    """
+    if _STAND_IN in text:
+        return None
+    # libyaml, like PyYAML, reads `?` inside `{...}` as a complex-key indicator; a variable's
+    # `?` is swapped for a private-use character of the same width (so columns stay right)
+    # and swapped back when scalars are built.
+    text = _VARIABLE_MARK.sub(_STAND_IN, text)
+    try:
+        loader = _FastLoader(text)
+        try:
+            _check_events(loader, source)
+        finally:
+            loader.dispose()
+        loader = _FastLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError:
+        return None
+    return node
 
 
 def _check_expansion(root, source: str) -> None:
@@ -227,41 +308,32 @@ def _children(node) -> list:
     return []
 
 
-def _check_events(text: str, source: str) -> None:
+_STAND_IN = "\ue000"
+_VARIABLE_MARK = re.compile(r"(?<=[\s\[{,:])\?(?=[A-Za-z_])")
+
+
+def _check_events(loader, source: str) -> None:
     """Reject deep nesting, too many values and multiple documents before any tree is built."""
     depth = documents = values = 0
-    try:
-        loader = _Loader(text)
-    except yaml.YAMLError as exc:
-        raise YAMLInputError(_yaml_problem(exc, source, text)) from None
-    try:
-        while True:
-            event = loader.get_event()
-            if event is None:
-                break
-            values += isinstance(event, (yaml.NodeEvent))
-            if values > MAX_NODES:
-                raise YAMLInputError(_mark_problem(event.start_mark, source, f"more than {MAX_NODES:,} values; refused"))
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise YAMLInputError(
-                        _mark_problem(event.start_mark, source, f"nested more than {MAX_DEPTH} levels deep")
-                    )
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-            elif isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise YAMLInputError(
-                        _mark_problem(
-                            event.start_mark, source, "more than one YAML document ('---'); give one document"
-                        )
-                    )
-    except yaml.YAMLError as exc:
-        raise YAMLInputError(_yaml_problem(exc, source, text)) from None
-    finally:
-        loader.dispose()
+    while True:
+        event = loader.get_event()
+        if event is None:
+            break
+        values += isinstance(event, yaml.NodeEvent)
+        if values > MAX_NODES:
+            raise YAMLInputError(_mark_problem(event.start_mark, source, f"more than {MAX_NODES:,} values; refused"))
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YAMLInputError(_mark_problem(event.start_mark, source, f"nested more than {MAX_DEPTH} levels deep"))
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+        elif isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise YAMLInputError(
+                    _mark_problem(event.start_mark, source, "more than one YAML document ('---'); give one document")
+                )
 
 
 def _mark_problem(mark, source: str, message: str) -> Problem:
@@ -351,6 +423,8 @@ class _Builder:
 
     def _scalar(self, node, path):
         tag, text = node.tag, node.value
+        if _STAND_IN in text:
+            text = text.replace(_STAND_IN, "?")
         try:
             if tag == "tag:yaml.org,2002:null":
                 return None

@@ -44,3 +44,16 @@ def test_unsafe_or_broken_yaml_gives_one_positioned_problem(text, message):
 def test_variables_are_plain_scalars_inside_flow_mappings():
     doc = load("when: {code: ?market, list: [?a, ?b_2]}\n")
     assert doc.data == {"when": {"code": "?market", "list": ["?a", "?b_2"]}}
+
+
+def test_libyaml_and_the_pure_python_reader_agree_on_every_shipped_file():
+    from conftest import ROOT
+
+    files = sorted(ROOT.glob("rules/*.yaml")) + sorted(ROOT.glob("examples/*.yaml")) + sorted(ROOT.glob("rules/tests/*.yaml"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        fast = _yaml.load(text, path.name)
+        slow = _yaml.Document(None, path.name)
+        slow.data = _yaml._Builder(slow).build(_yaml._compose(text, path.name))
+        assert (fast.data, fast.positions, fast.key_positions) == (slow.data, slow.positions, slow.key_positions), path
