@@ -69,9 +69,10 @@ def _constant_predicate(ops: dict):
 class _Compiler:
     """Compiles the conditions of one rule; collects the variables it binds."""
 
-    def __init__(self, rule, types: FactTypes):
+    def __init__(self, rule, types: FactTypes, predicates: dict):
         self.rule = rule
         self.types = types
+        self.predicates = predicates
         self.hidden = itertools.count()
         self.captures = []  # names of captured positive patterns, in order
         self.uses_as_of = False
@@ -99,6 +100,19 @@ class _Compiler:
             return [self.test(operand, ops, bound, path + ("test",))]
         (kind, fields), = condition.items()
         return self.pattern(kind, fields or {}, bound, path + (kind,), positive)
+
+    def predicate(self, ops: dict):
+        """One predicate function per distinct set of constant operators in the rule base.
+
+        experta shares an alpha node only between tests with the same function, so rules
+        that test a field the same way now share the test instead of each running its own.
+        The key is the operators' repr, which tells apart 1, 1.0, True, "1" and dates.
+        """
+        key = repr(ops)
+        found = self.predicates.get(key)
+        if found is None:
+            found = self.predicates[key] = _constant_predicate(ops)
+        return found
 
     def test(self, operand, ops, bound, path, value_var=None):
         names = _expr.variables_in(operand) | _expr.variables_in({k: v for k, v in ops.items() if k != "bind"})
@@ -129,7 +143,7 @@ class _Compiler:
             bind = _expr.variable(ops.pop("bind", None))
             constant = {k: v for k, v in ops.items() if not _expr.variables_in(v) and not _expr.needs_as_of(v)}
             dynamic = {k: v for k, v in ops.items() if k not in constant}
-            constraint = P(_constant_predicate(constant)) if constant else None
+            constraint = P(self.predicate(constant)) if constant else None
             if dynamic and not bind:
                 bind = f"_v{next(self.hidden)}"
             if bind:
@@ -149,9 +163,12 @@ class _Compiler:
         return [fact] + [self.test(None, ops, bound, where, value_var=var) for var, ops, where in tests]
 
 
-def compile_rule(rule, types: FactTypes, action) -> Rule:
-    """The experta Rule for *rule*; *action(rule, captures, context, engine)* runs when it fires."""
-    compiler = _Compiler(rule, types)
+def compile_rule(rule, types: FactTypes, action, predicates: dict | None = None) -> Rule:
+    """The experta Rule for *rule*; *action(rule, captures, context, engine)* runs when it fires.
+
+    *predicates* is shared by the rules of one engine class, so equal constant tests share a function.
+    """
+    compiler = _Compiler(rule, types, {} if predicates is None else predicates)
     bound: set = set()
     elements = compiler.conditions(rule.data["when"], bound, ("when",))
     _check_conclusion_variables(rule, bound | {"as_of"}, compiler)
@@ -207,8 +224,9 @@ class PackOrderStrategy(ExactDepthStrategy):
 def engine_class(rules, types: FactTypes, action, matcher=None) -> type:
     """One KnowledgeEngine subclass holding every rule (the Rete network is built per instance)."""
     namespace = {}
+    predicates = {}
     for i, rule in enumerate(rules):
-        compiled = compile_rule(rule, types, action)
+        compiled = compile_rule(rule, types, action, predicates)
         compiled.ipexpert_order = compiled._wrapped.ipexpert_order = i
         namespace[f"rule_{i:06d}"] = compiled
     namespace["_ipexpert_types"] = types
