@@ -6,7 +6,7 @@ import datetime
 import functools
 
 from . import _engine, _facts, _outline, _profile, _rulepack
-from ._errors import Problem
+from ._errors import EvaluationError, IPExpertError, Problem
 
 
 def load_rules(*paths, defaults: bool = True) -> _engine.RuleBase:
@@ -53,15 +53,28 @@ def _evaluate_run(profile, rules=None, as_of=None, name=None):
         doc = _profile.check(_profile.read(profile, name))
         rules = rules if rules is not None else default_rules()
         run = rules.run(_facts.build(doc.data, as_of), as_of)
-        return _outline.assemble(run, rules, doc, __version__), run, doc
+        try:
+            outline = _outline.assemble(run, rules, doc, __version__)
+        except (OverflowError, ValueError, TypeError) as exc:
+            # e.g. a rule's date arithmetic running past year 9999
+            raise EvaluationError(Problem("<rules>", None, None, "$", f"a conclusion could not be computed: {exc}")) from None
+        return outline, run, doc
+
+
+EARLIEST, LATEST = datetime.date(1800, 1, 1), datetime.date(2200, 12, 31)
 
 
 def parse_date(value) -> datetime.date:
-    """A date from None (today), a date, or YYYY-MM-DD text."""
+    """A date from None (today), a date, or YYYY-MM-DD text, between 1800 and 2200 (as profile dates)."""
     if value is None:
         return datetime.date.today()
     if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    return datetime.date.fromisoformat(str(value))
+        value = value.date()
+    if not isinstance(value, datetime.date):
+        try:
+            value = datetime.date.fromisoformat(str(value))
+        except ValueError:
+            raise IPExpertError(Problem("as_of", None, None, "$", f"{value!r} is not a date (YYYY-MM-DD)")) from None
+    if not EARLIEST <= value <= LATEST:
+        raise IPExpertError(Problem("as_of", None, None, "$", f"{value} is outside {EARLIEST.year}-{LATEST.year}"))
+    return value

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import collections
 import json
+import math
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,6 +188,9 @@ def _line_document(path: str, number: int, raw: bytes) -> _yaml.Document:
         fail(1, f"a profile is a JSON object, not {type(data).__name__}")
     if _depth(data) > _yaml.MAX_DEPTH:
         fail(None, f"nested more than {_yaml.MAX_DEPTH} levels deep")
+    odd = _unsafe_value(data)
+    if odd:
+        fail(None, odd)
     values, keys = _columns(text)
     positions = {key: (number, column) for key, column in values.items()}
     positions.setdefault((), (number, None))
@@ -200,6 +205,26 @@ def _depth(data) -> int:
             deepest = max(deepest, depth)
             stack.extend((child, depth + 1) for child in (value.values() if isinstance(value, dict) else value))
     return deepest
+
+
+def _unsafe_value(data) -> str | None:
+    """What the safe loader would refuse that json.loads lets through: infinities, lone surrogates."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            return f"{value} is not a finite number"
+        elif isinstance(value, str) and _SURROGATE.search(value):
+            return "the text has an unpaired surrogate escape (\\uD800-\\uDFFF)"
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _columns(text: str) -> tuple[dict, dict]:

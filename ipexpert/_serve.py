@@ -13,7 +13,6 @@ evaluations run in worker threads (each thread keeps its own engine).
 
 from __future__ import annotations
 
-import datetime
 import http
 
 from starlette.applications import Starlette
@@ -24,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import _api, _profile, _schemas, _yaml
-from ._errors import EvaluationError, InvalidProfileError, Problem, one_line
+from ._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, one_line
 
 MEDIA_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -137,10 +136,10 @@ def _as_of(request: Request):
     if text is None:
         return None
     try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        problem = Problem("<query>", None, None, "$.as_of", f"{one_line(text)[:40]!r} is not a date (YYYY-MM-DD)")
-        raise _Refused(400, "the as_of query parameter is not a date (YYYY-MM-DD)", [problem]) from None
+        return _api.parse_date(text)
+    except IPExpertError:
+        problem = Problem("<query>", None, None, "$.as_of", f"{one_line(text)[:40]!r} is not a date (YYYY-MM-DD) between 1800 and 2200")
+        raise _Refused(400, "the as_of query parameter is not a date (YYYY-MM-DD) between 1800 and 2200", [problem]) from None
 
 
 async def _document(request: Request, max_bytes: int) -> _yaml.Document:

@@ -541,7 +541,6 @@ def test_hostile_json_lines_through_batch(invoke, tmp_path, line, message):
     assert re.search(message, problem["message"]), problem
 
 
-@pytest.mark.xfail(strict=True, reason="batch reads JSON Lines with json.loads, which accepts these; the file path refuses them")
 @pytest.mark.parametrize(
     "line",
     [

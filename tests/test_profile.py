@@ -69,3 +69,11 @@ def test_json_text_is_read_like_yaml():
     text = '{"firm": {"name": "A", "home_country": "CN"}, "markets": [{"code": "US", "status": "sold"}]}'
     (line,) = problems(text)
     assert "'sold' is not one of active, planned" in line and line.startswith("p.yaml:1:")
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31", "yesterday"])
+def test_a_bad_as_of_is_an_ipexpert_error_not_a_crash(as_of):
+    profile = {"firm": {"name": "A", "home_country": "CN"}, "markets": [{"code": "US", "status": "active"}]}
+    with pytest.raises(ipexpert.IPExpertError) as caught:
+        ipexpert.evaluate(profile, as_of=as_of)
+    assert "as_of" in str(caught.value)
