@@ -6,12 +6,43 @@
     >>> outline.recommendations[0].title
 """
 
-from ._api import evaluate, load_rules, validate
-from ._engine import RuleBase
-from ._errors import EvaluationError, InvalidProfileError, InvalidRulePackError, IPExpertError, Problem
-from ._outline import Justification, Outline, Recommendation, Risk, Source, Stage, TimelineEntry
-
 __version__ = "0.1.0"
+
+# Public names, imported on first use (PEP 562): `ipexpert --help` and `import ipexpert`
+# stay quick, and experta and jsonschema load only when something needs them.
+_LAZY = {
+    "evaluate": "_api",
+    "load_rules": "_api",
+    "validate": "_api",
+    "RuleBase": "_engine",
+    "EvaluationError": "_errors",
+    "InvalidProfileError": "_errors",
+    "InvalidRulePackError": "_errors",
+    "IPExpertError": "_errors",
+    "Problem": "_errors",
+    "Justification": "_outline",
+    "Outline": "_outline",
+    "Recommendation": "_outline",
+    "Risk": "_outline",
+    "Source": "_outline",
+    "Stage": "_outline",
+    "TimelineEntry": "_outline",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ipexpert' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"ipexpert.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "EvaluationError",

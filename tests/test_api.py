@@ -20,10 +20,23 @@ def rules():
 
 def test_all_is_sorted_and_is_the_whole_public_surface():
     assert ipexpert.__all__ == sorted(ipexpert.__all__)
-    public = {name for name in vars(ipexpert) if not name.startswith("_")} - {"cli"}
+    public = {name for name in dir(ipexpert) if not name.startswith("_")} - {"cli"}
     assert public == set(ipexpert.__all__)
+    assert all(getattr(ipexpert, name) is not None for name in ipexpert.__all__)
     modules = {m.name for m in pkgutil.iter_modules(ipexpert.__path__)}
     assert {m for m in modules if not m.startswith("_")} == {"cli"}
+
+
+def test_import_and_help_load_neither_the_engine_nor_the_schema_checker():
+    # The public names load on first use, so `ipexpert --help` starts quickly.
+    code = (
+        "import sys, ipexpert, ipexpert.cli\n"
+        "print(sorted(m for m in ('experta', 'jsonschema') if m in sys.modules))\n"
+        "ipexpert.RuleBase\n"
+        "print('experta' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "True"]
 
 
 def test_every_public_name_is_documented_in_docs_api():
