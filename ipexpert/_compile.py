@@ -16,7 +16,7 @@ import itertools
 from . import _expr
 from ._errors import InvalidRulePackError
 from ._matcher import ChangedNodesMatcher, ExactDepthStrategy
-from ._experta import AND, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule
+from ._experta import AND, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, experta
 
 AS_OF = "_as_of"
 
@@ -221,6 +221,35 @@ class PackOrderStrategy(ExactDepthStrategy):
         return (salience, facts, -getattr(activation.rule._wrapped, "ipexpert_order", 0))
 
 
+watchers = experta.watchers
+
+
+class _Engine(KnowledgeEngine):
+    """KnowledgeEngine whose run loop builds its log line only when the log is on.
+
+    experta formats every firing's facts for a `FIRE` debug line even when nobody
+    listens (about a tenth of a run's time); the loop is otherwise experta's own.
+    """
+
+    def run(self, steps=float("inf")):
+        self.running = True
+        execution = 0
+        while steps > 0 and self.running:
+            added, removed = self.get_activations()
+            self.strategy.update_agenda(self.agenda, added, removed)
+            activation = self.agenda.get_next()
+            if activation is None:
+                break
+            steps -= 1
+            execution += 1
+            if watchers.worth("RULES", "INFO"):
+                watchers.RULES.info(
+                    "FIRE %s %s: %s", execution, activation.rule.__name__, ", ".join(str(f) for f in activation.facts)
+                )
+            activation.rule(self, **{k: v for k, v in activation.context.items() if not k.startswith("__")})
+        self.running = False
+
+
 def engine_class(rules, types: FactTypes, action, matcher=None) -> type:
     """One KnowledgeEngine subclass holding every rule (the Rete network is built per instance)."""
     namespace = {}
@@ -232,4 +261,4 @@ def engine_class(rules, types: FactTypes, action, matcher=None) -> type:
     namespace["_ipexpert_types"] = types
     namespace["__strategy__"] = PackOrderStrategy
     namespace["__matcher__"] = matcher if matcher is not None else ChangedNodesMatcher
-    return type("IPExpertEngine", (KnowledgeEngine,), namespace)
+    return type("IPExpertEngine", (_Engine,), namespace)
