@@ -84,6 +84,7 @@ class RuleBase:
         self.packs = tuple(packs)
         self.rules = tuple(rule for pack in self.packs for rule in pack.rules)
         self.static_facts = tuple(fact for pack in self.packs for fact in pack.facts)
+        self._static_paths = tuple((fact, f"{fact.pack}:facts[{fact.path[1]}]") for fact in self.static_facts)
         self._types = _compile.FactTypes()
         for kind in _facts.KINDS:
             self._types[kind]  # noqa: B018 - create the classes up front, in a fixed order
@@ -121,16 +122,17 @@ class RuleBase:
         engine._ipexpert_counts = {}
         engine._ipexpert_total = 0
         types = self._types
-        for spec in specs:
-            fields = dict(spec.fields, path=spec.json_path)
-            fact = engine.declare(types[spec.kind](**fields))
-            if fact is not None:
-                run.origins[fact.__factid__] = Origin(spec.kind, spec.fields, spec=spec)
-        for static in self.static_facts:
-            fields = dict(static.fields, path=f"{static.pack}:facts[{static.path[1]}]")
-            fact = engine.declare(types[static.kind](**fields))
-            if fact is not None:
-                run.origins[fact.__factid__] = Origin(static.kind, static.fields, spec=static)
+        facts = [types[spec.kind](**dict(spec.fields, path=spec.json_path)) for spec in specs]
+        facts += [types[static.kind](**dict(static.fields, path=static_path)) for static, static_path in self._static_paths]
+        # One declaration for all of them: the facts get the same ids in the same order and
+        # the agenda ends with the same activations as declaring them one by one, but the
+        # network is asked for its changes once, not once per fact. A fact equal to one
+        # declared before it gets no id and no origin, as before.
+        engine.declare(*facts)
+        sources = list(specs) + [static for static, _ in self._static_paths]
+        for fact, source in zip(facts, sources):
+            if fact.__factid__ is not None:
+                run.origins[fact.__factid__] = Origin(source.kind, source.fields, spec=source)
         try:
             engine.run()
         except _Runaway as exc:
