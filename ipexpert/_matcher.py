@@ -331,7 +331,7 @@ class _FeatureTester:
         match = self.matcher(next(iter(token.data)))
         if not match:
             return
-        if match is not True and isinstance(match, Mapping):
+        if match is not True and (type(match) is dict or isinstance(match, Mapping)):
             context = token.context
             for key, value in match.items():
                 if isinstance(key, tuple):  # a negated binding
@@ -433,6 +433,24 @@ def _value_check(check):
         if bind is None:
             return lambda actual: True
         return lambda actual: {bind: actual}
+    if type(how) is ANDFC and all(type(getattr(part, "how", None)) in (L, P, W) for part in expected):
+        # `?v & P(present)` and the like: the tests in order, then every binding gets the value.
+        tests = []
+        for part in expected:
+            if type(part.how) is L:
+                tests.append(lambda actual, value=part.how.value: value == actual)
+            elif type(part.how) is P:
+                tests.append(part.how.match)
+        tests = tuple(tests)
+        names = tuple(part.how.__bind__ for part in expected if part.how.__bind__ is not None)
+
+        def simple_all_of(actual):
+            for test in tests:
+                if not test(actual):
+                    return False
+            return {name: actual for name in names} if names else True
+
+        return simple_all_of
     if type(how) is ANDFC:
         parts = tuple(_value_check(part) for part in expected)
 
