@@ -5,7 +5,7 @@ import random
 import pytest
 
 from ipexpert import _api, _engine, _render, _rulepack
-from ipexpert._matcher import ChangedNodesMatcher, ReteMatcher
+from ipexpert._matcher import ChangedNodesMatcher, ExactDepthStrategy, ReteMatcher
 
 from conftest import AS_OF, EXAMPLES
 
@@ -103,3 +103,83 @@ def test_a_not_condition_holds_when_many_rules_match_the_same_facts(tmp_path):
         outline = _api.evaluate(profile, rule_base, AS_OF)
         fired = sorted(r.rule for r in outline.recommendations)
         assert fired == ["tied/r1", "tied/r3", "tied/r5", "tied/r7"], matcher
+
+
+def crowded_profile(markets: int, assets: int) -> dict:
+    """Many markets and trademarks, each registered at home and in two markets: joins with many partners."""
+    codes = list(CODES[:markets])
+    assets_list = [
+        {"type": "trademark", "name": f"BRAND{a}", "registrations": [
+            {"jurisdiction": "CN", "status": "registered", "filed": "2024-01-10", "expires": "2034-01-09"},
+            *({"jurisdiction": c, "status": "pending", "filed": "2026-03-01"}
+              for c in sorted({codes[a % markets], codes[(a + 1) % markets]})),
+        ]}
+        for a in range(assets)
+    ]
+    return {
+        "firm": {"name": "Crowded Co.", "home_country": "CN", "founded": 2020, "employees": 30},
+        "markets": [{"code": c, "status": "planned" if i % 3 == 2 else "active", **({"launch_date": "2027-05-01"} if i % 3 == 2 else {})}
+                    for i, c in enumerate(codes)],
+        "products": [{"name": "Gadget", "origin": "trending", "clearance_search": False}],
+        "ip_assets": assets_list,
+        "confidentiality": {"employee_nda": False},
+        "history": {"infringement_complaints": 1},
+    }
+
+
+@pytest.mark.parametrize("markets, assets", [(1, 1), (4, 9), (10, 12)])
+def test_crowded_profiles_give_identical_outlines(rule_bases, markets, assets):
+    plain, fast = rule_bases
+    profile = crowded_profile(markets, assets)
+    assert not _api.validate(profile)
+    assert outline_json(profile, fast) == outline_json(profile, plain)
+
+
+def test_retracted_facts_leave_the_same_agenda():
+    # ipexpert never retracts, but the matcher must undo joins, `not` and `exists` exactly as experta does.
+    from ipexpert._experta import EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, Rule
+
+    class Market(Fact):
+        pass
+
+    class Mark(Fact):
+        pass
+
+    def engine_class(matcher):
+        def rule(salience, *conditions):  # the salience tells the rules apart in the agenda
+            return Rule(*conditions, salience=salience)(lambda engine, **kw: None)
+
+        return type("E", (KnowledgeEngine,), {
+            "__matcher__": matcher,
+            "__strategy__": ExactDepthStrategy,
+            "joined": rule(1, Market(code=MATCH.m), Mark(where=MATCH.m, name=MATCH.n)),
+            "absent": rule(2, Market(code=MATCH.m), NOT(Mark(where=MATCH.m))),
+            "any": rule(3, EXISTS(Mark(kind="word"))),
+            "tested": rule(4, Mark(name=MATCH.n, where=MATCH.m), TEST(lambda n, m: n < m)),
+            "late": rule(5, Market(code="IT"), Mark(name=MATCH.n)),  # its first fact comes last
+        })
+
+    def agenda(engine):
+        return [(a.rule.salience, sorted(f["__factid__"] for f in a.facts),
+                 sorted((k, v) for k, v in a.context.items() if not k.startswith("_")))
+                for a in engine.agenda.activations]
+
+    histories = []
+    for matcher in (ReteMatcher, ChangedNodesMatcher):
+        engine = engine_class(matcher)()
+        engine.reset()
+        history = []
+        declared = [engine.declare(Market(code=c)) for c in ("US", "DE", "FR")]
+        declared += [engine.declare(Mark(where=w, name=n, kind=k)) for w, n, k in
+                     (("US", "A", "word"), ("DE", "B", "logo"), ("US", "Z", "logo"), ("JP", "C", "word"))]
+        history.append(sorted(map(repr, agenda(engine))))
+        for fact in (declared[3], declared[1], declared[6], declared[5], declared[4]):
+            engine.retract(fact)
+            history.append(sorted(map(repr, agenda(engine))))
+        engine.declare(Mark(where="DE", name="D", kind="word"))
+        engine.declare(Market(code="DE"))
+        engine.declare(Market(code="IT"))
+        history.append(sorted(map(repr, agenda(engine))))
+        histories.append(history)
+    assert histories[0] == histories[1]
+    assert histories[0][0] != histories[0][-1]
