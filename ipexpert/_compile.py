@@ -222,14 +222,30 @@ class PackOrderStrategy(ExactDepthStrategy):
 
 
 watchers = experta.watchers
+DefFacts = experta.DefFacts
 
 
 class _Engine(KnowledgeEngine):
-    """KnowledgeEngine whose run loop builds its log line only when the log is on.
+    """KnowledgeEngine that finds its deffacts once, and builds its log line only when the log is on.
 
-    experta formats every firing's facts for a `FIRE` debug line even when nobody
-    listens (about a tenth of a run's time); the loop is otherwise experta's own.
+    experta's reset() looks for deffacts with inspect.getmembers, which reads every rule
+    of the class each time (12 ms per evaluation at 7,400 rules); the names are now found
+    once per class. Its run loop formats every firing's facts for a `FIRE` debug line even
+    when nobody listens; the loop is otherwise experta's own.
     """
+
+    def get_deffacts(self):
+        cls = type(self)
+        names = cls.__dict__.get("_ipexpert_deffacts")
+        if names is None:
+            names = tuple(name for name, value in inspect.getmembers(self) if isinstance(value, DefFacts))
+            cls._ipexpert_deffacts = names
+        found = []
+        for name in names:
+            deffacts = getattr(self, name)
+            deffacts.ke = self
+            found.append(deffacts)
+        return sorted(found, key=lambda d: d.order)
 
     def run(self, steps=float("inf")):
         self.running = True
