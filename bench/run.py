@@ -345,6 +345,8 @@ def main(argv=None):
     report = Report()
     print(f"ipexpert benchmark, {'quick' if quick else 'full'} run, {datetime.datetime.now().isoformat(timespec='seconds')}")
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
+    load_before = os.getloadavg()
+    print(f"load average before: {load_before[0]:.2f} (other jobs on the machine skew every figure; batch with 2 workers most)")
     workdir = Path(tempfile.mkdtemp(prefix="ipexpert-bench-"))
     try:
         cold_start(report, 3 if quick else 5)
@@ -358,6 +360,8 @@ def main(argv=None):
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
+    load_after = os.getloadavg()
+    print(f"\nload average after: {load_after[0]:.2f}")
     print("\nTargets")
     for t in report.targets:
         state = "not measured" if t["met"] is None else ("met" if t["met"] else "MISSED")
@@ -365,6 +369,7 @@ def main(argv=None):
     if args.json:
         Path(args.json).write_text(json.dumps({
             "python": platform.python_version(), "cpus": os.cpu_count(), "quick": quick,
+            "load_average": {"before": round(load_before[0], 2), "after": round(load_after[0], 2)},
             "rows": report.rows, "targets": report.targets,
         }, indent=2) + "\n", encoding="utf-8")
         print(f"\nwrote {args.json}")
