@@ -183,3 +183,24 @@ def test_retracted_facts_leave_the_same_agenda():
         histories.append(history)
     assert histories[0] == histories[1]
     assert histories[0][0] != histories[0][-1]
+
+
+def test_an_evaluation_leaves_the_garbage_collector_as_it_found_it(rule_bases):
+    # Evaluations pause the cyclic collector; it must be back on afterwards, even after an
+    # invalid profile, and stay off for a caller who had turned it off.
+    import gc
+
+    from ipexpert._errors import InvalidProfileError
+
+    _, fast = rule_bases
+    assert gc.isenabled()
+    _api.evaluate(sorted(EXAMPLES.glob("*.yaml"))[0], fast, AS_OF)
+    with pytest.raises(InvalidProfileError):
+        _api.evaluate({"firm": {}}, fast, AS_OF)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _api.evaluate(sorted(EXAMPLES.glob("*.yaml"))[0], fast, AS_OF)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
