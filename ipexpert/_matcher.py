@@ -15,7 +15,10 @@ network faster:
 - a join whose left side is still empty is not told about right-side facts at all:
   the alpha branch keeps them and the join reads them when its first left token
   arrives (right unlinking), so a rule whose first condition matched nothing costs
-  nothing when later facts arrive.
+  nothing when later facts arrive;
+- reset empties only the memories that received something, and tokens carry
+  frozensets of facts, so memories and conflict sets key them without building
+  experta's TokenInfo or hashing Activation objects (whose hash hashes the rule).
 
 Every join finds the same partners as experta's SameContextCheck (the bucket only
 narrows the candidates; values are compared with `!=` as experta does), and every
@@ -27,7 +30,8 @@ condition), looks for it only in the first two places holding activations of the
 same salience and facts; when more rules than that match the same facts, the
 activation stays and the rule fires although its `not` condition fails.
 `ExactDepthStrategy` searches every place with that salience and facts, and is
-otherwise DepthStrategy: same keys, same order.
+otherwise DepthStrategy: same keys, same order (it bisects a list of the keys kept
+beside the agenda, instead of comparing activations through Activation.__lt__).
 """
 
 from __future__ import annotations
