@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import _engine, _expr, _facts, _resources, _rulepack, _schemas
+from ._compile import strings_in as _strings
 from ._errors import InvalidRulePackError, Problem
 
 # The `stage` fact: declared in the profile (firm.stage) or derived by a rule.
@@ -135,17 +136,6 @@ def _variable_strings(item, path):
     elif isinstance(item, list):
         for index, value in enumerate(item):
             yield from _variable_strings(value, path + (index,))
-
-
-def _strings(item, path):
-    if isinstance(item, str):
-        yield path, item
-    elif isinstance(item, dict):
-        for key, value in item.items():
-            yield from _strings(value, path + (key,))
-    elif isinstance(item, list):
-        for index, value in enumerate(item):
-            yield from _strings(value, path + (index,))
 
 
 class _RuleChecker:

@@ -189,22 +189,22 @@ def _check_conclusion_variables(rule, bound, compiler):
             missing = sorted(_expr.variables_in(data[section]) - bound)
             if missing:
                 compiler.fail((section,), f"?{missing[0]} is used but no condition binds it")
-    for path, text in _strings(data, ()):
+    for path, text in strings_in(data, ()):
         missing = sorted(_expr.placeholders(text) - bound)
         if missing and path[0] in ("title", "because", "recommend", "risk"):
             compiler.fail(path, f"{{{missing[0]}}} is used but no condition binds ?{missing[0]}")
 
 
-def _strings(item, path):
+def strings_in(item, path):
     """Every string inside *item*, with its path."""
     if isinstance(item, str):
         yield path, item
     elif isinstance(item, dict):
         for key, value in item.items():
-            yield from _strings(value, path + (key,))
+            yield from strings_in(value, path + (key,))
     elif isinstance(item, list):
         for index, value in enumerate(item):
-            yield from _strings(value, path + (index,))
+            yield from strings_in(value, path + (index,))
 
 
 class PackOrderStrategy(ExactDepthStrategy):

@@ -22,27 +22,8 @@ def _mode(path: str) -> int:
 
 def write_atomic(path, text: str) -> None:
     """Write *text* to *path* through a temporary file in the same folder and a rename."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".ipexpert-", suffix=".tmp", dir=folder)
-        os.chmod(tmp, _mode(path))
-    except OSError as exc:
-        raise IPExpertError(Problem(path, None, None, "$", f"cannot write: {exc.strerror or exc}")) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise IPExpertError(Problem(path, None, None, "$", f"cannot write: {exc.strerror or exc}")) from None
-        raise
+    with atomic_file(path) as handle:
+        handle.write(text)
 
 
 @contextlib.contextmanager
