@@ -638,23 +638,8 @@ class _Join(_JoinBase):
             self.left.add(key, (token[1], context))
         else:
             self.left.discard(key, token[1], context)
-        if not self.right.size:
-            return
-        same_key = key is not _NO_KEY
-        tag, data = token[0], token[1]
-        base = None
-        for other_data, other_context in self.right.candidates(key):
-            if not self.matches(context, other_context, same_key):
-                continue
-            if base is None:
-                base = {k: v for k, v in context.items() if isinstance(k, str)}
-            new_context = dict(base)
-            for k, v in other_context.items():
-                if not isinstance(k, tuple):
-                    new_context[k] = v
-            new_token = _new(Token, (tag, data | other_data, new_context))
-            for callback in self.callbacks:
-                callback(new_token)
+        if self.right.size:
+            self._emit(token, key, self.right, incoming_is_left=True)
 
     def activate_right(self, token):
         if not self.dirty:
@@ -665,13 +650,18 @@ class _Join(_JoinBase):
             self.right.add(key, (token[1], context))
         else:
             self.right.discard(key, token[1], context)
-        if not self.left.size:
-            return
+        if self.left.size:
+            self._emit(token, key, self.left, incoming_is_left=False)
+
+    def _emit(self, token, key, memory, incoming_is_left):
+        """Pass on the incoming token joined with each token of the other side's *memory* it matches."""
+        context = token[2]
         same_key = key is not _NO_KEY
         tag, data = token[0], token[1]
         base = None
-        for other_data, other_context in self.left.candidates(key):
-            if not self.matches(other_context, context, same_key):
+        for other_data, other_context in memory.candidates(key):
+            left, right = (context, other_context) if incoming_is_left else (other_context, context)
+            if not self.matches(left, right, same_key):
                 continue
             if base is None:
                 base = {k: v for k, v in context.items() if isinstance(k, str)}
