@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import itertools
 
-from . import _expr
+from . import _expr, _order
 from ._errors import InvalidRulePackError
 from ._matcher import ChangedNodesMatcher, ExactDepthStrategy
 from ._experta import AND, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, experta
@@ -208,17 +208,21 @@ def strings_in(item, path):
 
 
 class PackOrderStrategy(ExactDepthStrategy):
-    """experta's depth strategy, with ties broken by the rule's place in the packs.
+    """experta's depth strategy within a stratum, with ties broken by the rule's place in the packs.
 
-    experta orders activations by salience and fact recency only; two rules with the same
-    salience matching the same facts would otherwise fire in an order that depends on
-    object ids, and the outline would not be the same from one process to the next.
+    Every activation of a lower stratum (see `_order`) fires before any of a higher one, so
+    a rule reading a kind under `not` sees every fact of that kind that can be derived.
+    Within a stratum, experta orders activations by salience and fact recency only; two
+    rules with the same salience matching the same facts would otherwise fire in an order
+    that depends on object ids, and the outline would not be the same from one process to
+    the next.
     """
 
     def get_key(self, activation):
         salience, facts = super().get_key(activation)
         # experta rebuilds each rule before wiring it and keeps only its function: the order is read there.
-        return (salience, facts, -getattr(activation.rule._wrapped, "ipexpert_order", 0))
+        wrapped = activation.rule._wrapped
+        return (-getattr(wrapped, "ipexpert_stratum", 0), salience, facts, -getattr(wrapped, "ipexpert_order", 0))
 
 
 watchers = experta.watchers
@@ -270,9 +274,11 @@ def engine_class(rules, types: FactTypes, action, matcher=None) -> type:
     """One KnowledgeEngine subclass holding every rule (the Rete network is built per instance)."""
     namespace = {}
     predicates = {}
+    levels = _order.strata(rules)
     for i, rule in enumerate(rules):
         compiled = compile_rule(rule, types, action, predicates)
         compiled.ipexpert_order = compiled._wrapped.ipexpert_order = i
+        compiled.ipexpert_stratum = compiled._wrapped.ipexpert_stratum = levels[i]
         namespace[f"rule_{i:06d}"] = compiled
     namespace["_ipexpert_types"] = types
     namespace["__strategy__"] = PackOrderStrategy

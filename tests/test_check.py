@@ -24,7 +24,7 @@ CASES = {
         "8:61: ?brand is used but no condition binds it (at $.rules[0].recommend.assets[0])",
     ],
     "duplicate-id": [
-        "4:9: rule id 'register-brand' is already used by base/register-brand (tests/fixtures/packs/base/base.yaml:24); "
+        "4:9: rule id 'register-brand' is already used by base/register-brand (tests/fixtures/packs/base/base.yaml:21); "
         "give it another id, or override that rule instead (at $.rules[0].id)",
     ],
     "never-produced": [

@@ -21,7 +21,7 @@ def test_how_traces_a_recommendation_to_profile_lines(explain):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "how: register-brand:acme:de (recommendation, high): Register ACME in DE",
-        "  by base/register-brand (tests/fixtures/packs/base/base.yaml:24) with brand=ACME, market=DE",
+        "  by base/register-brand (tests/fixtures/packs/base/base.yaml:21) with brand=ACME, market=DE",
         "  because: ACME has no registration covering DE",
         "  matched:",
         "    market $.markets[1] (tests/fixtures/profiles/small.yaml:9): code=DE",
@@ -40,20 +40,20 @@ def test_how_goes_through_derived_facts(explain):
     assert ("    stage derived by base/stage-small (tests/fixtures/packs/base/base.yaml:6): declared=false, "
             "value=development") in lines
     assert "      because: the firm has fewer than 50 employees" in lines
-    assert "      from firm $.firm (tests/fixtures/profiles/small-complaints.yaml:4): employees=12" in lines
+    assert "      from firm $.firm (tests/fixtures/profiles/small-complaints.yaml:4): stage=null, employees=12" in lines
 
 
 def test_why_not_names_the_failing_condition_and_the_smallest_change(explain):
     result = explain(SMALL, "base/supplier-nda", *OWN)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "why not: base/supplier-nda (tests/fixtures/packs/base/base.yaml:38): "
+        "why not: base/supplier-nda (tests/fixtures/packs/base/base.yaml:35): "
         "Have suppliers sign confidentiality agreements",
         "  condition 2 fails: {confidentiality: {supplier_nda: false}}",
         "    held: stage derived by base/stage-small (tests/fixtures/packs/base/base.yaml:6): "
         "declared=false, value=development",
         "      because: the firm has fewer than 50 employees",
-        "      from firm $.firm (tests/fixtures/profiles/small.yaml:3): employees=12",
+        "      from firm $.firm (tests/fixtures/profiles/small.yaml:3): stage=null, employees=12",
         "    confidentiality $.confidentiality (tests/fixtures/profiles/small.yaml:22): supplier_nda is true, needs false",
         "  would fire if $.confidentiality.supplier_nda were false",
     ]
@@ -71,7 +71,7 @@ def test_why_not_for_negation_names_the_blocking_fact(explain):
     out = result.output
     assert "it fired, but not for register-brand:acme:us; it concluded: register-brand:acme:de" in out
     assert "condition 3 fails: {not: {covered: {asset: ?brand, market: ?market}}}  (with brand=ACME, market=US)" in out
-    assert "blocked by: covered derived by base/covered (tests/fixtures/packs/base/base.yaml:15): asset=ACME, market=US" in out
+    assert "blocked by: covered derived by base/covered (tests/fixtures/packs/base/base.yaml:13): asset=ACME, market=US" in out
     # removing the US market would remove the item asked about too, so only the registration is offered
     assert out.rstrip().splitlines()[-1] == "  would fire without $.ip_assets[0].registrations[0]"
 

@@ -134,25 +134,25 @@ def test_derived_facts_chain_forward_and_justify(tmp_path):
     assert [f["path"] for f in rec.justification.facts] == ["$.firm"]
 
 
-def test_salience_decides_which_inference_wins(tmp_path):
+def test_salience_decides_which_rule_of_one_stratum_fires_first(tmp_path):
     rules = """\
     - id: low
       title: guess development
       salience: 1
-      when: [{not: {stage: {}}}, {firm: {employees: {ge: 0}}}]
+      when: [{firm: {stage: {exists: false}, employees: {ge: 0}}}]
       derive: {stage: {value: development, declared: false}}
       because: weak evidence
       source: [paper §5.1]
     - id: high
-      title: guess growth
+      title: guess development
       salience: 10
-      when: [{not: {stage: {}}}, {firm: {founded: {le: 2021}}}]
-      derive: {stage: {value: growth, declared: false}}
+      when: [{firm: {stage: {exists: false}, founded: {le: 2021}}}]
+      derive: {stage: {value: development, declared: false}}
       because: founded in or before 2021
       source: [paper §5.1]
     """
     outline = fired(tmp_path, rules)
-    assert (outline.stage.value, outline.stage.declared) == ("growth", False)
+    assert (outline.stage.value, outline.stage.declared) == ("development", False)
     assert outline.stage.because == "inferred by t/high: founded in or before 2021"
     declared = dict(PROFILE, firm=dict(PROFILE["firm"], stage="stable"))
     assert fired(tmp_path, rules, declared).stage.value == "stable"
