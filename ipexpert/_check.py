@@ -126,7 +126,7 @@ def patterns(conditions, path, negated=False):
 
 
 def _variable_strings(item, path):
-    """Every `?name` inside *item*: (path, name)."""
+    """Every `$name` inside *item*: (path, name)."""
     name = _expr.variable(item)
     if name:
         yield path, name
@@ -185,7 +185,7 @@ class _RuleChecker:
     def reads(self, item, bound, path, skip=()):
         for where, name in _variable_strings({k: v for k, v in item.items() if k not in skip}, path):
             if name not in bound:
-                self.problem(where, f"?{name} is read here but no earlier condition binds it")
+                self.problem(where, f"${name} is read here but no earlier condition binds it")
 
     def check_pattern(self, path, kind, fields):
         cat = self.cat
@@ -232,11 +232,11 @@ class _RuleChecker:
             if section in data:
                 for where, name in _variable_strings(data[section], (section,)):
                     if name not in bound:
-                        self.problem(where, f"?{name} is used but no condition binds it")
+                        self.problem(where, f"${name} is used but no condition binds it")
         for section in ("title", "because", "recommend", "risk"):
             for where, text in _strings(data.get(section), (section,)):
                 for name in sorted(_expr.placeholders(text) - bound):
-                    self.problem(where, f"{{{name}}} is used but no condition binds ?{name}")
+                    self.problem(where, f"{{{name}}} is used but no condition binds ${name}")
 
 
 def possible_values(cat: Catalog, kind, name):
@@ -290,7 +290,9 @@ def check(paths=(), defaults: bool = True) -> list[Problem]:
         doc, found = _rulepack.read_pack(path)
         problems.extend(found)
         if not found:
-            packs.append(_rulepack._pack(doc))
+            pack = _rulepack.build(doc)
+            problems.extend(pack.warnings)
+            packs.append(pack)
     order = {str(f.source): i for i, f in enumerate(p.doc for p in packs)}
     problems.extend(_across(packs))
     if not any(p.severity == "error" for p in problems) and packs:

@@ -120,7 +120,7 @@ class _Compiler:
             names.add(value_var)
         missing = sorted(names - bound)
         if missing:
-            self.fail(path, f"the test reads ?{missing[0]}, which no earlier condition binds")
+            self.fail(path, f"the test reads ${missing[0]}, which no earlier condition binds")
         if _expr.needs_as_of(operand) or _expr.needs_as_of(ops):
             names.add(AS_OF)
             self.uses_as_of = True
@@ -188,11 +188,11 @@ def _check_conclusion_variables(rule, bound, compiler):
         if section in data:
             missing = sorted(_expr.variables_in(data[section]) - bound)
             if missing:
-                compiler.fail((section,), f"?{missing[0]} is used but no condition binds it")
+                compiler.fail((section,), f"${missing[0]} is used but no condition binds it")
     for path, text in strings_in(data, ()):
         missing = sorted(_expr.placeholders(text) - bound)
         if missing and path[0] in ("title", "because", "recommend", "risk"):
-            compiler.fail(path, f"{{{missing[0]}}} is used but no condition binds ?{missing[0]}")
+            compiler.fail(path, f"{{{missing[0]}}} is used but no condition binds ${missing[0]}")
 
 
 def strings_in(item, path):

@@ -1,7 +1,7 @@
 """The small expression language of rule packs: operands, tests and text templates.
 
-An operand is a literal, a variable (`?market`), or a date expression
-(`{months_from_as_of: 13}`, `{months_before: [?launch, ?tm_months]}`, ...).
+An operand is a literal, a variable (`$market`), or a date expression
+(`{months_from_as_of: 13}`, `{months_before: [$launch, $tm_months]}`, ...).
 A test is a mapping of operators (`eq`, `in`, `lt`, `before`, `exists`, `contains`...)
 applied to one value. Templates replace `{name}` with a bound variable; nothing is
 ever evaluated as Python, and no attribute or index access is possible.
@@ -13,7 +13,7 @@ import calendar
 import datetime
 import re
 
-VARIABLE = re.compile(r"^\?([a-z][a-z0-9_]*)$")
+VARIABLE = re.compile(r"^\$([a-z][a-z0-9_]*)$")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 COMPARE = {
@@ -37,7 +37,7 @@ DATE_FORMS = ("months_from_as_of", "days_from_as_of", "months_before", "months_a
 
 
 def variable(value) -> str | None:
-    """The variable name in `?name`, or None."""
+    """The variable name in `$name`, or None."""
     if isinstance(value, str):
         match = VARIABLE.match(value)
         if match:

@@ -11,7 +11,9 @@ import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import _profile, _resources, _schemas, _yaml
+import warnings
+
+from . import _profile, _resources, _schemas, _syntax, _yaml
 from ._errors import InvalidRulePackError, Problem
 
 
@@ -66,6 +68,7 @@ class Pack:
     doc: _yaml.Document
     rules: list = field(default_factory=list)
     facts: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # Problems that do not stop the pack loading
 
     @property
     def file(self) -> str:
@@ -122,7 +125,9 @@ def load(paths=(), defaults: bool = True) -> list[Pack]:
         problems.extend(found)
         if found:
             continue
-        pack = _pack(doc)
+        pack = build(doc)
+        for problem in pack.warnings:
+            warnings.warn(PackWarning(problem), stacklevel=2)
         packs.append(pack)
         layers.append(doc)
     names = {}
@@ -144,9 +149,20 @@ def load(paths=(), defaults: bool = True) -> list[Pack]:
     return packs
 
 
-def _pack(doc: _yaml.Document) -> Pack:
-    data = doc.data
+class PackWarning(UserWarning):
+    """A pack loads, but something in it should change (e.g. `?name` variables); `problem` says what and where."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.format())
+        self.problem = problem
+
+
+def build(doc: _yaml.Document) -> Pack:
+    """The Pack of one schema-checked pack Document; `?name` variables are read as `$name`, with a warning."""
+    data, old = _syntax.modernize(doc.data)
     pack = Pack(data["pack"], data["version"], data.get("title", ""), doc)
+    if old:
+        pack.warnings.append(_syntax.warning(doc, old))
     pack.rules = [RuleSpec(pack.name, rule, doc, ("rules", i)) for i, rule in enumerate(data.get("rules", []))]
     for i, item in enumerate(data.get("facts", [])):
         (kind, fields), = item.items()

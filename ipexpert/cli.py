@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 import sys
+import warnings
 
 import click
 
@@ -106,6 +107,17 @@ def write_output(text: str, output: str | None) -> None:
 @click.version_option(package_name="ipexpert", message="ipexpert %(version)s")
 def cli():
     """A justified IP-protection strategy outline for a cross-border e-commerce firm."""
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A pack's warning as its one line (FILE:LINE:COL: warning: ...) on stderr; others as Python shows them."""
+    from ._rulepack import PackWarning
+
+    if isinstance(message, PackWarning):
+        click.echo(str(message), err=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 @cli.command()
@@ -226,6 +238,44 @@ def rules_check(paths, no_default_rules):
         click.echo(problem.format())
     click.echo(_check.summary(problems, len(_check.default_paths(paths, not no_default_rules))), err=True)
     sys.exit(1 if any(p.severity == "error" for p in problems) else 0)
+
+
+@rules.command("upgrade")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def rules_upgrade(paths):
+    """Rewrite the ?name variables of the packs in PATHS as $name, in place (comments and layout kept)."""
+    from . import _rulepack, _syntax
+    from ._errors import IPExpertError
+    from ._output import write_atomic
+
+    failed = False
+    for path in _rulepack.pack_files(paths):
+        try:
+            bom, text = _yaml_text(path)
+            upgraded, count = _syntax.upgrade_text(text, str(path))
+        except IPExpertError as exc:
+            for problem in exc.problems:
+                click.echo(problem.format(), err=True)
+            failed = True
+            continue
+        if count:
+            write_atomic(path, bom + upgraded)
+            click.echo(f"{path}: {count} variable(s) rewritten as $name")
+        else:
+            click.echo(f"{path}: nothing to change")
+    sys.exit(1 if failed else 0)
+
+
+def _yaml_text(path) -> tuple[str, str]:
+    """(the byte-order mark the file starts with, or "", its text)."""
+    from . import _profile, _yaml
+    from ._errors import InvalidRulePackError
+
+    try:
+        raw = _profile.read_file(path, InvalidRulePackError)
+        return ("\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""), _yaml.read_text(raw, str(path))
+    except _yaml.YAMLInputError as exc:
+        raise InvalidRulePackError(exc.problem) from None
 
 
 @cli.command()

@@ -20,8 +20,8 @@ CASES = {
         "7:33: market facts have no field 'launch'; did you mean 'launch_date'? (at $.rules[0].when[0].market.launch)",
     ],
     "unbound-variable": [
-        "5:12: {brand} is used but no condition binds ?brand (at $.rules[0].title)",
-        "8:61: ?brand is used but no condition binds it (at $.rules[0].recommend.assets[0])",
+        "5:12: {brand} is used but no condition binds $brand (at $.rules[0].title)",
+        "8:61: $brand is used but no condition binds it (at $.rules[0].recommend.assets[0])",
     ],
     "duplicate-id": [
         "4:9: rule id 'register-brand' is already used by base/register-brand (tests/fixtures/packs/base/base.yaml:21); "

@@ -22,25 +22,25 @@ rules:
     title: "{brand} has no right in {market}"
     salience: 50
     when:
-      - asset: {type: trademark, name: ?brand}
-      - market: {code: ?market}
-      - not: {covered: {asset: ?brand, market: ?market}}
-    derive: {gap: {asset: ?brand, market: ?market}}
+      - asset: {type: trademark, name: $brand}
+      - market: {code: $market}
+      - not: {covered: {asset: $brand, market: $market}}
+    derive: {gap: {asset: $brand, market: $market}}
     because: no coverage
     source: [paper §2.3]
   - id: covered
     title: "{brand} covers {market}"
     when:
-      - registration: {asset: ?brand, jurisdiction: ?market, status: registered}
-    derive: {covered: {asset: ?brand, market: ?market}}
+      - registration: {asset: $brand, jurisdiction: $market, status: registered}
+    derive: {covered: {asset: $brand, market: $market}}
     because: registered
     source: [paper §2.3]
   - id: file
     title: File {brand} in {market}
     category: trademark
     when:
-      - gap: {asset: ?brand, market: ?market}
-    recommend: {priority: high, markets: [?market], assets: [?brand]}
+      - gap: {asset: $brand, market: $market}
+    recommend: {priority: high, markets: [$market], assets: [$brand]}
     because: "{brand} is not covered in {market}"
     source: [paper §2.3]
 """
@@ -52,23 +52,23 @@ rules:
   - id: quiet
     title: quiet
     when:
-      - market: {code: ?m}
-      - not: {loud: {market: ?m}}
-    derive: {quiet: {market: ?m}}
+      - market: {code: $m}
+      - not: {loud: {market: $m}}
+    derive: {quiet: {market: $m}}
     because: not loud
     source: [paper §2.3]
   - id: loud
     title: loud
     when:
-      - quiet: {market: ?m}
-    derive: {loud: {market: ?m}}
+      - quiet: {market: $m}
+    derive: {loud: {market: $m}}
     because: quiet
     source: [paper §2.3]
   - id: use
     title: use {m}
     when:
-      - quiet: {market: ?m}
-    recommend: {priority: low, markets: [?m]}
+      - quiet: {market: $m}
+    recommend: {priority: low, markets: [$m]}
     because: quiet
     source: [paper §2.3]
 """
@@ -127,7 +127,7 @@ def test_a_rule_negating_what_it_derives_is_a_cycle(tmp_path):
             title: guess
             when:
               - not: {stage: {}}
-              - firm: {name: ?f}
+              - firm: {name: $f}
             derive: {stage: {value: development, declared: false}}
             because: no stage
             source: [paper §5.1]

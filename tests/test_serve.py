@@ -36,8 +36,8 @@ rules:
   - id: next-day
     title: The next day
     when:
-      - market: {code: ?c, launch_date: ?d}
-    derive: {market: {code: ?c, status: planned, launch_date: {days_after: [?d, 1]}}}
+      - market: {code: $c, launch_date: $d}
+    derive: {market: {code: $c, status: planned, launch_date: {days_after: [$d, 1]}}}
     because: "{c} again"
     source: [paper §5.1]
 """
