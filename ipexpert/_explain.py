@@ -26,7 +26,7 @@ def explain(profile, target: str, rules=None, as_of=None, name=None) -> dict:
     ctx = _Context(outline, run, doc, rules)
     item = outline.recommendation(target) or next((r for r in outline.risks if r.id == target), None)
     if item is not None:
-        firings = [f for f in run.firings if f.rule.key == item.rule and ctx.item_id(f, item) == item.id]
+        firings = [f for f in run.firings if ctx.concludes(f, item)]
         return ctx.how(target, firings, item)
     rule = _find_rule(rules, target)
     firings = [f for f in run.firings if f.rule is rule]
@@ -82,11 +82,14 @@ class _Context:
         self.outline, self.run, self.doc, self.rules = outline, run, doc, rules
         self.facts = [(fid, origin) for fid, origin in sorted(run.origins.items())]
 
-    def item_id(self, firing, item) -> str:
+    def concludes(self, firing, item) -> bool:
+        """Whether *firing* concluded *item*: the same rule, markets, assets and products."""
+        if firing.rule.key != item.rule:
+            return False
         spec = firing.rule.data["recommend" if not item.id.startswith("risk:") else "risk"]
         bindings = dict(firing.bindings, as_of=self.run.as_of)
-        names = [_outline._names(spec.get(k), bindings, self.run.as_of) for k in ("markets", "assets", "products")]
-        return ("risk:" if item.id.startswith("risk:") else "") + _outline._subject_id(firing.rule, *names)
+        names = [_outline.names(spec.get(k), bindings, self.run.as_of) for k in ("markets", "assets", "products")]
+        return names == [item.markets, item.assets, item.products]
 
     def where(self, origin) -> dict:
         """Where a fact came from: the profile (path, file, line), a pack's reference data, or a rule."""
@@ -189,7 +192,7 @@ class _WhyNot:
         """Whether *bindings* can still give the asked-for item (its markets, assets and products)."""
         for name in self.subject_vars:
             value = bindings.get(name)
-            if isinstance(value, (str, int, float)) and _outline._slug(_expr.text(value)) not in self.subjects:
+            if isinstance(value, (str, int, float)) and _outline.id_part(_expr.text(value)) not in self.subjects:
                 return False
         return True
 
@@ -248,7 +251,8 @@ class _WhyNot:
     def report(self, target) -> dict:
         rule, ctx = self.rule, self.ctx
         self.target = target
-        parts = target[len("risk:"):].split(":") if target.startswith("risk:") else target.split(":")
+        plain = target.split("~", 1)[0]  # a digest added to tell apart subjects whose readable ids meet
+        parts = plain[len("risk:"):].split(":") if plain.startswith("risk:") else plain.split(":")
         self.subjects = set(parts[1:])
         spec = rule.data.get("risk" if target.startswith("risk:") else "recommend") or {}
         self.subject_vars = sorted(_expr.variables_in([spec.get(k) for k in ("markets", "assets", "products")]))

@@ -7,6 +7,7 @@ the same outline byte for byte.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -159,7 +160,27 @@ def _plain(values: dict) -> dict:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?:[ -][A-Za-z0-9]+)*")
+
+
+def _digest(text: str) -> str:
+    """Eight hex digits of SHA-256: the same in every process and Python version (unlike hash())."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def id_part(text: str) -> str:
+    """A subject's name in an id: its slug when the name is ASCII words, else the slug plus a digest of the name.
+
+    `Tri-spinner` stays `tri-spinner`; `A.C.M.E` becomes `a-c-m-e-` and a digest, so it
+    never meets `A-C-M-E`; names with no ASCII letter or digit (旋转, 品牌) are their digest.
+    """
+    slug = _slug(text)
+    if _PLAIN_NAME.fullmatch(text):
+        return slug
+    return f"{slug}-{_digest(text)}" if slug else _digest(text)
 
 
 class _Justifier:
@@ -226,7 +247,8 @@ def _level(spec, bindings, as_of, default):
     return _level(chosen, bindings, as_of, default)
 
 
-def _names(items, bindings, as_of) -> list:
+def names(items, bindings, as_of) -> list:
+    """The sorted, distinct names a conclusion's `markets`, `assets` or `products` give with these bindings."""
     out = []
     for item in items or ():
         value = _expr.value(item, bindings, as_of)
@@ -257,9 +279,9 @@ def assemble(run, rule_base, doc, version: str) -> Outline:
     """The outline of one run; *doc* is the profile Document (for names and line numbers)."""
     as_of = run.as_of
     justifier = _Justifier(run, doc)
-    recommendations: dict[str, Recommendation] = {}
-    risks: dict[str, Risk] = {}
-    timeline = []
+    recommendations: dict[tuple, Recommendation] = {}
+    risks: dict[tuple, Risk] = {}
+    timeline = []  # (date, action, subject of the recommendation)
     for firing in run.firings:
         rule = firing.rule
         data = rule.data
@@ -268,18 +290,23 @@ def assemble(run, rule_base, doc, version: str) -> Outline:
         sources = _sources(rule, bindings, as_of)
         if "recommend" in data:
             rec = _recommendation(rule, firing, bindings, because, sources, justifier, as_of)
-            if rec.id not in recommendations:
-                recommendations[rec.id] = rec
+            subject = _subject(rule, rec.markets, rec.assets, rec.products)
+            if subject not in recommendations:
+                recommendations[subject] = rec
                 for when, action in _timeline(data["recommend"], rec, bindings, as_of):
-                    timeline.append(TimelineEntry(when, action, rec.id))
+                    timeline.append((when, action, subject))
             else:
-                _merge(recommendations[rec.id].justification, rec.justification)
+                _merge(recommendations[subject].justification, rec.justification)
         if "risk" in data:
             risk = _risk(rule, firing, bindings, because, sources, justifier, as_of)
-            if risk.id not in risks:
-                risks[risk.id] = risk
+            subject = _subject(rule, risk.markets, risk.assets, risk.products)
+            if subject not in risks:
+                risks[subject] = risk
             else:
-                _merge(risks[risk.id].justification, risk.justification)
+                _merge(risks[subject].justification, risk.justification)
+    _assign_ids(recommendations)
+    _assign_ids(risks, "risk:")
+    timeline = [TimelineEntry(when, action, recommendations[subject].id) for when, action, subject in timeline]
     order = {level: i for i, level in enumerate(LEVELS)}
     category = {name: i for i, name in enumerate(CATEGORIES)}
     recs = sorted(
@@ -302,21 +329,40 @@ def assemble(run, rule_base, doc, version: str) -> Outline:
     )
 
 
-def _subject_id(rule, markets, assets, products) -> str:
-    parts = [rule.id] + [_slug(x) for x in assets + products + markets]
-    return ":".join(parts)
+def _subject(rule, markets, assets, products) -> tuple:
+    """What a conclusion is about: the rule's id and its subjects' exact names (conclusions with one subject merge)."""
+    return (rule.id, tuple(assets), tuple(products), tuple(markets))
+
+
+def _subject_id(subject) -> str:
+    rule_id, assets, products, markets = subject
+    return ":".join([rule_id] + [id_part(x) for x in assets + products + markets])
+
+
+def _assign_ids(items: dict, prefix: str = "") -> None:
+    """Give each conclusion (keyed by subject) its id; subjects whose readable ids meet get a digest each.
+
+    Readable parts lose case and punctuation (`Fidget Cube`, `FIDGET-CUBE`), so two distinct
+    subjects of one outline can meet; they are then told apart by a digest of the whole subject.
+    """
+    by_id: dict[str, list] = {}
+    for subject in items:
+        by_id.setdefault(prefix + _subject_id(subject), []).append(subject)
+    for base, subjects in by_id.items():
+        for subject in subjects:
+            items[subject].id = base if len(subjects) == 1 else f"{base}~{_digest(json.dumps(subject, ensure_ascii=False))}"
 
 
 def _recommendation(rule, firing, bindings, because, sources, justifier, as_of) -> Recommendation:
     spec = rule.data["recommend"]
-    markets = _names(spec.get("markets"), bindings, as_of)
-    assets = _names(spec.get("assets"), bindings, as_of)
-    products = _names(spec.get("products"), bindings, as_of)
+    markets = names(spec.get("markets"), bindings, as_of)
+    assets = names(spec.get("assets"), bindings, as_of)
+    products = names(spec.get("products"), bindings, as_of)
     due = _expr.value(spec["due"], bindings, as_of) if spec.get("due") is not None else None
     if isinstance(due, datetime.date) and due < as_of:
         due = as_of  # overdue: it is due now
     return Recommendation(
-        id=_subject_id(rule, markets, assets, products),
+        id="",  # given once every recommendation is known (_assign_ids)
         rule=rule.key,
         category=rule.data.get("category", "strategy"),
         priority=_level(spec.get("priority"), bindings, as_of, "medium"),
@@ -332,11 +378,11 @@ def _recommendation(rule, firing, bindings, because, sources, justifier, as_of) 
 
 def _risk(rule, firing, bindings, because, sources, justifier, as_of) -> Risk:
     spec = rule.data["risk"]
-    markets = _names(spec.get("markets"), bindings, as_of)
-    assets = _names(spec.get("assets"), bindings, as_of)
-    products = _names(spec.get("products"), bindings, as_of)
+    markets = names(spec.get("markets"), bindings, as_of)
+    assets = names(spec.get("assets"), bindings, as_of)
+    products = names(spec.get("products"), bindings, as_of)
     return Risk(
-        id="risk:" + _subject_id(rule, markets, assets, products),
+        id="",  # given once every risk is known (_assign_ids)
         rule=rule.key,
         kind=spec["kind"],
         severity=_level(spec.get("severity"), bindings, as_of, "medium"),
