@@ -17,6 +17,8 @@ from ._errors import InvalidRulePackError, Problem
 
 # The `stage` fact: declared in the profile (firm.stage) or derived by a rule.
 BUILTIN_KINDS = {"stage": ("value", "declared")}
+# Kinds an evaluation has at most one fact of.
+SINGLE_KINDS = frozenset({"firm", "confidentiality", "management", "history", "evaluation", "stage"})
 
 # Where a fact field lives in the profile schema ("[]" is any list item); None when it is computed.
 _RENAMED = {
@@ -154,11 +156,53 @@ class _RuleChecker:
         bound = self.bindings(data["when"], set(), ("when",))
         for path, kind, fields, _ in patterns(data["when"], ("when",)):
             self.check_pattern(path, kind, fields)
+        self.check_cross_joins(data["when"])
         self.check_conclusions(bound | {"as_of"})
         if not data.get("source"):
             self.problem(("id",), f"rule {self.rule.key} has no source: add the paper section or URL it rests on",
                          severity="warning")
         return bound
+
+    def check_cross_joins(self, conditions):
+        """Warn about a condition that shares no variable with the rest of its rule, beside another such one.
+
+        Two conditions joined on nothing pair every fact of one with every fact of the other:
+        five of them over 15 facts hold 15**5 partial matches. A condition on a kind the
+        profile has once (firm, history...), or on reference data declared once, or with a
+        literal test (`code: EU`) picks few facts, and is not counted.
+        """
+        loose = []
+        variables = [_expr.variables_in(c) for c in conditions]
+        for i, condition in enumerate(conditions):
+            if "not" in condition or "exists" in condition or "test" in condition:
+                continue
+            (kind, fields), = condition.items()
+            if self.few(kind, fields or {}):
+                continue
+            rest = set().union(*(v for j, v in enumerate(variables) if j != i))
+            if not variables[i] & rest:
+                loose.append((i, kind))
+        if len(loose) < 2:
+            return
+        names = ", ".join(f"{i + 1} ({kind})" for i, kind in loose)
+        for i, kind in loose:
+            self.problem(("when", i, kind), f"condition {i + 1} shares no variable with the rest of rule {self.rule.key}: "
+                                            f"conditions {names} join every fact with every other (a cross join); "
+                                            "join them on a variable, or narrow them with a literal test",
+                         key=True, severity="warning")
+
+    def few(self, kind, fields) -> bool:
+        """Whether a pattern picks few facts: a kind there is one of, or a literal test on a field."""
+        producers = self.cat.producers.get(kind, [])
+        if kind in SINGLE_KINDS or (len(producers) == 1 and producers[0] != "profile" and "/" not in producers[0]):
+            return True
+        for spec in fields.values():
+            if not isinstance(spec, dict):
+                if _expr.variable(spec) is None:
+                    return True
+            elif any(op in spec and _is_literal(spec[op]) for op in ("eq", "in")):
+                return True
+        return False
 
     def bindings(self, conditions, bound: set, path) -> set:
         """The variables the conditions bind, reporting each read of a variable no earlier condition binds."""

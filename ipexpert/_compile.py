@@ -279,6 +279,7 @@ def engine_class(rules, types: FactTypes, action, matcher=None) -> type:
         compiled = compile_rule(rule, types, action, predicates)
         compiled.ipexpert_order = compiled._wrapped.ipexpert_order = i
         compiled.ipexpert_stratum = compiled._wrapped.ipexpert_stratum = levels[i]
+        compiled._wrapped.ipexpert_spec = rule
         namespace[f"rule_{i:06d}"] = compiled
     namespace["_ipexpert_types"] = types
     namespace["__strategy__"] = PackOrderStrategy

@@ -17,9 +17,16 @@ from dataclasses import dataclass, field
 
 from . import _compile, _expr, _facts
 from ._errors import EvaluationError, Problem
+from ._matcher import MatchLimitExceeded
 
 FIRING_LIMIT_BASE = 10_000
 FIRINGS_PER_FACT = 100
+# Partial matches (join results) one rule may hold, and all rules together. The bundled
+# packs hold at most a few per fact per rule; a cross join of five conditions over 15 facts
+# would hold 759,375.
+MATCH_LIMIT_BASE = 50_000
+MATCHES_PER_FACT = 100
+TOTAL_MATCH_FACTOR = 5
 
 
 @dataclass
@@ -118,7 +125,12 @@ class RuleBase:
     def _run(self, engine, run, specs) -> Run:
         engine.reset()
         engine._ipexpert_run = run
-        engine._ipexpert_limit = FIRING_LIMIT_BASE + FIRINGS_PER_FACT * (len(specs) + len(self.static_facts))
+        facts_count = len(specs) + len(self.static_facts)
+        engine._ipexpert_limit = FIRING_LIMIT_BASE + FIRINGS_PER_FACT * facts_count
+        per_rule = MATCH_LIMIT_BASE + MATCHES_PER_FACT * facts_count
+        limit_matches = getattr(engine.matcher, "limit_matches", None)
+        if limit_matches is not None:
+            limit_matches(per_rule, TOTAL_MATCH_FACTOR * per_rule)
         engine._ipexpert_counts = {}
         engine._ipexpert_total = 0
         types = self._types
@@ -128,13 +140,16 @@ class RuleBase:
         # the agenda ends with the same activations as declaring them one by one, but the
         # network is asked for its changes once, not once per fact. A fact equal to one
         # declared before it gets no id and no origin, as before.
-        engine.declare(*facts)
-        sources = list(specs) + [static for static, _ in self._static_paths]
-        for fact, source in zip(facts, sources):
-            if fact.__factid__ is not None:
-                run.origins[fact.__factid__] = Origin(source.kind, source.fields, spec=source)
         try:
+            engine.declare(*facts)
+            sources = list(specs) + [static for static, _ in self._static_paths]
+            for fact, source in zip(facts, sources):
+                if fact.__factid__ is not None:
+                    run.origins[fact.__factid__] = Origin(source.kind, source.fields, spec=source)
             engine.run()
+        except MatchLimitExceeded as exc:
+            engine.running = False
+            raise EvaluationError(_match_problem(exc)) from None
         except _Runaway as exc:
             engine.running = False
             rule = exc.rule
@@ -151,6 +166,19 @@ class RuleBase:
         finally:
             engine._ipexpert_run = None
         return run
+
+
+def _match_problem(exc: MatchLimitExceeded) -> Problem:
+    """The one line for a runaway join: the pack, the rule, its FILE:LINE, and the likely cause."""
+    rule = getattr(getattr(exc.rule, "_wrapped", None), "ipexpert_spec", None)
+    if rule is None:  # pragma: no cover - every compiled rule carries its spec
+        return Problem("<rules>", None, None, "$", f"more than {exc.limit:,} partial matches in one evaluation")
+    which = "all rules together hold" if exc.total else "it holds"
+    return rule.doc.problem(
+        rule.path,
+        f"rule {rule.id} of pack {rule.pack} stopped the evaluation: {which} more than {exc.limit:,} partial matches "
+        "(its conditions share too few variables, so every fact is joined with every other; `rules check` warns where)",
+    )
 
 
 def _record(rule, captures, context, engine):
