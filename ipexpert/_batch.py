@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from . import _api, _profile, _yaml
+from . import _api, _profile, _values, _yaml
 from ._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, one_line
 from ._output import atomic_file
 
@@ -177,7 +177,7 @@ def _line_document(path: str, number: int, raw: bytes) -> _yaml.Document:
     except UnicodeDecodeError as exc:
         fail(exc.start + 1, f"not UTF-8 text (byte 0x{raw[exc.start]:02x})")
     try:
-        data = json.loads(text, object_pairs_hook=_object, parse_constant=_constant)
+        data = json.loads(text, object_pairs_hook=_object, parse_constant=_constant, parse_int=_values.parse_int)
     except json.JSONDecodeError as exc:
         fail(exc.colno, f"not valid JSON: {exc.msg}")
     except (_DuplicateKey, ValueError) as exc:

@@ -48,8 +48,10 @@ class _Date(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, datetime.date):
             return value
+        from ._values import parse_date
+
         try:
-            day = datetime.date.fromisoformat(value)
+            day = parse_date(value)
         except ValueError:
             self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
         if not 1800 <= day.year <= 2200:  # the rules' date arithmetic must stay within what a date can hold
