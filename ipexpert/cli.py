@@ -113,7 +113,7 @@ def cli():
 @cli.command()
 @click.argument("profile")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write to this file (atomically) instead of stdout.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write to this file (atomically) instead of stdout; a pipe or device is written through.")
 @click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help="Change a profile value before evaluating (what if), e.g. firm.stage=stable. Repeatable.")
 @as_of_option
 @rules_options
@@ -232,7 +232,7 @@ def rules_check(paths, no_default_rules):
 
 @cli.command()
 @click.argument("source", metavar="INPUT", type=click.Path(exists=True))
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The JSON Lines file to write (atomically).")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The JSON Lines file to write (atomically), or - for standard output.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes; 0 means one per core.")
 @as_of_option
 @rules_options
