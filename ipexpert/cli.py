@@ -254,15 +254,26 @@ def batch(source, output, jobs, as_of, rule_paths, no_default_rules):
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="The port to listen on.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Server processes, each with its own evaluating process; about one per core.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=256, show_default=True, help="Connections and requests at once per worker; more get 503.")
+@click.option("--keep-alive", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="Seconds an idle connection is kept open between requests.")
+@click.option("--header-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds a client has to send complete request headers.")
+@click.option("--body-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds a client has to send the request body after its headers.")
+@click.option("--graceful-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="On SIGTERM, seconds requests in flight may still take.")
 @rules_options
-def serve(host, port, rule_paths, no_default_rules):
+def serve(host, port, workers, concurrency, keep_alive, header_timeout, body_timeout, graceful_timeout, rule_paths, no_default_rules):
     """Answer evaluate and validate requests over HTTP (needs: pip install 'ipexpert[serve]')."""
     try:
         from . import _serve
     except ImportError as exc:
         click.echo(f"ipexpert: serve needs the optional HTTP packages ({exc.name} is missing): pip install 'ipexpert[serve]'", err=True)
         sys.exit(1)
-    _serve.serve(load_rule_base(rule_paths, no_default_rules), host, port)
+    load_rule_base(rule_paths, no_default_rules)  # a broken pack stops here, with its problems, before any worker starts
+    _serve.serve(_serve.Options(
+        host=host, port=port, workers=workers, concurrency=concurrency, keep_alive=keep_alive,
+        header_timeout=header_timeout, body_timeout=body_timeout, graceful_timeout=graceful_timeout,
+        rule_paths=tuple(os.path.abspath(p) for p in rule_paths), defaults=not no_default_rules,
+    ))
 
 
 @cli.command()
