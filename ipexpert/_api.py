@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 
-from . import _engine, _facts, _outline, _profile, _rulepack
+from . import _engine, _facts, _outline, _profile, _rulepack, _values
 from ._errors import EvaluationError, IPExpertError, Problem
 
 
@@ -72,8 +72,8 @@ def parse_date(value) -> datetime.date:
         value = value.date()
     if not isinstance(value, datetime.date):
         try:
-            value = datetime.date.fromisoformat(str(value))
-        except ValueError:
+            value = _values.parse_date(value)
+        except (TypeError, ValueError):
             raise IPExpertError(Problem("as_of", None, None, "$", f"{value!r} is not a date (YYYY-MM-DD)")) from None
     if not EARLIEST <= value <= LATEST:
         raise IPExpertError(Problem("as_of", None, None, "$", f"{value} is outside {EARLIEST.year}-{LATEST.year}"))

@@ -7,7 +7,8 @@ files of a folder sorted by name. Each input yields exactly one record, on one l
     {"input": "profiles.jsonl:18", "error": {"kind": "invalid_profile", "problems": [{...}, ...]}}
 
 With more than one job the profiles are evaluated in worker processes, each compiling the
-rule base once; only plain tuples, bytes and strings cross between processes.
+rule base once and ending with the batch; only plain tuples, bytes and strings cross between
+processes. Only regular files are read from a folder: any other entry gets an error record.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import json
 import math
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from . import _api, _profile, _yaml
+from . import _api, _profile, _values, _workers, _yaml
 from ._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, one_line
 from ._output import atomic_file
 
@@ -57,8 +59,9 @@ def collect(source) -> list[tuple]:
     path = Path(source)
     try:
         if path.is_dir():
+            # Every entry with a profile's suffix: one that is not a regular file gets an error record.
             files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
-            return [("file", str(p)) for p in files if p.is_file()]
+            return [("file", str(p)) for p in files]
         with open(path, "rb") as handle:
             return [("line", str(path), n, raw) for n, raw in enumerate(handle, 1) if raw.strip()]
     except OSError as exc:
@@ -71,7 +74,10 @@ def input_name(item: tuple) -> str:
 
 
 def run(items, output, *, rule_paths=(), defaults=True, as_of=None, jobs=1, progress=None) -> Summary:
-    """Evaluate *items* (from `collect`) and write one record per item to *output*, atomically.
+    """Evaluate *items* (from `collect`) and write one record per item to *output*.
+
+    *output* is written atomically when it is a regular file; `-` is standard output, and a
+    pipe or a device is written through (see `_output.atomic_file`).
 
     The rule packs are compiled here first, so a broken pack stops the batch before any work;
     *progress*, if given, is called with the number of inputs just finished.
@@ -123,7 +129,7 @@ def _results(items, rules, spec, jobs):
     chunks = iter([items[i : i + size] for i in range(0, len(items), size)])
     context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
     try:
-        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=spec) as pool:
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), *spec)) as pool:
             pending = collections.deque()
             for chunk in chunks:
                 pending.append(pool.submit(_evaluate_chunk, chunk))
@@ -144,8 +150,9 @@ def _results(items, rules, spec, jobs):
 _worker: dict = {}
 
 
-def _start_worker(rule_paths, defaults, as_of):
-    """Runs once in each worker process: compile the rule base it will reuse."""
+def _start_worker(parent_pid, rule_paths, defaults, as_of):
+    """Runs once in each worker process: die with the batch, compile the rule base it will reuse."""
+    _workers.die_with_parent(parent_pid)
     _worker["rules"] = _api.load_rules(*rule_paths, defaults=defaults)
     _worker["as_of"] = as_of
 
@@ -156,8 +163,40 @@ def _evaluate_chunk(items):
 
 def _document(item: tuple) -> _yaml.Document:
     if item[0] == "file":
-        return _profile.read(Path(item[1]), item[1])
+        return _profile.parse(_read_regular_file(item[1]), item[1])
     return _line_document(*item[1:])
+
+
+def _read_regular_file(path: str) -> bytes:
+    """The bytes of *path* if it is a regular file within the size limit.
+
+    Opened without blocking and checked on the open descriptor, so an entry swapped for a
+    named pipe or a device after the folder was listed gives an error, not a hang.
+    """
+
+    def fail(message):
+        raise InvalidProfileError(Problem(path, None, None, "$", message))
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        fail(f"cannot read: {exc.strerror or exc}")
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        fail(f"not a regular file ({_KINDS.get(stat.S_IFMT(info.st_mode), 'a special file')}); only files are read from a folder")
+    with os.fdopen(fd, "rb") as handle:
+        size = info.st_size
+        if size > _yaml.MAX_BYTES:
+            fail(f"file is {size:,} bytes; the limit is {_yaml.MAX_BYTES:,} bytes")
+        try:
+            return handle.read(_yaml.MAX_BYTES + 1)
+        except OSError as exc:
+            fail(f"cannot read: {exc.strerror or exc}")
+
+
+_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket",
+          stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}
 
 
 class _DuplicateKey(ValueError):
@@ -177,7 +216,7 @@ def _line_document(path: str, number: int, raw: bytes) -> _yaml.Document:
     except UnicodeDecodeError as exc:
         fail(exc.start + 1, f"not UTF-8 text (byte 0x{raw[exc.start]:02x})")
     try:
-        data = json.loads(text, object_pairs_hook=_object, parse_constant=_constant)
+        data = json.loads(text, object_pairs_hook=_object, parse_constant=_constant, parse_int=_values.parse_int)
     except json.JSONDecodeError as exc:
         fail(exc.colno, f"not valid JSON: {exc.msg}")
     except (_DuplicateKey, ValueError) as exc:

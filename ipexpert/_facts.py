@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from . import _values
 from ._yaml import json_path
 
 # Fields of each profile fact kind, for rules and for `rules check`.
@@ -67,7 +68,7 @@ class FactSpec:
 
 
 def _date(text):
-    return datetime.date.fromisoformat(text) if isinstance(text, str) else text
+    return _values.parse_date(text) if isinstance(text, str) else text
 
 
 def build(data: dict, as_of: datetime.date) -> list[FactSpec]:

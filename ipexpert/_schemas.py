@@ -7,7 +7,7 @@ import functools
 import json
 import re
 
-from . import _resources
+from . import _resources, _values
 from ._errors import Problem
 from ._yaml import Document, json_path
 
@@ -30,7 +30,11 @@ def validator(name: str):
     import jsonschema
 
     cls = jsonschema.validators.validator_for(schema(name))
-    return cls(schema(name), format_checker=cls.FORMAT_CHECKER)
+    # Strict on every Python: an integer is an int (not 2000.0 or 1e308), a date is YYYY-MM-DD.
+    types = cls.TYPE_CHECKER.redefine("integer", lambda checker, value: _values.is_integer(value))
+    formats = jsonschema.FormatChecker()
+    formats.checks("date")(_values.is_date_text)
+    return jsonschema.validators.extend(cls, type_checker=types)(schema(name), format_checker=formats)
 
 
 def check(doc: Document, name: str) -> list[Problem]:

@@ -1,34 +1,101 @@
 """The HTTP service: the library behind a small JSON API, on Starlette and uvicorn.
 
     POST /v1/evaluate[?as_of=YYYY-MM-DD]   YAML or JSON profile -> outline JSON
-    POST /v1/validate                      YAML or JSON profile -> {"valid", "problems"}
+    POST /v1/validate                      YAML or JSON profile -> {"valid": true, "problems": []}, or 422
     GET  /v1/rules                         the loaded packs and their rules
     GET  /healthz                          {"status": "ok", ...}
     GET  /openapi.json                     the OpenAPI 3.1 document
 
 Every error is an RFC 9457 problem details body (application/problem+json); no traceback
-ever reaches a response. The rule base is compiled once, before the server starts, and
-evaluations run in worker threads (each thread keeps its own engine).
+ever reaches a response or the log. The event loop only speaks HTTP: reading, checking,
+evaluating and serialising a profile happen in one evaluating process per server worker
+(`Evaluator`), which is replaced when a large request has left it holding memory. An outline
+larger than `Limits` is refused with 413 before it is serialised. `HTTPProtocol` closes
+connections that send no complete headers or body in time, and answers a client that
+half-closes after a complete request. `serve` runs uvicorn with every limit set.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
+import functools
 import http
+import json
+import logging
+import os
+import time
 
+import h11
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from . import _api, _profile, _schemas, _yaml
+from . import _api, _rulepack, _values, _workers, _yaml
 from ._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, one_line
 
 MEDIA_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 REQUEST_NAME = "<request>"
 TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}  # RFC 9110 names, on every Python
+AS_OF_PATTERN = r"^(18[0-9]{2}|19[0-9]{2}|20[0-9]{2}|21[0-9]{2}|2200)-[0-9]{2}-[0-9]{2}$"
+MB = 1024 * 1024
+ENVIRONMENT = "IPEXPERT_SERVE"  # the options, as JSON, for worker processes started by uvicorn
+log = logging.getLogger("ipexpert.serve")
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What one request may ask of the service; all are in the OpenAPI document."""
+
+    body_bytes: int = _yaml.MAX_BYTES
+    outline_items: int = 10_000  # recommendations + risks + timeline entries
+    outline_bytes: int = 16 * MB
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """`ipexpert serve`'s options; the defaults are safe for a service on a shared machine."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    concurrency: int = 256  # connections + requests at once; more get 503
+    backlog: int = 256
+    keep_alive: float = 5.0  # idle seconds between requests on one connection
+    header_timeout: float = 10.0  # from connection (or previous answer) to complete request headers
+    body_timeout: float = 30.0  # from complete headers to complete body
+    graceful_timeout: float = 10.0  # on SIGTERM: how long requests in flight may still take
+    rule_paths: tuple = ()
+    defaults: bool = True
+    limits: Limits = Limits()
+    log_level: str = "info"
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Options:
+        data = json.loads(text)
+        data["rule_paths"] = tuple(data["rule_paths"])
+        data["limits"] = Limits(**data["limits"])
+        return cls(**data)
+
+
+def _options() -> Options:
+    return _options_from(os.environ.get(ENVIRONMENT))
+
+
+@functools.lru_cache(maxsize=4)
+def _options_from(text: str | None) -> Options:
+    return Options.from_json(text) if text else Options()
+
+
+# --- answers -------------------------------------------------------------------------------
 
 
 class ProblemResponse(JSONResponse):
@@ -45,53 +112,180 @@ class _Refused(Exception):
         self.problems = list(problems)
 
 
-def problem_details(status: int, detail: str, problems=()) -> ProblemResponse:
+def problem_body(status: int, detail: str, problems=()) -> dict:
     """An RFC 9457 body; the status code alone says what kind of problem it is."""
-    body = {
+    return {
         "type": "about:blank",
         "title": TITLES.get(status) or http.HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "problems": [p.to_dict() for p in problems],
     }
-    return ProblemResponse(body, status_code=status)
 
 
-def create_app(rules, max_bytes: int = _yaml.MAX_BYTES) -> Starlette:
-    """The ASGI application answering with *rules* (a compiled RuleBase)."""
+def problem_details(status: int, detail: str, problems=()) -> ProblemResponse:
+    return ProblemResponse(problem_body(status, detail, problems), status_code=status)
+
+
+# --- the evaluating process ----------------------------------------------------------------
+
+RECYCLE_ABOVE_BYTES = 64 * MB  # an evaluating process grown this far past its start is replaced
+_child: dict = {}
+
+
+def _start_child(parent_pid, rule_paths, defaults, limits):
+    """Runs once in the evaluating process: die with the worker, compile the rule base."""
+    _workers.die_with_parent(parent_pid)
+    _child["rules"] = _api.load_rules(*rule_paths, defaults=defaults)
+    _child["limits"] = limits
+
+
+def _rss() -> int:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0  # not Linux: never replaced
+
+
+def _answer(operation: str, raw: bytes, as_of) -> tuple[int, str, bytes, int]:
+    """(status, media type, body, this process's RSS) for one request; runs in the evaluating process."""
+    try:
+        status, body = _work(operation, raw, as_of)
+        media_type = "application/json"
+    except _Refused as exc:
+        status, body = exc.status, _dumps(problem_body(exc.status, exc.detail, exc.problems))
+        media_type = PROBLEM_MEDIA_TYPE
+    return status, media_type, body, _rss()
+
+
+def _work(operation, raw, as_of) -> tuple[int, bytes]:
+    from . import _profile
+
+    limits = _child["limits"]
+    try:
+        doc = _profile.parse(raw, REQUEST_NAME)
+    except InvalidProfileError as exc:
+        raise _Refused(400, "the body cannot be read as a YAML or JSON document", exc.problems) from None
+    if operation == "validate":
+        problems = _profile.problems(doc)
+        if problems:
+            raise _Refused(422, "the profile is not valid", problems)
+        return 200, _dumps({"valid": True, "problems": []})
+    try:
+        outline = _api.evaluate(doc, _child["rules"], as_of)
+    except InvalidProfileError as exc:
+        raise _Refused(422, "the profile is not valid", exc.problems) from None
+    except EvaluationError as exc:  # a runaway rule, too many partial matches, a date past 9999...
+        raise _Refused(500, "the rules failed on this profile", exc.problems) from None
+    items = len(outline.recommendations) + len(outline.risks) + len(outline.timeline)
+    if items > limits.outline_items:
+        raise _Refused(413, (
+            f"the outline would have {items:,} items (recommendations, risks and timeline entries); "
+            f"the limit is {limits.outline_items:,}: evaluate fewer markets or assets per request"
+        ))
+    text = outline.to_json().encode("utf-8")
+    if len(text) > limits.outline_bytes:
+        raise _Refused(413, f"the outline would be {len(text):,} bytes; the limit is {limits.outline_bytes:,} bytes")
+    return 200, text
+
+
+def _dumps(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class Evaluator:
+    """One evaluating process for this server worker: the event loop never evaluates or serialises.
+
+    A process rather than a thread, so that the memory a large request takes is given back:
+    when the process has grown past RECYCLE_ABOVE_BYTES over its size after start, it is
+    replaced (requests already sent to it still finish there).
+    """
+
+    def __init__(self, options: Options):
+        self.options = options
+        self._pool = None
+        self._baseline = None
+
+    async def start(self) -> None:
+        self._pool = self._new_pool()
+        *_, self._baseline = await self._call(self._pool, "validate", b"{}", None)
+
+    def _new_pool(self):
+        import concurrent.futures
+        import multiprocessing
+
+        return concurrent.futures.ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_child,
+            initargs=(os.getpid(), self.options.rule_paths, self.options.defaults, self.options.limits),
+        )
+
+    @staticmethod
+    async def _call(pool, operation, raw, as_of):
+        return await asyncio.get_running_loop().run_in_executor(pool, _answer, operation, raw, as_of)
+
+    async def answer(self, operation: str, raw: bytes, as_of) -> Response:
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool = self._pool
+        try:
+            status, media_type, body, rss = await self._call(pool, operation, raw, as_of)
+        except BrokenProcessPool:
+            self._replace(pool)
+            log.error("the evaluating process died (out of memory?); it has been replaced")
+            raise _Refused(500, "the evaluating process died on this request (out of memory?)") from None
+        if self._baseline and rss > self._baseline + RECYCLE_ABOVE_BYTES:
+            log.info("replacing the evaluating process: %d MB after a large request", rss // MB)
+            self._replace(pool)
+        return Response(body, status_code=status, media_type=media_type)
+
+    def _replace(self, pool) -> None:
+        if pool is self._pool:
+            self._pool = self._new_pool()
+            pool.shutdown(wait=False)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# --- the application -----------------------------------------------------------------------
+
+
+def create_app(options: Options | None = None) -> Starlette:
+    """The ASGI application for *options* (rule packs and limits); it starts its evaluating process."""
+    options = options or Options()
+    packs = _rulepack.load(options.rule_paths, defaults=options.defaults)
+    listing = _rules_listing(packs)
+    health = {"status": "ok", "rules": sum(len(p.rules) for p in packs), "packs": len(packs)}
+    openapi = openapi_document(options.limits)
+    evaluator = Evaluator(options)
+    limits = options.limits
 
     async def evaluate(request: Request) -> Response:
         as_of = _as_of(request)
-        doc = await _document(request, max_bytes)
-        try:
-            outline = await run_in_threadpool(_api.evaluate, doc, rules, as_of)
-        except InvalidProfileError as exc:
-            raise _Refused(422, "the profile is not valid", exc.problems) from None
-        except EvaluationError as exc:
-            raise _Refused(500, "the rules failed on this profile", exc.problems) from None
-        return Response(outline.to_json(), media_type="application/json")
+        return await evaluator.answer("evaluate", await _body(request, limits.body_bytes), as_of)
 
     async def validate(request: Request) -> Response:
-        try:
-            doc = await _document(request, max_bytes)
-        except _Refused as exc:
-            if exc.status != 400:
-                raise
-            return JSONResponse({"valid": False, "problems": [p.to_dict() for p in exc.problems]})
-        problems = await run_in_threadpool(_api.validate, doc)
-        return JSONResponse({"valid": not problems, "problems": [p.to_dict() for p in problems]})
-
-    listing = _rules_listing(rules)
-    openapi = openapi_document(max_bytes)
+        return await evaluator.answer("validate", await _body(request, limits.body_bytes), None)
 
     async def list_rules(request: Request) -> Response:
         return JSONResponse(listing)
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "rules": len(rules.rules), "packs": len(rules.packs)})
+        return JSONResponse(health)
 
     async def openapi_json(request: Request) -> Response:
         return JSONResponse(openapi)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        _AcceptErrors.install(asyncio.get_running_loop())
+        await evaluator.start()
+        try:
+            yield
+        finally:
+            evaluator.close()
 
     routes = [
         Route("/v1/evaluate", evaluate, methods=["POST"]),
@@ -100,22 +294,39 @@ def create_app(rules, max_bytes: int = _yaml.MAX_BYTES) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
     ]
-    handlers = {_Refused: _refused, HTTPException: _http_error, Exception: _internal_error}
-    return Starlette(routes=routes, exception_handlers=handlers)
+    handlers = {
+        _Refused: _refused, ClientDisconnect: _client_gone, HTTPException: _http_error, Exception: _internal_error,
+    }
+    return _QuietOnCancel(Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan))
 
 
-def serve(rules, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Run the service until interrupted (Ctrl-C or SIGTERM)."""
-    import uvicorn
+def app_from_environment() -> Starlette:
+    """The application of a uvicorn worker process, from the options `serve` put in its environment."""
+    return create_app(_options())
 
-    config = uvicorn.Config(
-        create_app(rules), host=host, port=port, http="h11", lifespan="off", server_header=False, log_level="info"
-    )
-    uvicorn.Server(config).run()
+
+class _QuietOnCancel:
+    """A request still running when the graceful-shutdown timeout ends is cancelled: one log line, no traceback."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await self.app(scope, receive, send)
+        except asyncio.CancelledError:
+            if scope["type"] != "http":
+                raise
+            log.warning("a request to %s was cancelled at shutdown", scope.get("path"))
 
 
 async def _refused(request: Request, exc: _Refused) -> Response:
     return problem_details(exc.status, exc.detail, exc.problems)
+
+
+async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+    # The client left (or was cut off by a timeout) during the upload: nobody to answer, nothing to log.
+    return Response(status_code=400)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -138,18 +349,25 @@ def _as_of(request: Request):
     try:
         return _api.parse_date(text)
     except IPExpertError:
-        problem = Problem("<query>", None, None, "$.as_of", f"{one_line(text)[:40]!r} is not a date (YYYY-MM-DD) between 1800 and 2200")
-        raise _Refused(400, "the as_of query parameter is not a date (YYYY-MM-DD) between 1800 and 2200", [problem]) from None
+        message = f"{one_line(text)[:40]!r} is not a date ({_values.DATE_FORMAT}) between 1800 and 2200"
+        raise _Refused(400, f"the as_of query parameter is not a date ({_values.DATE_FORMAT}) between 1800 and 2200",
+                       [Problem("<query>", None, None, "$.as_of", message)]) from None
 
 
-async def _document(request: Request, max_bytes: int) -> _yaml.Document:
-    """The request body read as a profile Document: 415, 413 and 400 are decided here."""
+async def _body(request: Request, max_bytes: int) -> bytes:
+    """The body, refused with 415 for a wrong type and 413 as soon as it is known to pass *max_bytes*."""
     _check_media_type(request.headers.get("content-type"))
-    raw = await _body(request, max_bytes)
-    try:
-        return _profile.parse(raw, REQUEST_NAME)
-    except InvalidProfileError as exc:
-        raise _Refused(400, "the body cannot be read as a YAML or JSON document", exc.problems) from None
+    too_large = f"the body is larger than the limit of {max_bytes:,} bytes"
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
+        raise _Refused(413, too_large)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _Refused(413, too_large)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _check_media_type(header: str | None) -> None:
@@ -166,24 +384,9 @@ def _check_media_type(header: str | None) -> None:
             raise _Refused(415, "the body must be UTF-8 (charset=utf-8)")
 
 
-async def _body(request: Request, max_bytes: int) -> bytes:
-    """The body, refused with 413 as soon as it is known to pass *max_bytes* (never buffered past it)."""
-    too_large = f"the body is larger than the limit of {max_bytes:,} bytes"
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
-        raise _Refused(413, too_large)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise _Refused(413, too_large)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _rules_listing(rules) -> dict:
-    packs = []
-    for pack in rules.packs:
+def _rules_listing(packs) -> dict:
+    listed = []
+    for pack in packs:
         entries = []
         for rule in pack.rules:
             concludes = next((k for k in ("recommend", "risk", "derive") if k in rule.data), None)
@@ -194,13 +397,193 @@ def _rules_listing(rules) -> dict:
                 "category": rule.data.get("category"),
                 "concludes": concludes,
             })
-        packs.append({"name": pack.name, "version": pack.version, "title": pack.title, "rules": entries})
-    return {"packs": packs}
+        listed.append({"name": pack.name, "version": pack.version, "title": pack.title, "rules": entries})
+    return {"packs": listed}
 
 
-def openapi_document(max_bytes: int = _yaml.MAX_BYTES) -> dict:
+# --- the server ----------------------------------------------------------------------------
+
+
+class _Tally:
+    """Counts events and logs them once per interval, not once each."""
+
+    INTERVAL = 10.0
+
+    def __init__(self, what: str):
+        self.what = what
+        self.counts: dict = {}
+        self.last = 0.0
+
+    def add(self, reason: str) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        now = time.monotonic()
+        if now - self.last >= self.INTERVAL:
+            reasons = ", ".join(f"{n:,} × {r}" for r, n in sorted(self.counts.items()))
+            log.warning("%s: %s (logged at most every %.0f s)", self.what, reasons, self.INTERVAL)
+            self.counts.clear()
+            self.last = now
+
+
+class _AcceptErrors:
+    """The event loop's handler for errors no task catches: accept() failing (out of file
+    descriptors, under a connection flood) is counted and logged once per interval."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.tally = _Tally("connections not accepted")
+
+    @classmethod
+    def install(cls, loop) -> None:
+        loop.set_exception_handler(cls(loop).handle)
+
+    def handle(self, loop, context) -> None:
+        exc = context.get("exception")
+        message = context.get("message", "")
+        if isinstance(exc, OSError) and ("accept" in message or "transport" in message or "socket" in message):
+            self.tally.add(exc.strerror or type(exc).__name__)
+            return
+        loop.default_exception_handler(context)
+
+
+_TIMEOUT_BODY = _dumps(problem_body(408, "the request was not received in time; the connection is closed"))
+_TIMEOUT_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/problem+json\r\n"
+    b"content-length: " + str(len(_TIMEOUT_BODY)).encode() + b"\r\nconnection: close\r\n\r\n" + _TIMEOUT_BODY
+)
+
+
+class HTTPProtocol(H11Protocol):
+    """uvicorn's h11 protocol with header and body deadlines, and answers for half-closed clients.
+
+    A connection gets `header_timeout` seconds from its start (or from its previous answer's
+    keep-alive period ending in new bytes) to send complete request headers, then
+    `body_timeout` seconds for the body; past either it gets 408 and is closed. While a
+    request is being evaluated no deadline runs. At shutdown the deadlines shrink to half the
+    graceful timeout, so a stalled upload never holds the server past it.
+    """
+
+    _closed_tally = None
+
+    def __init__(self, config, *args, **kwargs):
+        super().__init__(config, *args, **kwargs)
+        options = _options()
+        self._timeouts = {"header": options.header_timeout, "body": options.body_timeout}
+        self._graceful = options.graceful_timeout
+        self._phase = None
+        self._timer = None
+        self._shutting_down = False
+        if HTTPProtocol._closed_tally is None:
+            HTTPProtocol._closed_tally = _Tally("connections closed for sending too slowly")
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._follow()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._follow()
+
+    def on_response_complete(self) -> None:
+        self._disarm()  # uvicorn's keep-alive timer takes over
+        super().on_response_complete()
+        self._follow()  # a pipelined request may already be under way
+
+    def connection_lost(self, exc) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def eof_received(self):
+        """A client that half-closes after a complete request still gets its answer."""
+        if self.cycle is not None and not self.cycle.response_complete and self.conn.their_state is h11.DONE:
+            self.cycle.keep_alive = False
+            return True
+        return None
+
+    def shutdown(self) -> None:
+        self._shutting_down = True
+        super().shutdown()
+        if self._phase is not None and not self.transport.is_closing():
+            phase, self._phase = self._phase, None
+            self._arm(phase)
+
+    def _follow(self) -> None:
+        state = self.conn.their_state
+        if state is h11.IDLE and self.timeout_keep_alive_task is None:
+            self._arm("header")
+        elif state is h11.SEND_BODY:
+            self._arm("body")
+        elif state is not h11.IDLE:
+            self._disarm()
+
+    def _arm(self, phase: str) -> None:
+        if self._phase == phase:
+            return  # a deadline, not an idle timer: more bytes do not extend it
+        self._disarm()
+        delay = self._timeouts[phase]
+        if self._shutting_down:
+            delay = min(delay, self._graceful / 2)
+        self._phase = phase
+        self._timer = self.loop.call_later(delay, self._expire, phase)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._phase = None
+
+    def _expire(self, phase: str) -> None:
+        self._timer = self._phase = None
+        if self.transport.is_closing():
+            return
+        HTTPProtocol._closed_tally.add(f"no complete request {phase} within {self._timeouts[phase]:g} s")
+        if self.cycle is None or not self.cycle.response_started:
+            self.transport.write(_TIMEOUT_RESPONSE)
+        self.transport.close()
+
+
+def serve(options: Options) -> None:
+    """Run the service until interrupted (Ctrl-C or SIGTERM), with *options.workers* processes."""
+    import uvicorn
+
+    os.environ[ENVIRONMENT] = options.to_json()  # read by the protocol and by worker processes
+    app = create_app(options) if options.workers == 1 else f"{__name__}:app_from_environment"
+    uvicorn.run(
+        app, factory=options.workers > 1, host=options.host, port=options.port, workers=options.workers,
+        http=HTTPProtocol, loop="asyncio", lifespan="on", server_header=False, access_log=False,
+        limit_concurrency=options.concurrency, backlog=options.backlog, timeout_keep_alive=options.keep_alive,
+        timeout_graceful_shutdown=options.graceful_timeout, log_level=options.log_level,
+    )
+
+
+# --- the contract --------------------------------------------------------------------------
+
+
+def _component(name: str, schema: dict, components: dict) -> None:
+    """Put a project schema into *components* as *name*, its $defs beside it as name_def.
+
+    The bundled schemas refer to their own `#/$defs/x`, which does not resolve once the schema
+    is embedded in another document; the references are rewritten to the components.
+    """
+    schema = json.loads(json.dumps(schema))
+    defs = schema.pop("$defs", {})
+    schema.pop("$schema", None)
+    schema.pop("$id", None)
+
+    def rewrite(node):
+        if isinstance(node, dict):
+            return {k: (f"#/components/schemas/{name}_{v[len('#/$defs/'):]}" if k == "$ref" and isinstance(v, str)
+                        and v.startswith("#/$defs/") else rewrite(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [rewrite(v) for v in node]
+        return node
+
+    components[name] = rewrite(schema)
+    for key, value in defs.items():
+        components[f"{name}_{key}"] = rewrite(value)
+
+
+def openapi_document(limits: Limits = Limits()) -> dict:
     """The OpenAPI 3.1 description of the service; profile and outline are the project's own schemas."""
-    from . import __version__
+    from . import __version__, _schemas
 
     problem_ref = {"$ref": "#/components/schemas/ProblemDetails"}
 
@@ -211,46 +594,120 @@ def openapi_document(max_bytes: int = _yaml.MAX_BYTES) -> dict:
         schema = {"$ref": "#/components/schemas/FirmProfile"}
         return {
             "required": True,
-            "description": f"{description} At most {max_bytes:,} bytes, UTF-8.",
+            "description": f"{description} At most {limits.body_bytes:,} bytes, UTF-8.",
             "content": {media_type: {"schema": schema} for media_type in MEDIA_TYPES},
         }
 
     body_errors = {
-        "413": problem("The body is larger than the limit."),
+        "400": problem("The body is not a readable YAML or JSON document (or as_of is not a date)."),
+        "408": problem("The request headers or body did not arrive in time; the connection is closed."),
+        "413": problem(f"The body is larger than {limits.body_bytes:,} bytes."),
         "415": problem("The Content-Type is not JSON or YAML, or the charset is not UTF-8."),
+        "422": problem("The profile breaks the profile schema or its consistency checks; every problem is listed."),
+        "503": {"description": "The server is at its concurrency limit; try again.",
+                "content": {"text/plain": {"schema": {"type": "string"}}}},
     }
+    limits_text = (
+        f"Limits: a request body of at most {limits.body_bytes:,} bytes; an outline of at most "
+        f"{limits.outline_items:,} items (recommendations, risks and timeline entries together) and "
+        f"{limits.outline_bytes:,} bytes of JSON, else 413; as_of between 1800-01-01 and 2200-12-31. "
+        "The server's connection limits and timeouts are the options of `ipexpert serve`."
+    )
+    components = {}
+    _component("FirmProfile", _schemas.schema("profile"), components)
+    _component("Outline", _schemas.schema("outline"), components)
+    components.update({
+        "Problem": {
+            "type": "object",
+            "required": ["file", "line", "column", "path", "message", "severity"],
+            "properties": {
+                "file": {"type": "string"},
+                "line": {"type": ["integer", "null"]},
+                "column": {"type": ["integer", "null"]},
+                "path": {"type": "string", "description": "Where in the document, as $.markets[2].code."},
+                "message": {"type": "string"},
+                "severity": {"enum": ["error", "warning"]},
+            },
+        },
+        "ProblemDetails": {
+            "type": "object",
+            "description": "RFC 9457 problem details, with the profile's problems when there are any.",
+            "required": ["type", "title", "status", "detail", "problems"],
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
+            },
+        },
+        "Validation": {
+            "type": "object",
+            "required": ["valid", "problems"],
+            "properties": {
+                "valid": {"const": True},
+                "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
+            },
+        },
+        "Rules": {
+            "type": "object",
+            "required": ["packs"],
+            "properties": {"packs": {"type": "array", "items": {
+                "type": "object",
+                "required": ["name", "version", "title", "rules"],
+                "properties": {
+                    "name": {"type": "string"}, "version": {"type": "string"}, "title": {"type": "string"},
+                    "rules": {"type": "array", "items": {"type": "object", "properties": {
+                        "key": {"type": "string"}, "id": {"type": "string"}, "title": {"type": "string"},
+                        "category": {"type": ["string", "null"]},
+                        "concludes": {"enum": ["recommend", "risk", "derive", None]},
+                    }}},
+                },
+            }}},
+        },
+        "Health": {
+            "type": "object",
+            "required": ["status", "rules", "packs"],
+            "properties": {"status": {"const": "ok"}, "rules": {"type": "integer"}, "packs": {"type": "integer"}},
+        },
+    })
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "ipexpert",
             "version": __version__,
-            "description": "A justified IP-protection strategy outline for a cross-border e-commerce firm.",
+            "description": "A justified IP-protection strategy outline for a cross-border e-commerce firm. " + limits_text,
+            "x-limits": dataclasses.asdict(limits),
         },
         "paths": {
             "/v1/evaluate": {"post": {
                 "summary": "Evaluate a profile into its strategy outline",
                 "parameters": [{
                     "name": "as_of", "in": "query", "required": False,
-                    "description": "The date the advice is computed for (default: today).",
-                    "schema": {"type": "string", "format": "date"},
+                    "description": "The date the advice is computed for (default: today), YYYY-MM-DD "
+                                   "between 1800-01-01 and 2200-12-31.",
+                    "schema": {"type": "string", "format": "date", "pattern": AS_OF_PATTERN},
                 }],
                 "requestBody": profile_body("A firm profile, as YAML or JSON."),
                 "responses": {
                     "200": {"description": "The outline.",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Outline"}}}},
-                    "400": problem("The body is not a readable YAML or JSON document, or as_of is not a date."),
                     **body_errors,
-                    "422": problem("The profile breaks the profile schema or its consistency checks."),
+                    "413": problem(
+                        f"The body is larger than {limits.body_bytes:,} bytes, or the outline would pass "
+                        f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes."
+                    ),
                     "500": problem("The rules failed on this profile, or an internal error occurred."),
                 },
             }},
             "/v1/validate": {"post": {
-                "summary": "Check a profile; every problem found, with line and column",
+                "summary": "Check a profile: 200 when it is valid, 422 with every problem (line and column) when not",
                 "requestBody": profile_body("A firm profile, as YAML or JSON."),
                 "responses": {
-                    "200": {"description": "Whether the profile is valid, and its problems (unreadable text included).",
+                    "200": {"description": "The profile is valid.",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Validation"}}}},
                     **body_errors,
+                    "500": problem("An internal error occurred."),
                 },
             }},
             "/v1/rules": {"get": {
@@ -260,59 +717,9 @@ def openapi_document(max_bytes: int = _yaml.MAX_BYTES) -> dict:
             }},
             "/healthz": {"get": {
                 "summary": "Liveness: the service is up and its rules are loaded",
-                "responses": {"200": {"description": "Up.", "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"status": {"const": "ok"}, "rules": {"type": "integer"},
-                                                     "packs": {"type": "integer"}}}}}}},
+                "responses": {"200": {"description": "Up.", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Health"}}}}},
             }},
         },
-        "components": {"schemas": {
-            "FirmProfile": _schemas.schema("profile"),
-            "Outline": _schemas.schema("outline"),
-            "Problem": {
-                "type": "object",
-                "required": ["file", "line", "column", "path", "message", "severity"],
-                "properties": {
-                    "file": {"type": "string"},
-                    "line": {"type": ["integer", "null"]},
-                    "column": {"type": ["integer", "null"]},
-                    "path": {"type": "string", "description": "Where in the document, as $.markets[2].code."},
-                    "message": {"type": "string"},
-                    "severity": {"enum": ["error", "warning"]},
-                },
-            },
-            "ProblemDetails": {
-                "type": "object",
-                "description": "RFC 9457 problem details, with the profile's problems when there are any.",
-                "required": ["type", "title", "status", "detail", "problems"],
-                "properties": {
-                    "type": {"type": "string"},
-                    "title": {"type": "string"},
-                    "status": {"type": "integer"},
-                    "detail": {"type": "string"},
-                    "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
-                },
-            },
-            "Validation": {
-                "type": "object",
-                "required": ["valid", "problems"],
-                "properties": {
-                    "valid": {"type": "boolean"},
-                    "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
-                },
-            },
-            "Rules": {
-                "type": "object",
-                "properties": {"packs": {"type": "array", "items": {
-                    "type": "object",
-                    "properties": {
-                        "name": {"type": "string"}, "version": {"type": "string"}, "title": {"type": "string"},
-                        "rules": {"type": "array", "items": {"type": "object", "properties": {
-                            "key": {"type": "string"}, "id": {"type": "string"}, "title": {"type": "string"},
-                            "category": {"type": ["string", "null"]},
-                            "concludes": {"enum": ["recommend", "risk", "derive", None]},
-                        }}},
-                    },
-                }}},
-            },
-        }},
+        "components": {"schemas": components},
     }

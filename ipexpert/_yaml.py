@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from . import _values
 from ._errors import Problem
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -431,7 +432,7 @@ class _Builder:
             if tag == "tag:yaml.org,2002:bool":
                 return text.lower() == "true"
             if tag == "tag:yaml.org,2002:int":
-                return int(text, 0) if text.startswith(("0x", "0o")) else int(text)
+                return int(text, 0) if text.startswith(("0x", "0o")) else _values.parse_int(text)
             if tag == "tag:yaml.org,2002:float":
                 if "inf" in text.lower() or "nan" in text.lower():
                     raise YAMLInputError(self._problem(node, path, f"{text!r} is not a finite number"))

@@ -49,8 +49,10 @@ class _Date(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, datetime.date):
             return value
+        from ._values import parse_date
+
         try:
-            day = datetime.date.fromisoformat(value)
+            day = parse_date(value)
         except ValueError:
             self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
         if not 1800 <= day.year <= 2200:  # the rules' date arithmetic must stay within what a date can hold
@@ -123,7 +125,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 @cli.command()
 @click.argument("profile")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write to this file (atomically) instead of stdout.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write to this file (atomically) instead of stdout; a pipe or device is written through.")
 @click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help="Change a profile value before evaluating (what if), e.g. firm.stage=stable. Repeatable.")
 @as_of_option
 @rules_options
@@ -280,7 +282,7 @@ def _yaml_text(path) -> tuple[str, str]:
 
 @cli.command()
 @click.argument("source", metavar="INPUT", type=click.Path(exists=True))
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The JSON Lines file to write (atomically).")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The JSON Lines file to write (atomically), or - for standard output.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes; 0 means one per core.")
 @as_of_option
 @rules_options
@@ -302,15 +304,26 @@ def batch(source, output, jobs, as_of, rule_paths, no_default_rules):
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="The port to listen on.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Server processes, each with its own evaluating process; about one per core.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=256, show_default=True, help="Connections and requests at once per worker; more get 503.")
+@click.option("--keep-alive", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="Seconds an idle connection is kept open between requests.")
+@click.option("--header-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds a client has to send complete request headers.")
+@click.option("--body-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds a client has to send the request body after its headers.")
+@click.option("--graceful-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="On SIGTERM, seconds requests in flight may still take.")
 @rules_options
-def serve(host, port, rule_paths, no_default_rules):
+def serve(host, port, workers, concurrency, keep_alive, header_timeout, body_timeout, graceful_timeout, rule_paths, no_default_rules):
     """Answer evaluate and validate requests over HTTP (needs: pip install 'ipexpert[serve]')."""
     try:
         from . import _serve
     except ImportError as exc:
         click.echo(f"ipexpert: serve needs the optional HTTP packages ({exc.name} is missing): pip install 'ipexpert[serve]'", err=True)
         sys.exit(1)
-    _serve.serve(load_rule_base(rule_paths, no_default_rules), host, port)
+    load_rule_base(rule_paths, no_default_rules)  # a broken pack stops here, with its problems, before any worker starts
+    _serve.serve(_serve.Options(
+        host=host, port=port, workers=workers, concurrency=concurrency, keep_alive=keep_alive,
+        header_timeout=header_timeout, body_timeout=body_timeout, graceful_timeout=graceful_timeout,
+        rule_paths=tuple(os.path.abspath(p) for p in rule_paths), defaults=not no_default_rules,
+    ))
 
 
 @cli.command()

@@ -102,7 +102,7 @@ def test_json_that_yaml_would_read_differently_is_still_read_as_json(invoke, tmp
     assert record["outline"]["firm"]["name"] == "Smile \U0001F600 Co."
 
 
-def test_a_folder_is_read_in_name_order_and_other_files_are_ignored(invoke, tmp_path):
+def test_a_folder_is_read_in_name_order_and_files_of_other_kinds_are_ignored(invoke, tmp_path):
     folder = tmp_path / "profiles"
     folder.mkdir()
     (folder / "b.yaml").write_text(SPINWELL.read_text(encoding="utf-8"), encoding="utf-8")
@@ -183,3 +183,126 @@ def test_a_progress_bar_shows_only_on_a_terminal(tmp_path):
     assert proc.returncode == 0
     assert b"evaluating" in shown and b"100%" in shown
     assert b"3 inputs: 3 evaluated, 0 invalid" in shown
+
+
+def children_of(pid):
+    """The pids whose parent is *pid*, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_of_a_two_job_batch_leaves_no_process_and_the_next_run_no_stale_file(thousand, tmp_path):
+    source, _ = thousand
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", str(out), "--as-of", AS_OF, "--jobs", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".ipexpert-*.tmp")) or len(children_of(proc.pid)) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline, "the batch never started its workers"
+        time.sleep(0.05)
+    workers = children_of(proc.pid)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if alive(pid)], "workers outlived the killed batch"
+    assert len(list(tmp_path.glob(".ipexpert-*.tmp"))) == 1  # what a killed run leaves
+    assert not out.exists()
+
+    small = tmp_path / "small.jsonl"
+    small.write_text(profilegen.jsonl(profilegen.generate(2, invalid_every=0)), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "ipexpert", "batch", str(small), "-o", str(out), "--as-of", AS_OF],
+        capture_output=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "small.jsonl"]
+    assert len(records(out)) == 2
+
+
+def test_a_live_runs_temporary_file_is_not_taken_for_stale(tmp_path):
+    from ipexpert._output import atomic_file
+
+    with atomic_file(tmp_path / "a.jsonl") as first:
+        first.write("a\n")
+        with atomic_file(tmp_path / "b.jsonl") as second:  # cleans the folder while the first is open
+            second.write("b\n")
+    assert (tmp_path / "a.jsonl").read_text() == "a\n" and (tmp_path / "b.jsonl").read_text() == "b\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "b.jsonl"]
+
+
+def test_a_named_pipe_in_the_folder_gets_an_error_record_not_a_hang(tmp_path):
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(SPINWELL.read_text(encoding="utf-8"), encoding="utf-8")
+    os.mkfifo(folder / "b.yaml")
+    (folder / "c.yaml").mkdir()
+    out = tmp_path / "out.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-m", "ipexpert", "batch", str(folder), "-o", str(out), "--as-of", AS_OF],
+        capture_output=True, timeout=60,
+    )
+    assert result.returncode == 1
+    got = records(out)
+    assert "outline" in got[0]
+    assert "not a regular file (a named pipe)" in got[1]["error"]["problems"][0]["message"]
+    assert "not a regular file (a folder)" in got[2]["error"]["problems"][0]["message"]
+
+
+def test_dash_writes_json_lines_to_stdout(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(profilegen.jsonl(profilegen.generate(3, invalid_every=0)), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", "-", "--as-of", AS_OF],
+        capture_output=True, timeout=120, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode("utf-8").splitlines()
+    assert [json.loads(line)["input"] for line in lines] == [f"{source}:{n}" for n in (1, 2, 3)]
+    assert result.stderr.decode().startswith("3 inputs: 3 evaluated")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no file called "-"
+
+
+def test_output_goes_through_a_symlink_and_into_a_named_pipe(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(profilegen.jsonl(profilegen.generate(2, invalid_every=0)), encoding="utf-8")
+    target = tmp_path / "real.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    command = [sys.executable, "-m", "ipexpert", "batch", str(source), "--as-of", AS_OF, "-o"]
+    assert subprocess.run([*command, str(link)], capture_output=True, timeout=120).returncode == 0
+    assert link.is_symlink() and len(records(target)) == 2
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([*command, str(fifo)], stderr=subprocess.DEVNULL)
+    with open(fifo, "rb") as reader:
+        received = reader.read()
+    assert proc.wait(timeout=120) == 0
+    assert fifo.is_fifo() and len(received.decode("utf-8").splitlines()) == 2
+
+    piped = subprocess.run(f"{' '.join(command)} /dev/stdout | cat", shell=True, capture_output=True, timeout=120)
+    assert piped.returncode == 0 and len(piped.stdout.decode("utf-8").splitlines()) == 2
+    assert os.path.islink("/dev/stdout") or os.path.exists("/dev/stdout")

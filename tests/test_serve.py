@@ -178,15 +178,30 @@ def test_a_streamed_body_is_cut_off_at_the_limit(server):
     assert request(server, "GET", "/healthz")[0] == 200
 
 
-def test_validate_answers_with_the_problems(server):
+def test_validate_answers_200_for_a_valid_profile_and_422_with_every_problem(server):
     status, _, body = request(server, "POST", "/v1/validate", SPINWELL.read_bytes(), "application/yaml")
     assert (status, json.loads(body)) == (200, {"valid": True, "problems": []})
-    status, _, body = request(server, "POST", "/v1/validate", '{"firm": {"name": "X"}}', "application/json")
-    answer = json.loads(body)
-    assert status == 200 and answer["valid"] is False
-    assert [p["message"] for p in answer["problems"]] == [p.message for p in ipexpert.validate('{"firm": {"name": "X"}}')]
-    status, _, body = request(server, "POST", "/v1/validate", "a: [", "application/yaml")
-    assert status == 200 and json.loads(body)["problems"][0]["message"].startswith("not valid YAML")
+    data = problem_details(*request(server, "POST", "/v1/validate", '{"firm": {"name": "X"}}', "application/json"), 422)
+    assert [p["message"] for p in data["problems"]] == [p.message for p in ipexpert.validate('{"firm": {"name": "X"}}')]
+    data = problem_details(*request(server, "POST", "/v1/validate", "a: [", "application/yaml"), 400)
+    assert data["problems"][0]["message"].startswith("not valid YAML")
+
+
+@pytest.mark.parametrize("change", ["founded: 2020.0", "employees: 1e308", "employees: 12.5"])
+def test_a_float_is_not_an_integer(server, change):
+    text = SPINWELL.read_text(encoding="utf-8") + "\n"
+    key = change.split(":")[0]
+    text = "\n".join(line for line in text.splitlines() if not line.strip().startswith(key + ":"))
+    text = text.replace("firm:\n", f"firm:\n  {change}\n", 1)
+    data = problem_details(*request(server, "POST", "/v1/validate", text, "application/yaml"), 422)
+    assert [p["path"] for p in data["problems"]] == [f"$.firm.{key}"]
+    assert "should be of type integer" in data["problems"][0]["message"]
+
+
+@pytest.mark.parametrize("as_of", ["20261125", "2026-W48-3", "2026-11-25T00:00", "2201-01-01", "1799-12-31"])
+def test_as_of_is_exactly_yyyy_mm_dd_within_range(server, as_of):
+    status, _, _ = request(server, "POST", f"/v1/evaluate?as_of={as_of}", SPINWELL.read_bytes(), "application/yaml")
+    assert status == 400
 
 
 def test_rules_lists_every_loaded_rule(server):
@@ -208,8 +223,14 @@ def test_the_openapi_document_uses_the_project_schemas(server):
     assert doc["openapi"].startswith("3.1")
     assert set(doc["paths"]) == {"/v1/evaluate", "/v1/validate", "/v1/rules", "/healthz"}
     schemas = doc["components"]["schemas"]
-    assert schemas["FirmProfile"] == json.loads((ROOT / "schemas" / "firm-profile.schema.json").read_text(encoding="utf-8"))
-    assert schemas["Outline"] == json.loads((ROOT / "schemas" / "outline.schema.json").read_text(encoding="utf-8"))
+    for name, file in (("FirmProfile", "firm-profile"), ("Outline", "outline")):
+        bundled = json.loads((ROOT / "schemas" / f"{file}.schema.json").read_text(encoding="utf-8"))
+        assert set(schemas[name]["properties"]) == set(bundled["properties"])
+        for key in bundled.get("$defs", {}):
+            assert f"{name}_{key}" in schemas
+    assert doc["info"]["x-limits"] == {"body_bytes": 5 * MB, "outline_items": 10_000, "outline_bytes": 16 * MB}
+    assert "10,000 items" in doc["paths"]["/v1/evaluate"]["post"]["responses"]["413"]["description"]
+    assert "2200" in doc["paths"]["/v1/evaluate"]["post"]["parameters"][0]["schema"]["pattern"]
 
     def refs(node):
         if isinstance(node, dict):
@@ -222,8 +243,14 @@ def test_the_openapi_document_uses_the_project_schemas(server):
             for value in node:
                 yield from refs(value)
 
-    for ref in refs(doc["paths"]):
+    for ref in refs(doc):
         assert ref.rsplit("/", 1)[1] in schemas, ref
+
+
+def test_the_openapi_document_is_valid_openapi_3_1(server):
+    from openapi_spec_validator import validate
+
+    validate(json.loads(request(server, "GET", "/openapi.json")[2]))
 
 
 def test_concurrent_requests_get_the_answers_of_sequential_ones(server):
