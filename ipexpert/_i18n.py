@@ -125,9 +125,7 @@ def label(lang: str, key: str, **values) -> str:
     """Label *key* in *lang*, with `{name}` filled from *values* (as given: escape them first if needed)."""
     entry = _labels()["labels"][key]
     text = entry.get(lang) or entry[DEFAULT]
-    for name, value in values.items():
-        text = text.replace("{" + name + "}", str(value))
-    return text
+    return _expr.PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
 
 
 def word(lang: str, group: str, value) -> str:

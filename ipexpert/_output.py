@@ -20,15 +20,15 @@ def _mode(path: str) -> int:
         return 0o666 & ~_UMASK
 
 
-def write_atomic(path, text: str) -> None:
-    """Write *text* to *path* through a temporary file in the same folder and a rename."""
-    with atomic_file(path) as handle:
+def write_atomic(path, text: str | bytes) -> None:
+    """Write *text* (or bytes) to *path* through a temporary file in the same folder and a rename."""
+    with atomic_file(path, binary=isinstance(text, bytes)) as handle:
         handle.write(text)
 
 
 @contextlib.contextmanager
-def atomic_file(path):
-    """A text file to write line by line that appears at *path* only when the block succeeds."""
+def atomic_file(path, binary: bool = False):
+    """A text (or *binary*) file to write line by line that appears at *path* only when the block succeeds."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     try:
@@ -37,7 +37,7 @@ def atomic_file(path):
     except OSError as exc:
         raise IPExpertError(Problem(path, None, None, "$", f"cannot write: {exc.strerror or exc}")) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
