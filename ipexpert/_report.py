@@ -328,7 +328,8 @@ def _chart(events, as_of, lang) -> dict | None:
     for i, event in enumerate(events):
         y = TOP + i * ROW + ROW // 2
         outside = not start <= event.date <= end  # drawn at the edge, its date in the label
-        text = event.text + (" " + _i18n.label(lang, "later", date=_i18n.date(lang, event.date)) if outside else "")
+        side = "earlier" if event.date < start else "later"
+        text = event.text + (" " + _i18n.label(lang, side, date=_i18n.date(lang, event.date)) if outside else "")
         rows.append({
             "y": y, "x": x(event.date), "x0": x(event.start) if event.start else None, "kind": event.kind,
             "label": _fit(text), "title": f"{_i18n.date(lang, event.date)}: {event.text}",

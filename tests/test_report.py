@@ -182,12 +182,12 @@ def test_the_report_fits_and_shows_its_chart_and_matrix_in_chromium(browser, tmp
         assert requests == [page.as_uri()], f"requests left the page: {requests}"
         scroll, inner = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
         assert scroll <= inner, f"horizontal overflow at {width}px: {scroll} > {inner}"
-        for selector in ("figure.timeline > svg", "table.matrix"):
+        for selector in ("figure.timeline svg.chart", "table.matrix"):
             seen = browser.execute_script(VISIBLE, selector)
             assert seen and seen["shown"] and seen["w"] > 100 and seen["h"] > 50, f"{selector} not visible at {width}px"
-        today = browser.execute_script(VISIBLE, "figure.timeline > svg .today")  # a vertical line: no width
+        today = browser.execute_script(VISIBLE, "figure.timeline svg.chart .today")  # a vertical line: no width
         assert today and today["shown"] and today["h"] > 50
-        rows = browser.execute_script("return document.querySelectorAll('figure.timeline > svg g.event').length")
+        rows = browser.execute_script("return document.querySelectorAll('figure.timeline svg.chart g.event').length")
         assert rows >= 3
         assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
         if lang == "zh-CN":
