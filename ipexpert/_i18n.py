@@ -93,7 +93,8 @@ class Translation:
         if template is None:
             self.fallbacks.add(rule.key)
             return _expr.fill(english, bindings)
-        return _expr.fill(template, {name: self.bound(name, value) for name, value in bindings.items()})
+        names = _expr.placeholders(template)
+        return _expr.fill(template, {name: self.bound(name, bindings[name]) for name in names if name in bindings})
 
     def bound(self, name: str, value) -> str:
         """How a bound value reads in this language."""
