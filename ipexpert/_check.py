@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import _engine, _expr, _facts, _resources, _rulepack, _schemas
+from . import _engine, _expr, _facts, _i18n, _resources, _rulepack, _schemas
 from ._compile import strings_in as _strings
 from ._errors import InvalidRulePackError, Problem
 
@@ -339,6 +339,7 @@ def check(paths=(), defaults: bool = True) -> list[Problem]:
             packs.append(pack)
     order = {str(f.source): i for i, f in enumerate(p.doc for p in packs)}
     problems.extend(_across(packs))
+    problems.extend(_i18n.check_translations(packs))
     if not any(p.severity == "error" for p in problems) and packs:
         try:
             _engine.RuleBase(packs)

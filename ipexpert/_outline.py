@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from . import _expr
+from . import _expr, _i18n
 
 LEVELS = ("critical", "high", "medium", "low")
 CATEGORIES = (
@@ -122,6 +122,8 @@ class Outline:
     risks: list = field(default_factory=list)
     timeline: list = field(default_factory=list)
     source: str = ""
+    language: str = "en"
+    untranslated: list = field(default_factory=list)  # rules shown in English for want of a translation
     fired: tuple = ()  # every rule (pack/id) that fired, derivations included; not part of the JSON
 
     def to_dict(self) -> dict:
@@ -129,6 +131,8 @@ class Outline:
         return {
             "ipexpert_version": self.ipexpert_version,
             "as_of": self.as_of,
+            "language": self.language,
+            "untranslated": self.untranslated,
             "firm": self.firm,
             "stage": self.stage.to_dict(),
             "rule_packs": self.rule_packs,
@@ -186,9 +190,10 @@ def id_part(text: str) -> str:
 class _Justifier:
     """Turns the matched facts of a firing into profile references and a chain of derived facts."""
 
-    def __init__(self, run, doc):
+    def __init__(self, run, doc, tr):
         self.run = run
         self.doc = doc
+        self.tr = tr
 
     def fact_ref(self, origin) -> dict:
         spec = origin.spec
@@ -223,7 +228,7 @@ class _Justifier:
                     "fact": origin.kind,
                     "values": _plain(origin.fields),
                     "rule": rule.key,
-                    "because": _expr.fill(rule.data["because"], _with_as_of(origin.firing.bindings, self.run.as_of)),
+                    "because": self.tr.fill(rule, "because", rule.data["because"], _with_as_of(origin.firing.bindings, self.run.as_of)),
                 })
             else:
                 ref = self.fact_ref(origin)
@@ -275,10 +280,11 @@ def _sources(rule, bindings, as_of) -> list:
     return out
 
 
-def assemble(run, rule_base, doc, version: str) -> Outline:
-    """The outline of one run; *doc* is the profile Document (for names and line numbers)."""
+def assemble(run, rule_base, doc, version: str, lang: str | None = None) -> Outline:
+    """The outline of one run in *lang* (default English); *doc* is the profile Document (for names and lines)."""
     as_of = run.as_of
-    justifier = _Justifier(run, doc)
+    tr = _i18n.Translation(lang)
+    justifier = _Justifier(run, doc, tr)
     recommendations: dict[tuple, Recommendation] = {}
     risks: dict[tuple, Risk] = {}
     timeline = []  # (date, action, subject of the recommendation)
@@ -286,19 +292,19 @@ def assemble(run, rule_base, doc, version: str) -> Outline:
         rule = firing.rule
         data = rule.data
         bindings = _with_as_of(firing.bindings, as_of)
-        because = _expr.fill(data["because"], bindings)
+        because = tr.fill(rule, "because", data["because"], bindings)
         sources = _sources(rule, bindings, as_of)
         if "recommend" in data:
-            rec = _recommendation(rule, firing, bindings, because, sources, justifier, as_of)
+            rec = _recommendation(rule, firing, bindings, because, sources, justifier, as_of, tr)
             subject = _subject(rule, rec.markets, rec.assets, rec.products)
             if subject not in recommendations:
                 recommendations[subject] = rec
-                for when, action in _timeline(data["recommend"], rec, bindings, as_of):
+                for when, action in _timeline(rule, rec, bindings, as_of, tr):
                     timeline.append((when, action, subject))
             else:
                 _merge(recommendations[subject].justification, rec.justification)
         if "risk" in data:
-            risk = _risk(rule, firing, bindings, because, sources, justifier, as_of)
+            risk = _risk(rule, firing, bindings, because, sources, justifier, as_of, tr)
             subject = _subject(rule, risk.markets, risk.assets, risk.products)
             if subject not in risks:
                 risks[subject] = risk
@@ -315,16 +321,19 @@ def assemble(run, rule_base, doc, version: str) -> Outline:
     )
     risk_list = sorted(risks.values(), key=lambda r: (order[r.severity], r.kind, r.id))
     timeline.sort(key=lambda t: (t.date, t.recommendation, t.action))
+    stage = _stage(run, justifier, doc, tr)
     return Outline(
         ipexpert_version=version,
         as_of=as_of.isoformat(),
         firm={"name": doc.data["firm"]["name"], "home_country": doc.data["firm"]["home_country"]},
-        stage=_stage(run, justifier, doc),
+        stage=stage,
         rule_packs=[{"name": p.name, "version": p.version} for p in rule_base.packs],
         recommendations=recs,
         risks=risk_list,
         timeline=timeline,
         source=doc.source,
+        language=tr.lang,
+        untranslated=sorted(tr.fallbacks),
         fired=tuple(sorted({f.rule.key for f in run.firings})),
     )
 
@@ -353,7 +362,7 @@ def _assign_ids(items: dict, prefix: str = "") -> None:
             items[subject].id = base if len(subjects) == 1 else f"{base}~{_digest(json.dumps(subject, ensure_ascii=False))}"
 
 
-def _recommendation(rule, firing, bindings, because, sources, justifier, as_of) -> Recommendation:
+def _recommendation(rule, firing, bindings, because, sources, justifier, as_of, tr) -> Recommendation:
     spec = rule.data["recommend"]
     markets = names(spec.get("markets"), bindings, as_of)
     assets = names(spec.get("assets"), bindings, as_of)
@@ -366,8 +375,8 @@ def _recommendation(rule, firing, bindings, because, sources, justifier, as_of) 
         rule=rule.key,
         category=rule.data.get("category", "strategy"),
         priority=_level(spec.get("priority"), bindings, as_of, "medium"),
-        title=_expr.fill(spec.get("title", rule.data["title"]), bindings),
-        actions=[_expr.fill(a, bindings) for a in spec.get("actions", [])],
+        title=_title(rule, "recommend", bindings, tr),
+        actions=[tr.fill(rule, "recommend.actions", a, bindings) for a in spec.get("actions", [])],
         markets=markets,
         assets=assets,
         products=products,
@@ -376,7 +385,14 @@ def _recommendation(rule, firing, bindings, because, sources, justifier, as_of) 
     )
 
 
-def _risk(rule, firing, bindings, because, sources, justifier, as_of) -> Risk:
+def _title(rule, section, bindings, tr) -> str:
+    spec = rule.data[section]
+    if "title" in spec:
+        return tr.fill(rule, section + ".title", spec["title"], bindings)
+    return tr.fill(rule, "title", rule.data["title"], bindings)
+
+
+def _risk(rule, firing, bindings, because, sources, justifier, as_of, tr) -> Risk:
     spec = rule.data["risk"]
     markets = names(spec.get("markets"), bindings, as_of)
     assets = names(spec.get("assets"), bindings, as_of)
@@ -386,7 +402,7 @@ def _risk(rule, firing, bindings, because, sources, justifier, as_of) -> Risk:
         rule=rule.key,
         kind=spec["kind"],
         severity=_level(spec.get("severity"), bindings, as_of, "medium"),
-        title=_expr.fill(spec.get("title", rule.data["title"]), bindings),
+        title=_title(rule, "risk", bindings, tr),
         markets=markets,
         assets=assets,
         products=products,
@@ -395,15 +411,15 @@ def _risk(rule, firing, bindings, because, sources, justifier, as_of) -> Risk:
     )
 
 
-def _timeline(spec, rec, bindings, as_of):
-    entries = spec.get("timeline")
+def _timeline(rule, rec, bindings, as_of, tr):
+    entries = rule.data["recommend"].get("timeline")
     if entries is None:
         return [(rec.due, rec.title)] if rec.due else []
     out = []
     for entry in entries:
         when = _expr.value(entry["date"], bindings, as_of)
         if isinstance(when, datetime.date):
-            out.append((max(when, as_of).isoformat(), _expr.fill(entry["action"], bindings)))
+            out.append((max(when, as_of).isoformat(), tr.fill(rule, "recommend.timeline", entry["action"], bindings)))
     return out
 
 
@@ -419,15 +435,15 @@ def _merge(target: Justification, other: Justification):
             target.chain.append(link)
 
 
-def _stage(run, justifier, doc) -> Stage:
+def _stage(run, justifier, doc, tr) -> Stage:
     for origin in sorted(run.origins.values(), key=lambda o: 0 if o.spec is not None else 1):
         if origin.kind != "stage":
             continue
         if origin.firing is None:
             line = doc.position(("firm", "stage"))[0]
-            where = f" (line {line})" if line else ""
-            return Stage(origin.fields["value"], True, f"declared in the profile at $.firm.stage{where}")
+            where = tr.label("stage_declared_line", line=line) if line else ""
+            return Stage(origin.fields["value"], True, tr.label("stage_declared", where=where))
         firing = origin.firing
-        because = _expr.fill(firing.rule.data["because"], _with_as_of(firing.bindings, run.as_of))
-        return Stage(origin.fields["value"], False, f"inferred by {firing.rule.key}: {because}")
-    return Stage(None, False, "not declared, and no rule inferred it")
+        because = tr.fill(firing.rule, "because", firing.rule.data["because"], _with_as_of(firing.bindings, run.as_of))
+        return Stage(origin.fields["value"], False, tr.label("stage_inferred", rule=firing.rule.key, because=because))
+    return Stage(None, False, tr.label("stage_unknown"))

@@ -14,7 +14,8 @@ import warnings
 
 import click
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown", "json", "html", "pdf")
+LANGUAGES = ("en", "zh-CN")  # ipexpert/_i18n.py
 
 
 class _Group(click.Group):
@@ -95,9 +96,12 @@ def read_profile(path: str):
     return _profile.read(os.fspath(path), path)
 
 
-def write_output(text: str, output: str | None) -> None:
-    """Print *text*, or write it atomically to *output*."""
+def write_output(text: str | bytes, output: str | None) -> None:
+    """Print *text* (or bytes), or write it atomically to *output*."""
     if output is None or output == "-":
+        if isinstance(text, bytes):
+            click.get_binary_stream("stdout").write(text)
+            return
         click.echo(text, nl=False)
         return
     from ._output import write_atomic
@@ -127,18 +131,27 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write to this file (atomically) instead of stdout; a pipe or device is written through.")
 @click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help="Change a profile value before evaluating (what if), e.g. firm.stage=stable. Repeatable.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Language of the outline or report.")
+@click.option("--paper", type=click.Choice(("A4", "Letter")), default="A4", show_default=True, help="Page size of a PDF report.")
 @as_of_option
 @rules_options
-def evaluate(profile, fmt, output, assignments, as_of, rule_paths, no_default_rules):
-    """Evaluate PROFILE (a YAML/JSON file, or - for stdin) and print its strategy outline."""
+def evaluate(profile, fmt, output, assignments, lang, paper, as_of, rule_paths, no_default_rules):
+    """Evaluate PROFILE (a YAML/JSON file, or - for stdin) and print its strategy outline or report."""
     from . import _api, _render
+
+    if fmt == "pdf" and (output is None or output == "-") and sys.stdout.isatty():
+        raise click.UsageError("a PDF is not written to a terminal: give -o FILE.pdf, or redirect the output")
 
     doc = read_profile(profile)
     if assignments:
         from ._whatif import apply_assignments
 
         doc = apply_assignments(doc, assignments)
-    outline = _api.evaluate(doc, load_rule_base(rule_paths, no_default_rules), as_of)
+    rules = load_rule_base(rule_paths, no_default_rules)
+    if fmt in ("html", "pdf"):
+        write_output(_api.report(doc, rules, as_of, lang=lang, format=fmt, paper=paper), output)
+        return
+    outline = _api.evaluate(doc, rules, as_of, lang=lang)
     write_output(_render.render(outline, fmt), output)
 
 
