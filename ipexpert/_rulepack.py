@@ -13,7 +13,7 @@ from pathlib import Path
 
 import warnings
 
-from . import _profile, _resources, _schemas, _syntax, _yaml
+from . import _codes, _profile, _resources, _schemas, _syntax, _yaml
 from ._errors import InvalidRulePackError, Problem
 
 
@@ -97,7 +97,8 @@ def read_pack(path: Path) -> tuple[_yaml.Document, list[Problem]]:
         return None, [exc.problem]
     if not isinstance(doc.data, dict):
         return doc, [doc.problem((), "a rule pack is a mapping with pack, version and rules")]
-    return doc, _schemas.check(doc, "rule-pack")
+    found = _schemas.check(doc, "rule-pack")
+    return doc, found or _codes.pack_problems(doc)
 
 
 def _display(path: Path) -> str:

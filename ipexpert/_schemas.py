@@ -7,7 +7,7 @@ import functools
 import json
 import re
 
-from . import _resources, _values
+from . import _codes, _resources, _values
 from ._errors import Problem
 from ._yaml import Document, json_path
 
@@ -94,6 +94,8 @@ def _problem(doc: Document, error) -> Problem:
         return doc.problem(path, f"missing required key {missing[0]!r}" if missing else error.message)
     if kind == "enum":
         options = error.validator_value
+        if _codes.is_code_list(options):
+            return doc.problem(path, _codes.message(error.instance, options))
         message = f"{_short(error.instance)} is not one of {', '.join(map(str, options))}"
         return doc.problem(path, message + suggest(error.instance, options))
     if kind == "const":

@@ -241,6 +241,18 @@ def rules_show(rule, rule_paths, no_default_rules):
     click.echo("\n".join(_ruleinfo.page(packs, _ruleinfo.find(packs, rule))))
 
 
+@rules.command("sources")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True, help="How many facts to list, oldest check first.")
+@click.option("--all", "show_all", is_flag=True, help="List every sourced fact.")
+@rules_options
+def rules_sources(limit, show_all, rule_paths, no_default_rules):
+    """List the packs' sourced facts, oldest check first: date checked, fact, official or estimate, source."""
+    from . import _rulepack, _sources
+
+    packs = _rulepack.load(rule_paths, defaults=not no_default_rules)
+    click.echo("\n".join(_sources.table(packs, None if show_all else limit)))
+
+
 @rules.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--no-default-rules", is_flag=True, help="Check PATHS alone, without the bundled rule packs.")

@@ -84,8 +84,9 @@ PROFILE_CASES = {
     # YAML 1.1 surprises and wrong types
     "norway-unquoted.yaml": OK,
     "norway-home.yaml": OK,
-    "on-off-yes-as-codes.yaml": OK,
-    "norway-lowercase.yaml": ("6:11", r"'no' is not valid: expected ISO 3166-1 alpha-2 country code"),
+    # ON stays the string 'ON' (not YAML 1.1's true), and is then refused: it is no country code.
+    "on-off-yes-as-codes.yaml": ("6:11", r"'ON' is not an ISO 3166-1 alpha-2 country code \(or EU\); did you mean 'CN' \(China\)"),
+    "norway-lowercase.yaml": ("6:11", r"'no' is not an ISO 3166-1 alpha-2 country code \(or EU\); did you mean 'NO' \(Norway\)"),
     "yes-for-boolean.yaml": ("12:17", r"'yes' should be of type boolean \(write true or false\)"),
     "off-for-boolean.yaml": ("12:17", r"'off' should be of type boolean \(write true or false\)"),
     "norway-for-boolean.yaml": ("14:23", r"'No' should be of type boolean \(write true or false\)"),
@@ -344,7 +345,7 @@ def test_file_just_over_the_limit_is_refused_and_one_at_the_limit_is_read(tmp_pa
     [
         ("name: Spinwell Trading Co.", "name: " + "A" * 1_000_000, "is 1,000,000 characters long; at most 200 are allowed"),
         ("channels: [amazon, ebay]", "channels: [" + "a" * 1_000_000 + "!]", "is not valid: expected a channel, lower case."),
-        ("code: DE", "code: " + "D" * 4_000_000, "is not valid: expected ISO 3166-1"),
+        ("code: DE", "code: " + "D" * 4_000_000, "is not an ISO 3166-1 alpha-2 country code"),
     ],
     ids=["long-name", "long-channel-pattern", "long-code-pattern"],
 )
