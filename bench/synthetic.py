@@ -15,8 +15,23 @@ from pathlib import Path
 
 STAGES = ("development", "growth", "stable", "startup")
 KINDS = ("trademark", "patent", "design")
-# Two-letter codes no example uses, so a generated market never collides with a real one.
-CODES = [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase]
+# ISO 3166-1 codes first (profiles accept nothing else), those with no reference facts first, so a
+# generated market rarely joins a sourced one; the reference shape (plain experta facts) goes on
+# past them with the remaining two-letter combinations.
+def _codes() -> list[str]:
+    import re
+
+    from ipexpert import _codes, _resources
+
+    iso = [c for c in _codes.iso_codes() if c not in ("EU", "WO")]
+    facts = (_resources.rules_dir() / "jurisdictions.yaml").read_text(encoding="utf-8")
+    sourced = set(re.findall(r'code: "?([A-Z]{2})"?', facts))
+    rest = [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase if a + b not in iso]
+    unused = [c for c in iso if c not in sourced and c != "AQ"]  # AQ: the home of the non-matching rules
+    return unused + [c for c in iso if c in sourced] + rest
+
+
+CODES = _codes()
 
 
 # ---------------------------------------------------------------- scaled profiles
@@ -59,7 +74,7 @@ def non_matching_packs(rule_base, copies: int, directory: Path) -> Path:
     """Write *copies* packs, each a clone of every bundled rule made unable to fire.
 
     A clone keeps the original's conditions and conclusions and gains a first condition
-    no profile meets (a firm whose home country is `ZZ`, a code reserved for private use),
+    no profile meets (a firm whose home country is `AQ`, Antarctica, where no seller is based),
     the way a pack of rules for other firms' situations sits beside the ones that apply.
     """
     from ipexpert import _yaml  # noqa: F401 - the benchmark runs inside the project
@@ -69,7 +84,7 @@ def non_matching_packs(rule_base, copies: int, directory: Path) -> Path:
         for rule in rule_base.rules:
             data = copy.deepcopy(_plain(rule.data))
             data["id"] = f"{rule.pack.replace('/', '-')}-{rule.id}"
-            data["when"] = [{"firm": {"home_country": "ZZ"}}] + list(data["when"])
+            data["when"] = [{"firm": {"home_country": "AQ"}}] + list(data["when"])
             data.pop("salience", None)
             rules.append(data)
         pack = {"pack": f"non-matching-{n:03d}", "version": "0.0.1", "title": "Rules that never fire", "rules": rules}
