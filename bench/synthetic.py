@@ -10,25 +10,16 @@ firings, which the benchmark checks before it reports a time.
 from __future__ import annotations
 
 import copy
-import string
 from pathlib import Path
 
 STAGES = ("development", "growth", "stable", "startup")
 KINDS = ("trademark", "patent", "design")
-# ISO 3166-1 codes first (profiles accept nothing else), those with no reference facts first, so a
-# generated market rarely joins a sourced one; the reference shape (plain experta facts) goes on
-# past them with the remaining two-letter combinations.
-def _codes() -> list[str]:
-    import re
+# Real ISO 3166-1 codes in a fixed order (profiles may only use real codes), the home country
+# CN left out so a generated market is never the firm's home.
+def _codes():
+    from ipexpert import _codes as codes  # the benchmark runs inside the project
 
-    from ipexpert import _codes, _resources
-
-    iso = [c for c in _codes.iso_codes() if c not in ("EU", "WO")]
-    facts = (_resources.rules_dir() / "jurisdictions.yaml").read_text(encoding="utf-8")
-    sourced = set(re.findall(r'code: "?([A-Z]{2})"?', facts))
-    rest = [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase if a + b not in iso]
-    unused = [c for c in iso if c not in sourced and c != "AQ"]  # AQ: the home of the non-matching rules
-    return unused + [c for c in iso if c in sourced] + rest
+    return [c for c in codes.iso_codes() if c != "CN"]
 
 
 CODES = _codes()
@@ -74,7 +65,7 @@ def non_matching_packs(rule_base, copies: int, directory: Path) -> Path:
     """Write *copies* packs, each a clone of every bundled rule made unable to fire.
 
     A clone keeps the original's conditions and conclusions and gains a first condition
-    no profile meets (a firm whose home country is `AQ`, Antarctica, where no seller is based),
+    no profile meets (a firm whose home country is `AQ`, Antarctica, where no firm is based),
     the way a pack of rules for other firms' situations sits beside the ones that apply.
     """
     from ipexpert import _yaml  # noqa: F401 - the benchmark runs inside the project

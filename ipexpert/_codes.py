@@ -202,5 +202,5 @@ def _literals(doc, path, spec, single: bool) -> list[Problem]:
     return [
         doc.problem(where, message(value, allowed))
         for where, value in items
-        if isinstance(value, str) and not value.startswith(("?", "$")) and value not in allowed
+        if isinstance(value, str) and not value.startswith(("?", "$")) and value not in allowed  # a variable
     ]

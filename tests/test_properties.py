@@ -60,6 +60,8 @@ JSON_VALUES = st.recursive(
 
 def from_schema(schema: dict, name: str = ""):
     """A strategy for values valid against *schema* (the subset of JSON Schema the profile uses)."""
+    if "$ref" in schema:  # the code lists live in $defs
+        return from_schema(PROFILE_SCHEMA["$defs"][schema["$ref"].rsplit("/", 1)[1]], name)
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     kind = schema.get("type")

@@ -35,3 +35,8 @@ def test_installed_wheel_evaluates_an_example(tmp_path):
         cwd=work, capture_output=True, text=True, check=True,
     ).stdout.split()
     assert all("site-packages" in path for path in located)
+    # The list of official source domains ships inside the wheel, beside the packs.
+    sources = subprocess.run([str(env_dir / "bin" / "ipexpert"), "rules", "sources", "-n", "1"],
+                             cwd=work, capture_output=True, text=True, check=False)
+    assert sources.returncode == 0, sources.stderr
+    assert "source URLs official" in sources.stdout.splitlines()[0]
