@@ -218,7 +218,8 @@ class _Justifier:
         for fact in firing.facts:
             origin = self.run.origin(fact)
             if origin.firing is not None:
-                key = (origin.kind, tuple(sorted(_plain(origin.fields).items(), key=str)))
+                # list values (designations, products) are not hashable: key on the JSON text
+                key = (origin.kind, json.dumps(_plain(origin.fields), sort_keys=True, default=str))
                 if key in seen_chain:
                     continue
                 seen_chain.add(key)

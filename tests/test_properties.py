@@ -121,7 +121,13 @@ def consistent(profile: dict) -> dict:
         if (asset["type"], asset["name"]) in keys:
             continue
         keys.add((asset["type"], asset["name"]))
+        if asset["type"] not in ("patent", "utility_model"):
+            asset.pop("invented_in", None)
+            asset.pop("security_examination", None)
         for reg in asset.get("registrations", []):
+            # a registration date needs the registered status and comes at least 6 months after filing
+            if reg["status"] != "registered" or ("filed" in reg and reg.get("registered", "9999") < "%04d" % (int(reg["filed"][:4]) + 1)):
+                reg.pop("registered", None)
             if "filed" in reg and "expires" in reg and reg["expires"] <= reg["filed"]:
                 reg["filed"], reg["expires"] = reg["expires"], reg["filed"]
                 if reg["filed"] == reg["expires"]:
