@@ -206,7 +206,7 @@ def test_the_openapi_document_uses_the_project_schemas(server):
     assert status == 200
     doc = json.loads(body)
     assert doc["openapi"].startswith("3.1")
-    assert set(doc["paths"]) == {"/v1/evaluate", "/v1/validate", "/v1/rules", "/healthz"}
+    assert set(doc["paths"]) == {"/v1/evaluate", "/v1/report", "/v1/validate", "/v1/rules", "/healthz"}
     schemas = doc["components"]["schemas"]
     assert schemas["FirmProfile"] == json.loads((ROOT / "schemas" / "firm-profile.schema.json").read_text(encoding="utf-8"))
     assert schemas["Outline"] == json.loads((ROOT / "schemas" / "outline.schema.json").read_text(encoding="utf-8"))
