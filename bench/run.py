@@ -187,13 +187,15 @@ def reports(report, rule_base, runs, pdf_runs):
         report.add("report", "PDF report", None, "", "not measured: pip install 'ipexpert[pdf]'")
         report.target("PDF report", "<= 2 s", "not measured (no WeasyPrint)", None)
         return
-    pdf = {}
+    pdf, cpu = {}, {}
     for lang in ("en", "zh-CN"):
+        started = time.process_time()
         times = repeat(lambda lang=lang: _api.report(text, rule_base, AS_OF, lang=lang, format="pdf"), pdf_runs, warmup=1)
+        cpu[lang] = (time.process_time() - started) / (pdf_runs + 1)  # this process's CPU: what other jobs cannot inflate
         pdf[lang] = statistics.median(times)
-        report.add("report", f"PDF report ({lang}) median", ms(pdf[lang]), "ms", f"{pdf_runs} runs after a warm-up")
+        report.add("report", f"PDF report ({lang}) median", ms(pdf[lang]), "ms", f"{pdf_runs} runs after a warm-up; CPU {cpu[lang]:.2f} s each")
     slowest = max(pdf.values())
-    report.target("PDF report", "<= 2 s", f"{slowest:.2f} s (slowest language)", slowest <= 2.0)
+    report.target("PDF report", "<= 2 s", f"{slowest:.2f} s wall, {max(cpu.values()):.2f} s CPU (slowest language)", slowest <= 2.0)
 
 
 def evaluation_time(rule_base, profile, runs):

@@ -185,7 +185,33 @@ def check_translations(packs, lang: str = "zh-CN", folder: Path | None = None) -
                 problems.append(rule.doc.problem(rule.path + tuple(where.split(".")), f"the {lang} translation of "
                                                  f"{rule.key} {where} {state} (update {file}; until then it is shown in English)",
                                                  severity="warning"))
+        for path, english in _shown_values(pack.doc.data):
+            if english not in cat.values:
+                problems.append(pack.doc.problem(path, f"the {lang} translation of the value {english[:60]!r} is missing "
+                                                 f"(add it under values: in rules/i18n/{lang}/{pack.name}.yaml; until then "
+                                                 f"it is shown in English)", severity="warning"))
     return problems
+
+
+def _shown_values(data: dict):
+    """(path, text) of the reference-data and derived strings a rule text may quote: notes, routes, names."""
+
+    def walk(node, path):
+        if isinstance(node, str):
+            if " " in node and not node.startswith(("http://", "https://", "?", "paper §")):
+                yield path, node
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key != "source" and not key.endswith("_source"):
+                    yield from walk(value, path + (key,))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from walk(value, path + (i,))
+
+    for i, fact in enumerate(data.get("facts") or ()):
+        yield from walk(fact, ("facts", i))
+    for i, rule in enumerate(data.get("rules") or ()):
+        yield from walk(rule.get("derive"), ("rules", i, "derive"))
 
 
 def _bundled(pack) -> bool:

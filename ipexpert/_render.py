@@ -45,7 +45,7 @@ def _subjects(item, lang="en") -> str:
     parts = []
     for label, values in (("markets", item.markets), ("assets", item.assets), ("products", item.products)):
         if values:
-            parts.append(f"{_i18n.label(lang, label)}: {', '.join(values)}")
+            parts.append(f"{_i18n.label(lang, label)}{_i18n.label(lang, 'colon')}{', '.join(values)}")
     return "; ".join(parts)
 
 
@@ -69,8 +69,9 @@ def text(outline) -> str:
     stage = outline.stage
     out.append(label("outline_title", firm=plain(outline.firm["name"]), date=_i18n.date(lang, outline.as_of)))
     stage_name = _i18n.word(lang, "stage", stage.value) if stage.value else label("unknown")
-    out.append(f"{label('stage')}: {stage_name} ({plain(stage.because)})")
-    out.append(f"{label('rule_packs')}: " + ", ".join(f"{p['name']} {p['version']}" for p in outline.rule_packs))
+    colon = label("colon")
+    out.append(f"{label('stage')}{colon}{stage_name} ({plain(stage.because)})")
+    out.append(f"{label('rule_packs')}{colon}" + ", ".join(f"{p['name']} {p['version']}" for p in outline.rule_packs))
     if not outline.recommendations:
         out.append("\n" + label("recommendations_none"))
     for category, recs in sections(outline):
@@ -85,9 +86,9 @@ def text(outline) -> str:
                 out.append(f"    {plain(subjects)}")
             for action in rec.actions:
                 out.append(f"    - {plain(action)}")
-            out.append(f"    {label('because')}: {plain(rec.justification.because)}")
-            out.append(f"    {label('sources')}: {plain(_sources(rec.justification))}")
-            out.append(f"    {label('id')}: {rec.id}")
+            out.append(f"    {label('because')}{colon}{plain(rec.justification.because)}")
+            out.append(f"    {label('sources')}{colon}{plain(_sources(rec.justification))}")
+            out.append(f"    {label('id')}{colon}{rec.id}")
     if outline.risks:
         out.append("")
         out.append(f"== {label('risks')} ==")
@@ -95,9 +96,9 @@ def text(outline) -> str:
             subjects = _subjects(risk, lang)
             severity = risk.severity.upper() if lang == "en" else _i18n.word(lang, "priority", risk.severity)
             kind = risk.kind if lang == "en" else _i18n.word(lang, "risk_kind", risk.kind)
-            out.append(f"* [{severity}] {kind}: {plain(risk.title)}" + (f" ({plain(subjects)})" if subjects else "")
+            out.append(f"* [{severity}] {kind}{colon}{plain(risk.title)}" + (f" ({plain(subjects)})" if subjects else "")
                        + _mark(outline, risk))
-            out.append(f"    {label('because')}: {plain(risk.because)}")
+            out.append(f"    {label('because')}{colon}{plain(risk.because)}")
     if outline.timeline:
         out.append("")
         out.append(f"== {label('timeline')} ==")

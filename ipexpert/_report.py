@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -74,7 +75,7 @@ def context(outline, run, doc) -> dict:
     as_of = datetime.date.fromisoformat(outline.as_of)
     data = doc.data
     facts = _facts_by_kind(run)
-    notes = _Notes()
+    notes = _Notes(lang)
     plan = [
         {"title": _i18n.word(lang, "category", category), "items": [_item(outline, rec, notes, lang) for rec in recs]}
         for category, recs in sections(outline)
@@ -114,7 +115,8 @@ def _facts_by_kind(run) -> dict:
 class _Notes:
     """Source notes numbered in the order the report first cites them."""
 
-    def __init__(self):
+    def __init__(self, lang):
+        self.lang = lang
         self.items: list = []
         self._index: dict = {}
 
@@ -122,7 +124,11 @@ class _Notes:
         key = (source.ref, source.url)
         if key not in self._index:
             url = source.url if source.url and source.url.startswith(("https://", "http://")) else None
-            self.items.append({"number": len(self.items) + 1, "ref": source.ref, "url": url})
+            ref = source.ref
+            section = re.fullmatch(r"paper §\s*([0-9.]+)", ref)
+            if section:
+                ref = _i18n.label(self.lang, "paper_section", section=section.group(1))
+            self.items.append({"number": len(self.items) + 1, "ref": ref, "url": url})
             self._index[key] = len(self.items)
         return self._index[key]
 

@@ -99,10 +99,7 @@ def read_profile(path: str):
 def write_output(text: str | bytes, output: str | None) -> None:
     """Print *text* (or bytes), or write it atomically to *output*."""
     if output is None or output == "-":
-        if isinstance(text, bytes):
-            click.get_binary_stream("stdout").write(text)
-            return
-        click.echo(text, nl=False)
+        click.echo(text, nl=False)  # bytes go to the binary stream as they are
         return
     from ._output import write_atomic
 

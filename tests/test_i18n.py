@@ -150,3 +150,15 @@ def test_the_glossary_terms_are_the_ones_the_translations_use():
     texts += (ROOT / "rules" / "i18n" / "labels.yaml").read_text(encoding="utf-8")
     unused = [zh for zh in terms.values() if zh.split("（")[0] not in texts]
     assert unused == []
+
+
+def test_a_new_note_in_the_reference_data_is_reported(tmp_path):
+    folder = copy_packs(tmp_path)
+    packs_file = folder / "jurisdictions.yaml"
+    text = packs_file.read_text(encoding="utf-8")
+    assert '"a Madrid member since 2003"' in text
+    packs_file.write_text(text.replace('"a Madrid member since 2003"', '"a Madrid member since 2003-11-02"'), encoding="utf-8")
+    packs = _rulepack.load([folder], defaults=False)
+    messages = [p.format() for p in _i18n.check_translations(packs, "zh-CN", ZH)]
+    assert len(messages) == 1 and "value 'a Madrid member since 2003-11-02' is missing" in messages[0]
+    assert messages[0].startswith(str(packs_file)) or "jurisdictions.yaml:" in messages[0]

@@ -103,6 +103,8 @@ def test_the_cli_writes_html_and_refuses_to_print_a_pdf_on_a_terminal(tmp_path):
     cli = [sys.executable, "-m", "ipexpert", "evaluate", str(SPINWELL), "--as-of", AS_OF]
     done = subprocess.run(cli + ["--format", "html", "--lang", "zh-CN", "-o", str(out)], capture_output=True)
     assert done.returncode == 0 and out.read_text(encoding="utf-8") == report(SPINWELL, "zh-CN")
+    piped = subprocess.run(cli + ["--format", "pdf", "--lang", "zh-CN"], capture_output=True)  # a pipe is not a terminal
+    assert piped.returncode == 0 and piped.stdout.startswith(b"%PDF-")
     leader, follower = pty.openpty()
     try:
         done = subprocess.run(cli + ["--format", "pdf"], stdout=follower, stderr=subprocess.PIPE, timeout=120)
