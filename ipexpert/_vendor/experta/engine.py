@@ -7,14 +7,14 @@ from itertools import chain
 import inspect
 import logging
 
-from experta import abstract
+from ipexpert._vendor.experta import abstract
 
-from experta.agenda import Agenda
-from experta.fact import InitialFact
-from experta.factlist import FactList
-from experta.rule import Rule
-from experta.deffacts import DefFacts
-from experta import watchers
+from ipexpert._vendor.experta.agenda import Agenda
+from ipexpert._vendor.experta.fact import InitialFact
+from ipexpert._vendor.experta.factlist import FactList
+from ipexpert._vendor.experta.rule import Rule
+from ipexpert._vendor.experta.deffacts import DefFacts
+from ipexpert._vendor.experta import watchers
 
 logging.basicConfig()
 
@@ -29,8 +29,8 @@ class KnowledgeEngine:
     This could be considered, when inherited from, as the
     ``knowlege-base``.
     """
-    from experta.matchers import ReteMatcher as __matcher__
-    from experta.strategies import DepthStrategy as __strategy__
+    from ipexpert._vendor.experta.matchers import ReteMatcher as __matcher__
+    from ipexpert._vendor.experta.strategies import DepthStrategy as __strategy__
 
     def __init__(self):
         self.running = False

@@ -5,10 +5,10 @@ import collections
 
 from schema import Schema
 
-from experta.pattern import Bindable
-from experta.utils import freeze, unfreeze
-from experta.conditionalelement import OperableCE
-from experta.conditionalelement import ConditionalElement
+from ipexpert._vendor.experta.pattern import Bindable
+from ipexpert._vendor.experta.utils import freeze, unfreeze
+from ipexpert._vendor.experta.conditionalelement import OperableCE
+from ipexpert._vendor.experta.conditionalelement import ConditionalElement
 
 
 class BaseField(metaclass=abc.ABCMeta):

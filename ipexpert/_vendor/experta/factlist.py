@@ -10,8 +10,8 @@ Also see `retrieving the fact-list \
 """
 
 from collections import OrderedDict, Counter
-from experta.fact import Fact
-from experta import watchers
+from ipexpert._vendor.experta.fact import Fact
+from ipexpert._vendor.experta import watchers
 
 
 class FactList(OrderedDict):

@@ -1,7 +1,7 @@
 from collections.abc import Callable
 
-from experta.conditionalelement import ConditionalElement
-from experta.pattern import Bindable
+from ipexpert._vendor.experta.conditionalelement import ConditionalElement
+from ipexpert._vendor.experta.pattern import Bindable
 
 __all__ = ['L', 'W', 'P']
 

@@ -15,10 +15,10 @@ from collections import Counter
 from .check import TypeCheck, FactCapture, FeatureCheck
 from .nodes import BusNode, ConflictSetNode, FeatureTesterNode
 from .utils import prepare_rule, extract_facts, generate_checks, wire_rule
-from experta import OR
-from experta.rule import Rule
-from experta.fact import InitialFact
-from experta.abstract import Matcher
+from ipexpert._vendor.experta import OR
+from ipexpert._vendor.experta.rule import Rule
+from ipexpert._vendor.experta.fact import InitialFact
+from ipexpert._vendor.experta.abstract import Matcher
 
 
 class ReteMatcher(Matcher):

@@ -5,10 +5,10 @@ from collections import OrderedDict
 from functools import singledispatch
 from itertools import chain, product
 
-from experta.conditionalelement import AND, OR, NOT
-from experta.fieldconstraint import ORFC, NOTFC, ANDFC
-from experta.rule import Rule
-from experta.fact import Fact
+from ipexpert._vendor.experta.conditionalelement import AND, OR, NOT
+from ipexpert._vendor.experta.fieldconstraint import ORFC, NOTFC, ANDFC
+from ipexpert._vendor.experta.rule import Rule
+from ipexpert._vendor.experta.fact import Fact
 
 
 def unpack_exp(exp, op):

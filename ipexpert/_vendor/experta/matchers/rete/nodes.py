@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from contextlib import suppress
 from itertools import chain
 
-from experta.activation import Activation
-from experta.rule import Rule
-from experta.watchers import MATCHER, MATCH
+from ipexpert._vendor.experta.activation import Activation
+from ipexpert._vendor.experta.rule import Rule
+from ipexpert._vendor.experta.watchers import MATCHER, MATCH
 
 from . import mixins
 from .abstract import Node, OneInputNode, TwoInputNode
