@@ -3,7 +3,8 @@
     IPExpertError                 base of every error this package raises on purpose
     ├── InvalidProfileError       the profile cannot be read or breaks the schema
     ├── InvalidRulePackError      a rule pack cannot be read, breaks the schema, or cannot compile
-    └── EvaluationError           the rules ran away (firing limit) or failed while firing
+    ├── EvaluationError           the rules ran away (firing limit) or failed while firing
+    └── ProblemsReported          a command already printed the problems it found (exit 1)
 
 Each carries `problems`: a list of Problem (file, line, column, path, message).
 """
@@ -76,3 +77,10 @@ class InvalidRulePackError(IPExpertError):
 
 class EvaluationError(IPExpertError):
     """The rules failed while running (for instance, a rule kept firing past the limit)."""
+
+
+class ProblemsReported(IPExpertError):
+    """A command found problems and has printed them itself (validate, rules test/check, batch)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
