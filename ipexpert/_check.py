@@ -52,9 +52,10 @@ def field_schema(path: tuple) -> dict | None:
     """The profile-schema node at *path*, or None."""
     node = _schemas.schema("profile")
     for step in path:
-        node = node.get("items") if step == "[]" else node.get("properties", {}).get(step)
-        if not isinstance(node, dict):
+        child = node.get("items") if step == "[]" else node.get("properties", {}).get(step)
+        if not isinstance(child, dict):
             return None
+        node = child
     return node
 
 
@@ -173,7 +174,7 @@ class _RuleChecker:
             else:
                 (kind, fields), = condition.items()
                 fields = fields or {}
-                for name, spec in fields.items():
+                for _name, spec in fields.items():
                     var = _expr.variable(spec) or (isinstance(spec, dict) and _expr.variable(spec.get("bind")))
                     if var:
                         bound.add(var)
@@ -289,7 +290,7 @@ def check(paths=(), defaults: bool = True) -> list[Problem]:
     for path in files:
         doc, found = _rulepack.read_pack(path)
         problems.extend(found)
-        if not found:
+        if not found and doc is not None:
             packs.append(_rulepack._pack(doc))
     order = {str(f.source): i for i, f in enumerate(p.doc for p in packs)}
     problems.extend(_across(packs))
@@ -317,7 +318,8 @@ def _across(packs) -> list[Problem]:
     disabled = {key for pack in packs for key in pack.doc.data.get("disable", [])}
     bound = {}
     consumed = set()
-    first_pack, first_id = {}, {}
+    first_pack: dict = {}
+    first_id: dict = {}
     for pack in packs:
         if pack.name in first_pack:
             problems.append(pack.doc.problem(("pack",), f"pack name {pack.name!r} is also used by {first_pack[pack.name]}"))

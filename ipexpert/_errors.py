@@ -47,7 +47,7 @@ class Problem:
         }
 
 
-def one_line(text: str) -> str:
+def one_line(text: object) -> str:
     """Collapse whitespace and make control characters visible, so a message stays one line."""
     text = " ".join(str(text).split())
     return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)

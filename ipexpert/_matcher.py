@@ -373,7 +373,7 @@ def _fast_check(check):
     """The alpha check as a plain function: the same answers as experta's, without its logging."""
     if isinstance(check, TypeCheck):
         fact_type = check.fact_type
-        return lambda fact: type(fact) == fact_type
+        return lambda fact: type(fact) is fact_type
     if isinstance(check, FactCapture):
         bind = check.bind
         return lambda fact: {bind: fact}

@@ -95,7 +95,7 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
     """What the schema cannot see: duplicates, products sold in unlisted markets, impossible dates."""
     data = doc.data
     found = []
-    codes = {}
+    codes: dict = {}
     for i, market in enumerate(data["markets"]):
         code = market["code"]
         if code in codes:
@@ -109,7 +109,7 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
                     "launch_date is for planned markets; this market is active (remove it, or set status: planned)",
                 )
             )
-    names = {}
+    names: dict = {}
     for i, product in enumerate(data.get("products", [])):
         if product["name"] in names:
             found.append(doc.problem(("products", i, "name"), f"product {product['name']!r} is listed twice"))
@@ -122,7 +122,7 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
                         f"product sold in {code}, which is not among the firm's markets ({', '.join(codes)})",
                     )
                 )
-    assets = {}
+    assets: dict = {}
     for i, asset in enumerate(data.get("ip_assets", [])):
         key = (asset["type"], asset["name"])
         if key in assets:
