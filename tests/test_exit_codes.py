@@ -52,8 +52,7 @@ def test_checking_commands_exit_1_through_the_boundary(invoke, tmp_path):
     assert invoke("validate", SPINWELL).exit_code == 0
     case = tmp_path / "cases.yaml"
     case.write_text(
-        f"cases:\n  - name: impossible\n    profile: {SPINWELL}\n    as_of: '{AS_OF}'\n"
-        "    expect:\n      stage: startup\n"
+        f"cases:\n  - name: impossible\n    profile: {SPINWELL}\n    as_of: '{AS_OF}'\n    expect:\n      stage: startup\n"
     )
     failed = invoke("rules", "test", case)
     assert failed.exit_code == 1

@@ -22,7 +22,10 @@ def _skip_or_fail(reason):
 
 def test_there_are_four_schemas():
     assert [p.name for p in SCHEMAS] == [
-        "firm-profile.schema.json", "outline.schema.json", "rule-pack.schema.json", "test-case.schema.json",
+        "firm-profile.schema.json",
+        "outline.schema.json",
+        "rule-pack.schema.json",
+        "test-case.schema.json",
     ]
 
 
@@ -32,8 +35,9 @@ def test_every_schema_compiles_in_ajv_strict_mode():
         _skip_or_fail("node is not installed")
     if not (ROOT / ".ci" / "node_modules" / "ajv").is_dir():
         _skip_or_fail("Ajv is not installed: npm ci --prefix .ci")
-    done = subprocess.run([node, str(ROOT / ".ci" / "ajv-strict.js"), *map(str, SCHEMAS)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [node, str(ROOT / ".ci" / "ajv-strict.js"), *map(str, SCHEMAS)], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("compiles in Ajv strict mode") == 4
 
@@ -43,6 +47,10 @@ def test_every_schema_passes_check_jsonschema_metaschema_check():
         import check_jsonschema  # noqa: F401
     except ImportError:
         _skip_or_fail("check-jsonschema is not installed: pip install '.[lint]'")
-    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--check-metaschema", *map(str, SCHEMAS)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--check-metaschema", *map(str, SCHEMAS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

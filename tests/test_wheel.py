@@ -43,13 +43,11 @@ def installed(tmp_path_factory):
     """A fresh venv with the wheel built from this checkout, and an empty folder outside the checkout."""
     tmp = tmp_path_factory.mktemp("wheel")
     dist = tmp / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)], check=True, capture_output=True)
     (wheel,) = dist.glob("ipexpert-*.whl")
     env_dir = tmp / "venv"
     venv.create(env_dir, with_pip=True)
-    subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True)
     work = tmp / "elsewhere"
     work.mkdir()
     return env_dir, work
@@ -58,8 +56,7 @@ def installed(tmp_path_factory):
 def run(env_dir, work, command, **kwargs):
     environ = {**os.environ, "PATH": f"{env_dir / 'bin'}{os.pathsep}{os.environ['PATH']}"}
     environ.pop("PYTHONPATH", None)
-    return subprocess.run(["bash", "-c", command], cwd=work, env=environ, capture_output=True, text=True,
-                          check=False, **kwargs)
+    return subprocess.run(["bash", "-c", command], cwd=work, env=environ, capture_output=True, text=True, check=False, **kwargs)
 
 
 @pytest.mark.slow
@@ -71,7 +68,8 @@ def test_every_tour_command_exits_0_from_the_installed_wheel(installed):
     guide = (ROOT / "docs" / "rule-packs.md").read_text(encoding="utf-8")
     (work / "my-packs").mkdir()
     (work / "my-packs" / "brazil.yaml").write_text(  # the pack docs/rule-packs.md writes first
-        re.search(r"```yaml file=my-packs/brazil.yaml\n(.*?)```", guide, flags=re.S).group(1), encoding="utf-8")
+        re.search(r"```yaml file=my-packs/brazil.yaml\n(.*?)```", guide, flags=re.S).group(1), encoding="utf-8"
+    )
     commands = tour_commands()
     assert len(commands) >= 15 and commands[0].startswith("ipexpert evaluate")
     failures = []
@@ -97,5 +95,9 @@ def test_installed_package_finds_its_data_in_site_packages(installed):
     assert json.loads(outline.stdout)["recommendations"]
     cases = run(env_dir, work, "ipexpert rules test")
     assert cases.returncode == 0 and " 0 failed" in cases.stdout, cases.stdout[-2000:]
-    typed = run(env_dir, work, "python -c 'import ipexpert, pathlib; print((pathlib.Path(ipexpert.__file__).parent / \"py.typed\").is_file())'")
+    typed = run(
+        env_dir,
+        work,
+        "python -c 'import ipexpert, pathlib; print((pathlib.Path(ipexpert.__file__).parent / \"py.typed\").is_file())'",
+    )
     assert typed.stdout.strip() == "True"
