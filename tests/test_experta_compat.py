@@ -32,3 +32,24 @@ def test_an_engine_runs_a_rule():
     engine.declare(Fact(code="US"))
     engine.run()
     assert seen == ["US"]
+
+
+def test_the_vendored_files_are_experta_1_9_4_but_for_the_renamed_imports():
+    # tests/fixtures/experta-1.9.4.RECORD lists the released wheel's files and their hashes;
+    # with the one documented rename undone, every vendored file must hash the same.
+    import base64
+    import hashlib
+
+    from conftest import ROOT
+
+    vendor = ROOT / "ipexpert" / "_vendor"
+    expected = {}
+    for line in (ROOT / "tests" / "fixtures" / "experta-1.9.4.RECORD").read_text().splitlines():
+        name, digest, _size = line.split(",")
+        expected[name] = digest
+    found = {str(p.relative_to(vendor)) for p in vendor.glob("experta/**/*.py")}
+    assert found == set(expected)
+    for name, digest in expected.items():
+        source = (vendor / name).read_bytes().replace(b"ipexpert._vendor.experta", b"experta")
+        actual = "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(source).digest()).rstrip(b"=").decode()
+        assert actual == digest, f"{name} differs from experta 1.9.4 beyond the renamed imports"
