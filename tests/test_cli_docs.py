@@ -49,3 +49,19 @@ def test_a_changed_help_text_makes_the_check_fail(monkeypatch):
     monkeypatch.setattr(cli.commands["validate"], "help", "A new description of validate.")
     assert "A new description of validate." in generator.render()
     assert generator.main(["--check"]) == 1
+
+
+def test_the_documented_shell_completion_completes_commands_and_choices():
+    import os
+    from pathlib import Path
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert 'eval "$(_IPEXPERT_COMPLETE=bash_source ipexpert)"' in readme
+    script = Path(sys.executable).parent / "ipexpert"
+    env = {**os.environ, "_IPEXPERT_COMPLETE": "bash_complete", "COMP_WORDS": "ipexpert schema ", "COMP_CWORD": "2"}
+    done = subprocess.run([str(script)], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["plain,profile", "plain,rule-pack", "plain,outline", "plain,test-case"]
+    source = subprocess.run(
+        [str(script)], env={**os.environ, "_IPEXPERT_COMPLETE": "bash_source"}, capture_output=True, text=True, check=True
+    )
+    assert "complete -o nosort -F _ipexpert_completion ipexpert" in source.stdout
