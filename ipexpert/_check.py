@@ -54,9 +54,10 @@ def field_schema(path: tuple) -> dict | None:
     """The profile-schema node at *path*, or None."""
     node = _schemas.schema("profile")
     for step in path:
-        node = node.get("items") if step == "[]" else node.get("properties", {}).get(step)
-        if not isinstance(node, dict):
+        child = node.get("items") if step == "[]" else node.get("properties", {}).get(step)
+        if not isinstance(child, dict):
             return None
+        node = child
     return node
 
 
@@ -217,7 +218,7 @@ class _RuleChecker:
             else:
                 (kind, fields), = condition.items()
                 fields = fields or {}
-                for name, spec in fields.items():
+                for _name, spec in fields.items():
                     var = _expr.variable(spec) or (isinstance(spec, dict) and _expr.variable(spec.get("bind")))
                     if var:
                         bound.add(var)
@@ -333,7 +334,7 @@ def check(paths=(), defaults: bool = True) -> list[Problem]:
     for path in files:
         doc, found = _rulepack.read_pack(path)
         problems.extend(found)
-        if not found:
+        if not found and doc is not None:
             pack = _rulepack.build(doc)
             problems.extend(pack.warnings)
             packs.append(pack)
@@ -364,7 +365,8 @@ def _across(packs) -> list[Problem]:
     disabled = {key for pack in packs for key in pack.doc.data.get("disable", [])}
     bound = {}
     consumed = set()
-    first_pack, first_id = {}, {}
+    first_pack: dict = {}
+    first_id: dict = {}
     for pack in packs:
         if pack.name in first_pack:
             problems.append(pack.doc.problem(("pack",), f"pack name {pack.name!r} is also used by {first_pack[pack.name]}"))

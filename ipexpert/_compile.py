@@ -74,7 +74,7 @@ class _Compiler:
         self.types = types
         self.predicates = predicates
         self.hidden = itertools.count()
-        self.captures = []  # names of captured positive patterns, in order
+        self.captures: list[str] = []  # names of captured positive patterns, in order
         self.uses_as_of = False
 
     def fail(self, path, message):
@@ -273,7 +273,7 @@ class _Engine(KnowledgeEngine):
 def engine_class(rules, types: FactTypes, action, matcher=None) -> type:
     """One KnowledgeEngine subclass holding every rule (the Rete network is built per instance)."""
     namespace = {}
-    predicates = {}
+    predicates: dict = {}
     levels = _order.strata(rules)
     for i, rule in enumerate(rules):
         compiled = compile_rule(rule, types, action, predicates)

@@ -118,7 +118,7 @@ class _Context:
     def matched(self, firing, depth=0) -> list:
         patterns = [(kind, fields or {}) for _, kind, fields, negated in _top_patterns(firing.rule.data["when"])]
         out = []
-        for fact, (kind, fields) in zip(firing.facts, patterns):
+        for fact, (_kind, fields) in zip(firing.facts, patterns):
             origin = self.run.origin(fact)
             names = None if origin.firing is not None else [n for n in fields if n != "path"]
             out.append(self.fact(origin, names, depth))
@@ -169,9 +169,9 @@ class _WhyNot:
     def __init__(self, ctx: _Context, rule, profile, as_of, name):
         self.ctx, self.rule = ctx, rule
         self.profile, self.as_of, self.name = profile, as_of, name
-        self.failures = []  # (depth, bindings, trail)
-        self.by_kind = {}
-        for fid, origin in ctx.facts:
+        self.failures: list = []  # (depth, bindings, trail)
+        self.by_kind: dict = {}
+        for _fid, origin in ctx.facts:
             self.by_kind.setdefault(origin.kind, []).append(origin)
 
     # -- matching, mirroring the compiled rule ----------------------------------------------------
@@ -346,7 +346,7 @@ class _WhyNot:
 
     def changes(self, failures) -> list:
         """The single profile changes that make the rule fire, each verified by evaluating again."""
-        tries, found = 0, []
+        tries, found = 0, []  # type: int, list
         for failure in failures:
             for candidate in failure["candidates"]:
                 if "set" not in candidate and "remove" not in candidate:

@@ -81,6 +81,12 @@ class Unbound(Exception):
     """An operand used a variable that no condition bound."""
 
 
+def _evaluation_date(as_of: datetime.date | None, form: str) -> datetime.date:
+    if as_of is None:
+        raise TypeError(f"{form} needs the evaluation date")
+    return as_of
+
+
 def value(operand, bindings: dict, as_of: datetime.date | None):
     """The value of *operand* given the bound variables and the evaluation date."""
     name = variable(operand)
@@ -91,9 +97,9 @@ def value(operand, bindings: dict, as_of: datetime.date | None):
     if isinstance(operand, dict) and len(operand) == 1:
         (form, arg), = operand.items()
         if form == "months_from_as_of":
-            return add_months(as_of, _number(value(arg, bindings, as_of)))
+            return add_months(_evaluation_date(as_of, form), _number(value(arg, bindings, as_of)))
         if form == "days_from_as_of":
-            return as_of + datetime.timedelta(days=_number(value(arg, bindings, as_of)))
+            return _evaluation_date(as_of, form) + datetime.timedelta(days=_number(value(arg, bindings, as_of)))
         if form in ("months_before", "months_after", "days_before", "days_after"):
             start, amount = (value(a, bindings, as_of) for a in arg)
             start = _as_date(start)

@@ -144,11 +144,11 @@ def build(data: dict, as_of: datetime.date) -> list[FactSpec]:
                 }, ("ip_assets", i, "registrations", j))
             )
     conf = data.get("confidentiality", {})
-    conf_fields = {name: bool(conf.get(name, False)) for name in _CONFIDENTIALITY}
+    conf_fields: dict = {name: bool(conf.get(name, False)) for name in _CONFIDENTIALITY}
     conf_fields["measures_in_place"] = sum(conf_fields.values())
     facts.append(FactSpec("confidentiality", conf_fields, ("confidentiality",)))
     mgmt = data.get("management", {})
-    mgmt_fields = {name: bool(mgmt.get(name, False)) for name in KINDS["management"] if name in _SYSTEMS or name in ("infringement_monitoring", "brand_protection")}
+    mgmt_fields: dict = {name: bool(mgmt.get(name, False)) for name in KINDS["management"] if name in _SYSTEMS or name in ("infringement_monitoring", "brand_protection")}
     mgmt_fields["periodic_review"] = mgmt.get("periodic_review", "none")
     mgmt_fields["ip_function"] = mgmt.get("ip_function", "none")
     mgmt_fields["systems_in_place"] = sum(mgmt_fields[name] for name in _SYSTEMS)

@@ -41,20 +41,20 @@ from ._experta import experta  # noqa: F401 - experta must be imported through i
 import bisect  # noqa: E402
 from collections.abc import Mapping  # noqa: E402
 
-from experta.fieldconstraint import ANDFC, FieldConstraint, L, P, W  # noqa: E402
-from experta.matchers.rete import ReteMatcher  # noqa: E402
-from experta.matchers.rete.check import FactCapture, FeatureCheck, TypeCheck  # noqa: E402
-from experta.matchers.rete.nodes import (  # noqa: E402
+from ._vendor.experta.fieldconstraint import ANDFC, FieldConstraint, L, P, W  # noqa: E402
+from ._vendor.experta.matchers.rete import ReteMatcher  # noqa: E402
+from ._vendor.experta.matchers.rete.check import FactCapture, FeatureCheck, TypeCheck  # noqa: E402
+from ._vendor.experta.matchers.rete.nodes import (  # noqa: E402
     BusNode,
     FeatureTesterNode,
     NotNode,
     OrdinaryMatchNode,
     WhereNode,
 )
-from experta.matchers.rete.token import Token  # noqa: E402
-from experta.matchers.rete.mixins import ChildNode  # noqa: E402
-from experta.activation import Activation  # noqa: E402
-from experta.strategies import DepthStrategy  # noqa: E402
+from ._vendor.experta.matchers.rete.token import Token  # noqa: E402
+from ._vendor.experta.matchers.rete.mixins import ChildNode  # noqa: E402
+from ._vendor.experta.activation import Activation  # noqa: E402
+from ._vendor.experta.strategies import DepthStrategy  # noqa: E402
 
 VALID = Token.TagType.VALID
 INVALID = Token.TagType.INVALID
@@ -420,7 +420,7 @@ def _fast_check(check):
     """The alpha check as a plain function: the same answers as experta's, without its logging."""
     if isinstance(check, TypeCheck):
         fact_type = check.fact_type
-        return lambda fact: type(fact) == fact_type
+        return lambda fact: type(fact) is fact_type
     if isinstance(check, FactCapture):
         bind = check.bind
         return lambda fact: {bind: fact}

@@ -195,7 +195,7 @@ class _Justifier:
         self.doc = doc
         self.tr = tr
 
-    def fact_ref(self, origin) -> dict:
+    def fact_ref(self, origin) -> dict | None:
         spec = origin.spec
         if spec is None:
             return None
@@ -208,8 +208,10 @@ class _Justifier:
         return {"kind": origin.kind, "path": spec.json_path, "file": self.doc.source if self.doc else None, "line": line}
 
     def justify(self, firing, because: str, sources) -> Justification:
-        facts, chain = [], []
-        seen_facts, seen_chain = set(), set()
+        facts: list = []
+        chain: list = []
+        seen_facts: set = set()
+        seen_chain: set = set()
         self._walk(firing, facts, chain, seen_facts, seen_chain, top=True)
         facts.sort(key=lambda f: (f["file"] or "", f["line"] or 0, f["path"]))
         return Justification(because, facts, chain, sources)

@@ -96,7 +96,7 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
     """What the schema cannot see: duplicates, products sold in unlisted markets, impossible dates."""
     data = doc.data
     found = []
-    codes = {}
+    codes: dict = {}
     for i, market in enumerate(data["markets"]):
         code = market["code"]
         if code in codes:
@@ -112,7 +112,7 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
             )
     history = data.get("history", {})
     found += _dates_in_range(doc, ("history",), history, ("tro_served",))
-    names = {}
+    names: dict = {}
     for i, product in enumerate(data.get("products", [])):
         found += _dates_in_range(doc, ("products", i), product, ("first_disclosed",))
         if product["name"] in names:
@@ -126,7 +126,7 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
                         f"product sold in {code}, which is not among the firm's markets ({', '.join(codes)})",
                     )
                 )
-    assets = {}
+    assets: dict = {}
     for i, asset in enumerate(data.get("ip_assets", [])):
         key = (asset["type"], asset["name"])
         if key in assets:

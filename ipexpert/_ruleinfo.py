@@ -29,7 +29,7 @@ def sources(rule) -> str:
 
 def table(packs) -> list[str]:
     """One block per pack (name, version, file), then one row per rule: id, category, title, source."""
-    lines = []
+    lines: list[str] = []
     for pack in packs:
         if lines:
             lines.append("")

@@ -88,7 +88,7 @@ def pack_files(paths) -> list[Path]:
     return files
 
 
-def read_pack(path: Path) -> tuple[_yaml.Document, list[Problem]]:
+def read_pack(path: Path) -> tuple[_yaml.Document | None, list[Problem]]:
     """Parse one pack file and check it against the schema."""
     raw = _profile.read_file(path, InvalidRulePackError)
     try:
@@ -124,19 +124,19 @@ def load(paths=(), defaults: bool = True) -> list[Pack]:
     for path in files:
         doc, found = read_pack(path)
         problems.extend(found)
-        if found:
+        if found or doc is None:
             continue
         pack = build(doc)
         for problem in pack.warnings:
             warnings.warn(PackWarning(problem), stacklevel=2)
         packs.append(pack)
         layers.append(doc)
-    names = {}
+    names: dict = {}
     for pack in packs:
         if pack.name in names:
             problems.append(pack.doc.problem(("pack",), f"pack name {pack.name!r} is also used by {names[pack.name]}"))
         names.setdefault(pack.name, pack.file)
-        ids = {}
+        ids: dict = {}
         for rule in pack.rules:
             if rule.id in ids:
                 problems.append(

@@ -19,13 +19,13 @@ SCHEMA_FILES = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def schema(name: str) -> dict:
     """The parsed schema called *name* (profile, rule-pack, outline, test-case)."""
-    return json.loads((_resources.schemas_dir() / SCHEMA_FILES[name]).read_text(encoding="utf-8"))
+    return json.loads(_resources.schema_path(SCHEMA_FILES[name]).read_text(encoding="utf-8"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validator(name: str):
     import jsonschema
 

@@ -1,8 +1,14 @@
 """The `ipexpert` command: a thin layer that parses arguments, calls the library and prints.
 
-Exit codes are decided here and only here: 0 success, 1 invalid input (profile, rule
-pack, test failure), 2 usage error. No traceback reaches the user; set IPEXPERT_DEBUG=1
-to see one for an internal error.
+Commands raise; exit codes are decided in one place, `_exit_code` below, which is also
+the one boundary where foreign exceptions become a one-line message:
+
+    0    success
+    1    invalid input: a profile, rule pack or test case with problems, a failed test case,
+         a file that cannot be read or written
+    2    usage error (unknown option, bad argument)
+    3    internal error: a bug in ipexpert (set IPEXPERT_DEBUG=1 for the traceback)
+    130  interrupted (Ctrl-C)
 """
 
 from __future__ import annotations
@@ -14,34 +20,52 @@ import warnings
 
 import click
 
+from ._errors import ProblemsReported
+
 FORMATS = ("text", "markdown", "json", "html", "pdf")
 LANGUAGES = ("en", "zh-CN")  # ipexpert/_i18n.py
 
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _exit_code(exc: Exception | KeyboardInterrupt) -> int:
+    """Print *exc* as one line per problem on stderr and return the exit code it means."""
+    from ._errors import IPExpertError, one_line
+
+    if isinstance(exc, IPExpertError):
+        for problem in exc.problems:
+            click.echo(problem.format(), err=True)
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        click.echo("ipexpert: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    if isinstance(exc, OSError):  # a file or stream the command was given cannot be used
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"ipexpert: {one_line(where + (exc.strerror or str(exc)))}", err=True)
+        return EXIT_INVALID
+    click.echo(f"ipexpert: internal error: {type(exc).__name__}: {one_line(exc)} (set IPEXPERT_DEBUG=1 for details)", err=True)
+    return EXIT_INTERNAL
+
 
 class _Group(click.Group):
-    """Turns library errors into one line per problem and the right exit code."""
+    """The boundary: every exception a command raises becomes its exit code here."""
 
     def invoke(self, ctx):
-        from ._errors import IPExpertError
-
         try:
             return super().invoke(ctx)
-        except IPExpertError as exc:
-            for problem in exc.problems:
-                click.echo(problem.format(), err=True)
-            ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except KeyboardInterrupt:
-            click.echo("ipexpert: interrupted", err=True)
-            ctx.exit(130)
-        except Exception as exc:  # the last line of defence: one line, not a traceback
-            if os.environ.get("IPEXPERT_DEBUG"):
+        except (Exception, KeyboardInterrupt) as exc:  # the last line of defence: one line, not a traceback
+            if os.environ.get("IPEXPERT_DEBUG") and not _expected(exc):
                 raise
-            from ._errors import one_line
+            ctx.exit(_exit_code(exc))
 
-            click.echo(f"ipexpert: internal error: {type(exc).__name__}: {one_line(exc)} (set IPEXPERT_DEBUG=1 for details)", err=True)
-            ctx.exit(1)
+
+def _expected(exc: BaseException) -> bool:
+    """True for the errors a user causes and can fix, as opposed to a bug."""
+    from ._errors import IPExpertError
+
+    return isinstance(exc, (IPExpertError, KeyboardInterrupt, OSError))
 
 
 class _Date(click.ParamType):
@@ -170,16 +194,19 @@ def validate(profiles):
             click.echo(problem.format())
         invalid += bool(problems)
     click.echo(f"{len(profiles)} checked, {invalid} invalid", err=True)
-    sys.exit(1 if invalid else 0)
+    if invalid:
+        raise ProblemsReported()
 
 
 @cli.command()
 @click.argument("which", type=click.Choice(["profile", "rule-pack", "outline", "test-case"]))
-def schema(which):
+@click.option("--path", "as_path", is_flag=True, help="Print where the installed schema file is, for an editor's settings.")
+def schema(which, as_path):
     """Print the JSON Schema of a profile, rule pack, outline or test case."""
     from . import _resources, _schemas
 
-    click.echo((_resources.schemas_dir() / _schemas.SCHEMA_FILES[which]).read_text(encoding="utf-8"), nl=False)
+    path = _resources.schema_path(_schemas.SCHEMA_FILES[which])
+    click.echo(str(path) if as_path else path.read_text(encoding="utf-8"), nl=as_path)
 
 
 @cli.group(cls=_Group)
@@ -215,7 +242,8 @@ def rules_test(paths, coverage, rule_paths, no_default_rules):
         click.echo(f"rules no test case made fire: {len(unfired)} of {len(rule_base.rules)}")
         for key in unfired:
             click.echo(f"    {key}")
-    sys.exit(1 if failed or not cases else 0)
+    if failed or not cases:
+        raise ProblemsReported()
 
 
 @rules.command("list")
@@ -261,7 +289,8 @@ def rules_check(paths, no_default_rules):
     for problem in problems:
         click.echo(problem.format())
     click.echo(_check.summary(problems, len(_check.default_paths(paths, not no_default_rules))), err=True)
-    sys.exit(1 if any(p.severity == "error" for p in problems) else 0)
+    if any(p.severity == "error" for p in problems):
+        raise ProblemsReported()
 
 
 @rules.command("upgrade")
@@ -287,7 +316,8 @@ def rules_upgrade(paths):
             click.echo(f"{path}: {count} variable(s) rewritten as $name")
         else:
             click.echo(f"{path}: nothing to change")
-    sys.exit(1 if failed else 0)
+    if failed:
+        raise ProblemsReported()
 
 
 def _yaml_text(path) -> tuple[str, str]:
@@ -320,7 +350,8 @@ def batch(source, output, jobs, as_of, rule_paths, no_default_rules):
     else:
         summary = _batch.run(items, output, **options)
     click.echo(summary.format(), err=True)
-    sys.exit(1 if summary.invalid else 0)
+    if summary.invalid:
+        raise ProblemsReported()
 
 
 @cli.command()
