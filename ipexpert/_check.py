@@ -115,6 +115,10 @@ def catalog(packs) -> Catalog:
 def patterns(conditions, path, negated=False):
     """Every fact pattern in *conditions*: (path, kind, fields, negated), nested ones included."""
     for i, condition in enumerate(conditions):
+        if "group" in condition:
+            (kind, fields), = condition["group"]["match"].items()
+            yield path + (i, "group", "match", kind), kind, fields or {}, negated
+            continue
         for word in ("not", "exists"):
             if word in condition:
                 inner = condition[word]
@@ -174,7 +178,7 @@ class _RuleChecker:
         loose = []
         variables = [_expr.variables_in(c) for c in conditions]
         for i, condition in enumerate(conditions):
-            if "not" in condition or "exists" in condition or "test" in condition:
+            if "not" in condition or "exists" in condition or "test" in condition or "group" in condition:
                 continue
             (kind, fields), = condition.items()
             if self.few(kind, fields or {}):
@@ -208,7 +212,9 @@ class _RuleChecker:
         """The variables the conditions bind, reporting each read of a variable no earlier condition binds."""
         for i, condition in enumerate(conditions):
             where = path + (i,)
-            if "not" in condition or "exists" in condition:
+            if "group" in condition:
+                self.group_bindings(condition["group"], bound, where + ("group",))
+            elif "not" in condition or "exists" in condition:
                 word = "not" if "not" in condition else "exists"
                 inner = condition[word]
                 self.bindings(inner if isinstance(inner, list) else [inner], set(bound), where + (word,))
@@ -225,6 +231,26 @@ class _RuleChecker:
                     if isinstance(spec, dict):
                         self.reads(spec, bound, where + (kind, name), skip=("bind",))
         return bound
+
+    def group_bindings(self, spec, bound: set, path):
+        """A group reads what earlier conditions bind and binds its own for itself; the rule sees only its outputs."""
+        (kind, fields), = spec["match"].items()
+        local = set(bound)
+        for name, field_spec in (fields or {}).items():
+            var = _expr.variable(field_spec) or (isinstance(field_spec, dict) and _expr.variable(field_spec.get("bind")))
+            if var:
+                local.add(var)
+            if isinstance(field_spec, dict):
+                self.reads(field_spec, local, path + ("match", kind, name), skip=("bind",))
+        for section in ("collect", "min", "max"):
+            for new, var in (spec.get(section) or {}).items():
+                name = _expr.variable(var)
+                if name not in local - bound:
+                    self.problem(path + (section, new), f"{section} reads ${name}, which the group's pattern does not bind")
+                bound.add(new)
+        count = _expr.variable(spec.get("count"))
+        if count:
+            bound.add(count)
 
     def reads(self, item, bound, path, skip=()):
         for where, name in _variable_strings({k: v for k, v in item.items() if k not in skip}, path):

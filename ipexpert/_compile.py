@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import itertools
 
-from . import _expr, _order
+from . import _expr, _group, _order
 from ._errors import InvalidRulePackError
 from ._matcher import ChangedNodesMatcher, ExactDepthStrategy
 from ._experta import AND, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, experta
@@ -76,6 +76,9 @@ class _Compiler:
         self.hidden = itertools.count()
         self.captures = []  # names of captured positive patterns, in order
         self.uses_as_of = False
+        self.groups = []  # Group conditions, computed when the rule fires
+        self.deferred = []  # tests reading what a group binds, checked when the rule fires
+        self.group_vars = set()
 
     def fail(self, path, message):
         raise InvalidRulePackError(self.rule.doc.problem(self.rule.path + tuple(path), message))
@@ -87,6 +90,12 @@ class _Compiler:
         return elements
 
     def condition(self, condition, bound: set, path, positive):
+        if "group" in condition:
+            return self.group(condition["group"], bound, path + ("group",), positive)
+        if "test" not in condition:
+            late = sorted(_expr.variables_in(condition) & self.group_vars)
+            if late:
+                self.fail(path, f"${late[0]} is bound by a group; only `test:` conditions and the conclusion can read it")
         if "not" in condition or "exists" in condition:
             word = "not" if "not" in condition else "exists"
             inner = condition[word]
@@ -97,9 +106,44 @@ class _Compiler:
         if "test" in condition:
             ops = dict(condition["test"])
             operand = ops.pop("value")
-            return [self.test(operand, ops, bound, path + ("test",))]
+            test = self.test(operand, ops, bound, path + ("test",))
+            return test if isinstance(test, list) else [test]
         (kind, fields), = condition.items()
         return self.pattern(kind, fields or {}, bound, path + (kind,), positive)
+
+    def group(self, spec, bound: set, path, positive):
+        if not positive:
+            self.fail(path, "a group cannot be inside not or exists")
+        group = _group.parse(spec)
+        late = sorted(_expr.variables_in(spec["match"]) & self.group_vars)
+        if late:
+            self.fail(path + ("match",), f"${late[0]} is bound by another group; a group's pattern cannot read it")
+        local = set(bound)
+        for name, field_spec in group.fields.items():
+            var = _expr.variable(field_spec)
+            if var:
+                local.add(var)
+            elif isinstance(field_spec, dict):
+                bind = _expr.variable(field_spec.get("bind"))
+                reads = _expr.variables_in({k: v for k, v in field_spec.items() if k != "bind"})
+                missing = sorted(reads - local)
+                if missing:
+                    self.fail(path + ("match", group.kind, name), f"${missing[0]} is read here but no earlier condition binds it")
+                if bind:
+                    local.add(bind)
+                if _expr.needs_as_of(field_spec):
+                    self.uses_as_of = True
+        for section, names in (("collect", group.collect), ("min", group.least), ("max", group.most)):
+            for new, var in names.items():
+                if var is None or var not in local - bound:
+                    self.fail(path + (section, new), f"{section} reads a variable the group's pattern binds ($name)")
+        for new in sorted(group.outputs()):
+            if new in bound:
+                self.fail(path, f"${new} is already bound by an earlier condition")
+        bound |= group.outputs()
+        self.group_vars |= group.outputs()
+        self.groups.append(group)
+        return []
 
     def predicate(self, ops: dict):
         """One predicate function per distinct set of constant operators in the rule base.
@@ -124,6 +168,9 @@ class _Compiler:
         if _expr.needs_as_of(operand) or _expr.needs_as_of(ops):
             names.add(AS_OF)
             self.uses_as_of = True
+        if names & self.group_vars:
+            self.deferred.append(_Test(operand, ops, names, value_var))
+            return []
         return TEST(_Test(operand, ops, names, value_var))
 
     def pattern(self, kind, fields, bound, path, positive):
@@ -175,9 +222,10 @@ def compile_rule(rule, types: FactTypes, action, predicates: dict | None = None)
     if compiler.uses_as_of:
         elements.insert(0, types["evaluation"](as_of=MATCH.__getattr__(AS_OF)))
     captures = tuple(compiler.captures)
+    late = (tuple(compiler.groups), tuple(compiler.deferred)) if compiler.groups else None
 
     def fire(engine, **context):
-        action(rule, captures, context, engine)
+        action(rule, captures, context, engine, late)
 
     return Rule(*elements, salience=rule.data.get("salience", 0))(fire)
 

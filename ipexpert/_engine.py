@@ -15,7 +15,7 @@ import gc
 import threading
 from dataclasses import dataclass, field
 
-from . import _compile, _expr, _facts
+from . import _compile, _expr, _facts, _group
 from ._errors import EvaluationError, Problem
 from ._matcher import MatchLimitExceeded
 
@@ -181,8 +181,14 @@ def _match_problem(exc: MatchLimitExceeded) -> Problem:
     )
 
 
-def _record(rule, captures, context, engine):
-    """The action of every compiled rule: record the firing, declare what it derives."""
+def _record(rule, captures, context, engine, late=None):
+    """The action of every compiled rule: compute its groups, record the firing, declare what it derives."""
+    grouped = ()
+    if late is not None:
+        found = _groups(late, context, engine)
+        if found is None:
+            return
+        context, grouped = found
     counts = engine._ipexpert_counts
     counts[rule.key] = counts.get(rule.key, 0) + 1
     engine._ipexpert_total += 1
@@ -190,7 +196,7 @@ def _record(rule, captures, context, engine):
         raise _Runaway(_most_fired(engine, counts, rule))
     run = engine._ipexpert_run
     bindings = {k: v for k, v in context.items() if not k.startswith("_")}
-    facts = tuple(context[name] for name in captures if name in context)
+    facts = tuple(context[name] for name in captures if name in context) + grouped
     firing = Firing(rule, facts, bindings)
     run.firings.append(firing)
     derive = rule.data.get("derive")
@@ -201,6 +207,32 @@ def _record(rule, captures, context, engine):
         if fact is not None:
             firing.derived = fact
             run.origins[fact.__factid__] = Origin(kind, values, firing=firing)
+
+
+def _groups(late, context, engine):
+    """(the context with what the rule's groups bind, the facts they matched), or None when one matches nothing.
+
+    The rule fires only after every rule deriving the groups' kinds (its stratum), so the
+    engine holds every fact a group can match.
+    """
+    groups, tests = late
+    as_of = engine._ipexpert_run.as_of
+    types = engine._ipexpert_types
+    bindings = {k: v for k, v in context.items() if not k.startswith("_")}
+    matched = []
+    for group in groups:
+        cls = types[group.kind]
+        facts = [fact for fact in engine.facts.values() if type(fact) is cls]
+        found = _group.evaluate(group, facts, bindings, as_of)
+        if found is None:
+            return None
+        values, hits = found
+        bindings.update(values)
+        matched.extend(hits)
+    for test in tests:
+        if not test(**dict(bindings, **{_compile.AS_OF: as_of})):
+            return None
+    return dict(context, **bindings), tuple(matched)
 
 
 def _most_fired(engine, counts, current):

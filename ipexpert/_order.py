@@ -17,17 +17,24 @@ from ._errors import InvalidRulePackError
 
 @dataclass(frozen=True)
 class Read:
-    """One fact pattern in a rule's conditions: the kind, whether it is negated, where it is written."""
+    """One fact pattern in a rule's conditions: the kind, whether it is negated or grouped, where it is written."""
 
     kind: str
-    negated: bool
+    negated: bool  # under `not`, or in a group: the rule must wait for every fact of the kind
     path: tuple  # within the rule, e.g. ("when", 0, "not", "covered")
+
+    @property
+    def how(self) -> str:
+        return "in a group" if "group" in self.path else "under `not`"
 
 
 def reads(conditions, path=("when",), negated=False):
     """Every fact pattern in *conditions*, nested ones included."""
     for i, condition in enumerate(conditions):
-        if "not" in condition or "exists" in condition:
+        if "group" in condition:
+            (kind, _), = condition["group"]["match"].items()
+            yield Read(kind, True, path + (i, "group", "match", kind))
+        elif "not" in condition or "exists" in condition:
             word = "not" if "not" in condition else "exists"
             inner = condition[word]
             where = path + (i, word)
@@ -91,13 +98,13 @@ def _cycle_problem(rules, edges, inside, start, producer, read):
     # Walk from the producer back to start through the component: producer reads ... derived by start.
     path = _path(edges, inside, producer, start)
     names = [rules[start].key] + [rules[i].key for i in path]
-    steps = [f"{rules[start].key} reads `{read.kind}` under `not`, which {rules[producer].key} derives"]
+    steps = [f"{rules[start].key} reads `{read.kind}` {read.how}, which {rules[producer].key} derives"]
     for a, b in zip(path, path[1:]):
         kind = derived_kind(rules[b])
         steps.append(f"{rules[a].key} reads `{kind}`, which {rules[b].key} derives")
     unique = list(dict.fromkeys(names))
     rule = rules[start]
-    who = f"rule {unique[0]} reads under `not` the kind it derives" if len(unique) == 1 else \
+    who = f"rule {unique[0]} reads {read.how} the kind it derives" if len(unique) == 1 else \
         f"rules {', '.join(unique)} form a cycle through negation"
     message = (f"{who} ({'; '.join(steps)}): no order of firing gives it one meaning; "
                "negate a fact that none of these rules derives")
