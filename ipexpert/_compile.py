@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import itertools
 
-from . import _expr, _group, _order
+from . import _conditions, _expr, _order
 from ._errors import InvalidRulePackError
 from ._matcher import ChangedNodesMatcher, ExactDepthStrategy
 from ._experta import AND, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, experta
@@ -83,43 +83,38 @@ class _Compiler:
     def fail(self, path, message):
         raise InvalidRulePackError(self.rule.doc.problem(self.rule.path + tuple(path), message))
 
-    def conditions(self, conditions, bound: set, path, positive=True):
+    def conditions(self, nodes, bound: set, positive=True):
         elements = []
-        for i, condition in enumerate(conditions):
-            elements.extend(self.condition(condition, bound, path + (i,), positive))
+        for node in nodes:
+            elements.extend(self.condition(node, bound, positive))
         return elements
 
-    def condition(self, condition, bound: set, path, positive):
-        if "group" in condition:
-            return self.group(condition["group"], bound, path + ("group",), positive)
-        if "test" not in condition:
-            late = sorted(_expr.variables_in(condition) & self.group_vars)
+    def condition(self, node, bound: set, positive):
+        if isinstance(node, _conditions.Group):
+            return self.group(node, bound, positive)
+        if not isinstance(node, _conditions.Test):
+            late = sorted(_conditions.variables(node) & self.group_vars)
             if late:
-                self.fail(path, f"${late[0]} is bound by a group; only `test:` conditions and the conclusion can read it")
-        if "not" in condition or "exists" in condition:
-            word = "not" if "not" in condition else "exists"
-            inner = condition[word]
-            inner = inner if isinstance(inner, list) else [inner]
-            elements = self.conditions(inner, set(bound), path + (word,), positive=False)
-            group = elements[0] if len(elements) == 1 else AND(*elements)
-            return [NOT(group) if word == "not" else EXISTS(group)]
-        if "test" in condition:
-            ops = dict(condition["test"])
-            operand = ops.pop("value")
-            test = self.test(operand, ops, bound, path + ("test",))
+                self.fail(node.path, f"${late[0]} is bound by a group; only `test:` conditions and the conclusion can read it")
+        if isinstance(node, (_conditions.Not, _conditions.Exists)):
+            elements = self.conditions(node.children, set(bound), positive=False)
+            inner = elements[0] if len(elements) == 1 else AND(*elements)
+            return [NOT(inner) if isinstance(node, _conditions.Not) else EXISTS(inner)]
+        if isinstance(node, _conditions.Test):
+            test = self.test(node.value, node.ops, bound, node.path + ("test",))
             return test if isinstance(test, list) else [test]
-        (kind, fields), = condition.items()
-        return self.pattern(kind, fields or {}, bound, path + (kind,), positive)
+        return self.pattern(node.kind, node.fields, bound, node.path, positive)
 
-    def group(self, spec, bound: set, path, positive):
+    def group(self, node, bound: set, positive):
+        path = node.path + ("group",)
         if not positive:
             self.fail(path, "a group cannot be inside not or exists")
-        group = _group.parse(spec)
-        late = sorted(_expr.variables_in(spec["match"]) & self.group_vars)
+        pattern = node.pattern
+        late = sorted(pattern.variables() & self.group_vars)
         if late:
-            self.fail(path + ("match",), f"${late[0]} is bound by another group; a group's pattern cannot read it")
+            self.fail(pattern.path, f"${late[0]} is bound by another group; a group's pattern cannot read it")
         local = set(bound)
-        for name, field_spec in group.fields.items():
+        for name, field_spec in pattern.fields.items():
             var = _expr.variable(field_spec)
             if var:
                 local.add(var)
@@ -128,21 +123,21 @@ class _Compiler:
                 reads = _expr.variables_in({k: v for k, v in field_spec.items() if k != "bind"})
                 missing = sorted(reads - local)
                 if missing:
-                    self.fail(path + ("match", group.kind, name), f"${missing[0]} is read here but no earlier condition binds it")
+                    self.fail(pattern.path + (name,), f"${missing[0]} is read here but no earlier condition binds it")
                 if bind:
                     local.add(bind)
                 if _expr.needs_as_of(field_spec):
                     self.uses_as_of = True
-        for section, names in (("collect", group.collect), ("min", group.least), ("max", group.most)):
+        for section, names in (("collect", node.collect), ("min", node.least), ("max", node.most)):
             for new, var in names.items():
                 if var is None or var not in local - bound:
                     self.fail(path + (section, new), f"{section} reads a variable the group's pattern binds ($name)")
-        for new in sorted(group.outputs()):
+        for new in sorted(node.outputs()):
             if new in bound:
                 self.fail(path, f"${new} is already bound by an earlier condition")
-        bound |= group.outputs()
-        self.group_vars |= group.outputs()
-        self.groups.append(group)
+        bound |= node.outputs()
+        self.group_vars |= node.outputs()
+        self.groups.append(node)
         return []
 
     def predicate(self, ops: dict):
@@ -217,7 +212,7 @@ def compile_rule(rule, types: FactTypes, action, predicates: dict | None = None)
     """
     compiler = _Compiler(rule, types, {} if predicates is None else predicates)
     bound: set = set()
-    elements = compiler.conditions(rule.data["when"], bound, ("when",))
+    elements = compiler.conditions(rule.conditions, bound)
     _check_conclusion_variables(rule, bound | {"as_of"}, compiler)
     if compiler.uses_as_of:
         elements.insert(0, types["evaluation"](as_of=MATCH.__getattr__(AS_OF)))

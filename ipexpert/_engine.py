@@ -221,7 +221,7 @@ def _groups(late, context, engine):
     bindings = {k: v for k, v in context.items() if not k.startswith("_")}
     matched = []
     for group in groups:
-        cls = types[group.kind]
+        cls = types[group.pattern.kind]
         facts = [fact for fact in engine.facts.values() if type(fact) is cls]
         found = _group.evaluate(group, facts, bindings, as_of)
         if found is None:

@@ -16,70 +16,15 @@ the `test:` conditions that read its values are checked with it.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 
 from . import _expr
 
-MISSING = object()
 
-
-@dataclass
-class Group:
-    """One group condition of a compiled rule."""
-
-    kind: str
-    fields: dict
-    collect: dict  # new variable -> pattern variable
-    count: str | None
-    least: dict  # new variable -> pattern variable (min)
-    most: dict  # new variable -> pattern variable (max)
-
-    def outputs(self) -> set:
-        return set(self.collect) | set(self.least) | set(self.most) | ({self.count} if self.count else set())
-
-
-def parse(spec: dict):
-    """A Group from the `group:` mapping (already checked against the schema)."""
-    (kind, fields), = spec["match"].items()
-    names = lambda m: {key: _expr.variable(value) for key, value in (m or {}).items()}  # noqa: E731
-    return Group(kind, fields or {}, names(spec.get("collect")), _expr.variable(spec.get("count")),
-                 names(spec.get("min")), names(spec.get("max")))
-
-
-def match_fields(fields: dict, fact, bindings: dict, as_of):
-    """The bindings after matching *fact* against *fields*, or None when it does not match."""
-    new = dict(bindings)
-    for name, spec in fields.items():
-        actual = fact.get(name)
-        var = _expr.variable(spec)
-        if var:
-            if actual is None or (var in new and new[var] != actual):
-                return None
-            new[var] = actual
-        elif isinstance(spec, dict):
-            ops = dict(spec)
-            bind = _expr.variable(ops.pop("bind", None))
-            try:
-                if not _expr.passes(actual, ops, new, as_of):
-                    return None
-            except (_expr.Unbound, TypeError, ValueError, OverflowError):
-                return None
-            if bind:
-                if actual is None and "exists" not in ops:
-                    return None
-                if bind in new and new[bind] != actual:
-                    return None
-                new[bind] = actual
-        elif actual != spec and not (isinstance(actual, tuple) and isinstance(spec, list) and list(actual) == spec):
-            return None
-    return new
-
-
-def evaluate(group: Group, facts, bindings: dict, as_of):
-    """(the values the group binds, the facts it matched) or None when nothing matches."""
+def evaluate(group, facts, bindings: dict, as_of):
+    """(the values `_conditions.Group` *group* binds, the facts it matched) or None when nothing matches."""
     matched, rows = [], []
     for fact in facts:
-        found = match_fields(group.fields, fact, bindings, as_of)
+        found, _ = group.pattern.match(fact, bindings, as_of)
         if found is not None:
             matched.append(fact)
             rows.append(found)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import _conditions
 from ._errors import InvalidRulePackError
 
 
@@ -28,24 +29,10 @@ class Read:
         return "in a group" if "group" in self.path else "under `not`"
 
 
-def reads(conditions, path=("when",), negated=False):
-    """Every fact pattern in *conditions*, nested ones included."""
-    for i, condition in enumerate(conditions):
-        if "group" in condition:
-            (kind, _), = condition["group"]["match"].items()
-            yield Read(kind, True, path + (i, "group", "match", kind))
-        elif "not" in condition or "exists" in condition:
-            word = "not" if "not" in condition else "exists"
-            inner = condition[word]
-            where = path + (i, word)
-            if isinstance(inner, list):
-                yield from reads(inner, where, negated or word == "not")
-            else:
-                (kind, _), = inner.items()
-                yield Read(kind, negated or word == "not", where + (kind,))
-        elif "test" not in condition:
-            (kind, _), = condition.items()
-            yield Read(kind, negated, path + (i, kind))
+def reads(rule):
+    """Every fact pattern in *rule*'s conditions, nested ones and groups included."""
+    for pattern, negated, holder in _conditions.patterns(rule.conditions):
+        yield Read(pattern.kind, negated or isinstance(holder, _conditions.Group), pattern.path)
 
 
 def derived_kind(rule) -> str | None:
@@ -64,7 +51,7 @@ def strata(rules) -> list[int]:
     # edges[r] = [(p, strict, read)]: rule r must fire after (strict) or with (not strict) rule p.
     edges = [[] for _ in rules]
     for r, rule in enumerate(rules):
-        for read in reads(rule.data["when"]):
+        for read in reads(rule):
             for p in producers.get(read.kind, ()):
                 edges[r].append((p, read.negated, read))
     components = _components(len(rules), [[p for p, _, _ in out] for out in edges])

@@ -8,12 +8,13 @@ effective list of rules, each remembering the file and line it was written at.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import warnings
 
-from . import _profile, _resources, _schemas, _syntax, _yaml
+from . import _conditions, _profile, _resources, _schemas, _syntax, _yaml
 from ._errors import InvalidRulePackError, Problem
 
 
@@ -30,6 +31,11 @@ class RuleSpec:
     @property
     def id(self) -> str:
         return self.data["id"]
+
+    @functools.cached_property
+    def conditions(self) -> tuple:
+        """The rule's `when:` as the typed tree of `_conditions` (overrides never change it)."""
+        return _conditions.parse(self.data["when"])
 
     @property
     def key(self) -> str:

@@ -92,7 +92,7 @@ def test_the_group_waits_for_every_rule_deriving_its_kind(tmp_path):
 
 @pytest.mark.parametrize("change, where, message", [
     ("      - test: {value: $n, ge: 2}\n", "      - market: {code: {in: $markets}}\n",
-     r"g.yaml:16:9: \$markets is bound by a group; only `test:` conditions and the conclusion can read it"),
+     r"g.yaml:16:17: \$markets is bound by a group; only `test:` conditions and the conclusion can read it"),
     ("          collect: {markets: $market}\n", "          collect: {markets: $brand}\n",
      r"g.yaml:12:30: collect reads a variable the group's pattern binds"),
 ])
