@@ -41,10 +41,10 @@ def evaluate(profile, rules: _engine.RuleBase | None = None, as_of=None, name: s
     *as_of* (a date or YYYY-MM-DD) is the date the advice is computed for; today by default.
     Raises InvalidProfileError if the profile is invalid.
     """
-    return _evaluate_run(profile, rules, as_of, name)[0]
+    return evaluate_run(profile, rules, as_of, name)[0]
 
 
-def _evaluate_run(profile, rules=None, as_of=None, name=None):
+def evaluate_run(profile, rules=None, as_of=None, name=None):
     """(outline, run record, checked profile Document): `evaluate` plus what explanations need."""
     from . import __version__
 

@@ -20,34 +20,10 @@ BUILTIN_KINDS = {"stage": ("value", "declared")}
 # Kinds an evaluation has at most one fact of.
 SINGLE_KINDS = frozenset({"firm", "confidentiality", "management", "history", "evaluation", "stage"})
 
-# Where a fact field lives in the profile schema ("[]" is any list item); None when it is computed.
-_RENAMED = {
-    ("firm", "channels"): ("channels",),
-    ("firm", "payment_providers"): ("payment_providers",),
-    ("sale", "product"): ("products", "[]", "name"),
-    ("sale", "market"): ("products", "[]", "markets", "[]"),
-    ("sale", "origin"): ("products", "[]", "origin"),
-    ("sale", "clearance_search"): ("products", "[]", "clearance_search"),
-    ("sale", "market_status"): ("markets", "[]", "status"),
-    ("registration", "asset"): ("ip_assets", "[]", "name"),
-    ("registration", "asset_type"): ("ip_assets", "[]", "type"),
-    ("stage", "value"): ("firm", "stage"),
-}
-_BASES = {
-    "firm": ("firm",), "market": ("markets", "[]"), "product": ("products", "[]"), "asset": ("ip_assets", "[]"),
-    "registration": ("ip_assets", "[]", "registrations", "[]"), "confidentiality": ("confidentiality",),
-    "management": ("management",), "history": ("history",),
-}
-
-
 def schema_path(kind: str, name: str) -> tuple | None:
-    """The place of fact field *kind.name* in the profile schema, or None if it is computed."""
-    if (kind, name) in _RENAMED:
-        return _RENAMED[kind, name]
-    if kind in _BASES:
-        path = _BASES[kind] + (name,)
-        return path if field_schema(path) is not None else None
-    return None
+    """The place of fact field *kind.name* in the profile schema, or None if it is computed (see `_facts.SOURCES`)."""
+    path = _facts.profile_path(kind, name)
+    return path if path is not None and field_schema(path) is not None else None
 
 
 def field_schema(path: tuple) -> dict | None:
@@ -395,7 +371,7 @@ def _across(packs) -> list[Problem]:
 
 def _overrides(packs, bound) -> list[Problem]:
     """Overrides and disables that name no rule, and override texts that use variables the rule never binds."""
-    problems = _rulepack._apply_layers(packs, [p.doc for p in packs])
+    problems = _rulepack.apply_layers(packs, [p.doc for p in packs])
     for pack in packs:
         for i, override in enumerate(pack.doc.data.get("overrides", [])):
             names = bound.get(override["rule"])

@@ -1,4 +1,4 @@
-"""Rule specs become experta rules on one engine class, built once per rule base.
+"""Rule specs become experta rules (the engine class that holds them is built in `_engine`).
 
 Equality on a literal becomes an experta literal (shared in the Rete alpha network);
 operators with constant operands become one predicate per field; operators that read
@@ -13,10 +13,9 @@ from __future__ import annotations
 import inspect
 import itertools
 
-from . import _conditions, _expr, _order
+from . import _conditions, _expr
 from ._errors import InvalidRulePackError
-from ._matcher import ChangedNodesMatcher, ExactDepthStrategy
-from ._experta import AND, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, experta
+from ._experta import AND, EXISTS, MATCH, NOT, TEST, Fact, P, Rule
 
 AS_OF = "_as_of"
 
@@ -248,83 +247,3 @@ def strings_in(item, path):
     elif isinstance(item, list):
         for index, value in enumerate(item):
             yield from strings_in(value, path + (index,))
-
-
-class PackOrderStrategy(ExactDepthStrategy):
-    """experta's depth strategy within a stratum, with ties broken by the rule's place in the packs.
-
-    Every activation of a lower stratum (see `_order`) fires before any of a higher one, so
-    a rule reading a kind under `not` sees every fact of that kind that can be derived.
-    Within a stratum, experta orders activations by salience and fact recency only; two
-    rules with the same salience matching the same facts would otherwise fire in an order
-    that depends on object ids, and the outline would not be the same from one process to
-    the next.
-    """
-
-    def get_key(self, activation):
-        salience, facts = super().get_key(activation)
-        # experta rebuilds each rule before wiring it and keeps only its function: the order is read there.
-        wrapped = activation.rule._wrapped
-        return (-getattr(wrapped, "ipexpert_stratum", 0), salience, facts, -getattr(wrapped, "ipexpert_order", 0))
-
-
-watchers = experta.watchers
-DefFacts = experta.DefFacts
-
-
-class _Engine(KnowledgeEngine):
-    """KnowledgeEngine that finds its deffacts once, and builds its log line only when the log is on.
-
-    experta's reset() looks for deffacts with inspect.getmembers, which reads every rule
-    of the class each time (12 ms per evaluation at 7,400 rules); the names are now found
-    once per class. Its run loop formats every firing's facts for a `FIRE` debug line even
-    when nobody listens; the loop is otherwise experta's own.
-    """
-
-    def get_deffacts(self):
-        cls = type(self)
-        names = cls.__dict__.get("_ipexpert_deffacts")
-        if names is None:
-            names = tuple(name for name, value in inspect.getmembers(self) if isinstance(value, DefFacts))
-            cls._ipexpert_deffacts = names
-        found = []
-        for name in names:
-            deffacts = getattr(self, name)
-            deffacts.ke = self
-            found.append(deffacts)
-        return sorted(found, key=lambda d: d.order)
-
-    def run(self, steps=float("inf")):
-        self.running = True
-        execution = 0
-        while steps > 0 and self.running:
-            added, removed = self.get_activations()
-            self.strategy.update_agenda(self.agenda, added, removed)
-            activation = self.agenda.get_next()
-            if activation is None:
-                break
-            steps -= 1
-            execution += 1
-            if watchers.worth("RULES", "INFO"):
-                watchers.RULES.info(
-                    "FIRE %s %s: %s", execution, activation.rule.__name__, ", ".join(str(f) for f in activation.facts)
-                )
-            activation.rule(self, **{k: v for k, v in activation.context.items() if not k.startswith("__")})
-        self.running = False
-
-
-def engine_class(rules, types: FactTypes, action, matcher=None) -> type:
-    """One KnowledgeEngine subclass holding every rule (the Rete network is built per instance)."""
-    namespace = {}
-    predicates = {}
-    levels = _order.strata(rules)
-    for i, rule in enumerate(rules):
-        compiled = compile_rule(rule, types, action, predicates)
-        compiled.ipexpert_order = compiled._wrapped.ipexpert_order = i
-        compiled.ipexpert_stratum = compiled._wrapped.ipexpert_stratum = levels[i]
-        compiled._wrapped.ipexpert_spec = rule
-        namespace[f"rule_{i:06d}"] = compiled
-    namespace["_ipexpert_types"] = types
-    namespace["__strategy__"] = PackOrderStrategy
-    namespace["__matcher__"] = matcher if matcher is not None else ChangedNodesMatcher
-    return type("IPExpertEngine", (_Engine,), namespace)

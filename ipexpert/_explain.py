@@ -26,7 +26,7 @@ MAX_MAKERS = 4  # deriving rules explained per missing fact
 def explain(profile, target: str, rules=None, as_of=None, name=None) -> dict:
     """How *target* (a recommendation/risk id or a rule) was concluded, or why it was not, as plain data."""
     rules = rules if rules is not None else _api.default_rules()
-    outline, run, doc = _api._evaluate_run(profile, rules, as_of, name)
+    outline, run, doc = _api.evaluate_run(profile, rules, as_of, name)
     ctx = _Context(outline, run, doc, rules)
     item = outline.recommendation(target) or next((r for r in outline.risks if r.id == target), None)
     if item is not None:
@@ -385,7 +385,7 @@ class _WhyNot:
                 *parent, last = candidate["set"]
                 _walk(data, parent, create=True)[last] = candidate["value"]
             changed = _yaml.Document(data, doc.source, dict(doc.positions), dict(doc.key_positions))
-            outline, run, _ = _api._evaluate_run(changed, self.ctx.rules, self.ctx.run.as_of)
+            outline, run, _ = _api.evaluate_run(changed, self.ctx.rules, self.ctx.run.as_of)
         except (IPExpertError, KeyError, IndexError, TypeError):
             return False
         if ":" in self.target:  # a recommendation or risk id: that very item must appear

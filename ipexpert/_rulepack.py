@@ -149,7 +149,7 @@ def load(paths=(), defaults: bool = True) -> list[Pack]:
                 )
             ids.setdefault(rule.id, rule.line)
     if not problems:
-        problems.extend(_apply_layers(packs, layers))
+        problems.extend(apply_layers(packs, layers))
     if problems:
         raise InvalidRulePackError(problems)
     return packs
@@ -176,7 +176,7 @@ def build(doc: _yaml.Document) -> Pack:
     return pack
 
 
-def _apply_layers(packs: list[Pack], docs) -> list[Problem]:
+def apply_layers(packs: list[Pack], docs) -> list[Problem]:
     """Apply each pack's `disable` and `overrides` to the rules of the other packs."""
     index = {rule.key: (pack, rule) for pack in packs for rule in pack.rules}
     problems = []

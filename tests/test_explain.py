@@ -101,7 +101,7 @@ def bundled():
     from ipexpert import _api
 
     rules = ipexpert.load_rules()
-    outline, run, _ = _api._evaluate_run(str(SPINWELL), rules, AS_OF)
+    outline, run, _ = _api.evaluate_run(str(SPINWELL), rules, AS_OF)
     return rules, outline, run
 
 
