@@ -235,6 +235,9 @@ class RuleBase:
             engine.run()
         except MatchLimitExceeded as exc:
             engine.running = False
+            # Free the partial matches now, while the collector is paused, instead of keeping
+            # them (and making the collector walk them) until the next evaluation.
+            engine.reset()
             raise EvaluationError(_match_problem(exc)) from None
         except _Runaway as exc:
             engine.running = False
