@@ -168,9 +168,9 @@ def reference_pack(rules, directory: Path) -> Path:
         "pack": "reference", "version": "0.0.1", "title": "Reference rule shape",
         "rules": [
             {"id": rid, "title": f"{rid} for {{market}}", "because": "reference shape",
-             "recommend": {"priority": "low", "markets": ["?market"]},
-             "when": [{"firm": {"stage": stage}}, {"market": {"code": "?market"}},
-                      {"not": {"registration": {"jurisdiction": "?market", "asset_type": kind}}}]}
+             "recommend": {"priority": "low", "markets": ["$market"]},
+             "when": [{"firm": {"stage": stage}}, {"market": {"code": "$market"}},
+                      {"not": {"registration": {"jurisdiction": "$market", "asset_type": kind}}}]}
             for rid, stage, kind in rules
         ],
     }

@@ -43,7 +43,7 @@ def evaluate(profile, rules: _engine.RuleBase | None = None, as_of=None, name: s
     *lang* is the language of its texts: "en" (default) or "zh-CN".
     Raises InvalidProfileError if the profile is invalid.
     """
-    return _evaluate_run(profile, rules, as_of, name, lang)[0]
+    return evaluate_run(profile, rules, as_of, name, lang)[0]
 
 
 def report(profile, rules: _engine.RuleBase | None = None, as_of=None, name: str | None = None,
@@ -54,11 +54,11 @@ def report(profile, rules: _engine.RuleBase | None = None, as_of=None, name: str
     """
     from . import _report
 
-    outline, run, doc = _evaluate_run(profile, rules, as_of, name, lang)
+    outline, run, doc = evaluate_run(profile, rules, as_of, name, lang)
     return _report.render(outline, run, doc, format, paper)
 
 
-def _evaluate_run(profile, rules=None, as_of=None, name=None, lang=None):
+def evaluate_run(profile, rules=None, as_of=None, name=None, lang=None):
     """(outline, run record, checked profile Document): `evaluate` plus what explanations need."""
     from . import __version__, _i18n
 

@@ -44,13 +44,38 @@ KINDS: dict[str, tuple[str, ...]] = {
     "evaluation": ("as_of",),
 }
 
-# Where each kind comes from in the profile, for explanations.
-KIND_PATHS = {
-    "firm": "$.firm", "market": "$.markets[]", "product": "$.products[]", "sale": "$.products[].markets[]",
-    "asset": "$.ip_assets[]", "registration": "$.ip_assets[].registrations[]", "conflict": "$.ip_assets[].taken_in[]",
-    "confidentiality": "$.confidentiality", "management": "$.management", "history": "$.history",
-    "evaluation": "--as-of",
+# Where each kind's fields come from in the profile ("[]" is any list item): the kind's
+# place, and the fields read from elsewhere. A field found in neither is computed here
+# (counts, age, status totals). `rules check` and `explain` read the profile schema through it.
+SOURCES: dict[str, tuple[tuple | None, dict]] = {
+    "firm": (("firm",), {"channels": ("channels",), "payment_providers": ("payment_providers",)}),
+    "market": (("markets", "[]"), {}),
+    "product": (("products", "[]"), {}),
+    "sale": (None, {
+        "product": ("products", "[]", "name"), "market": ("products", "[]", "markets", "[]"),
+        "origin": ("products", "[]", "origin"), "clearance_search": ("products", "[]", "clearance_search"),
+        "market_status": ("markets", "[]", "status"),
+    }),
+    "asset": (("ip_assets", "[]"), {}),
+    "registration": (("ip_assets", "[]", "registrations", "[]"), {
+        "asset": ("ip_assets", "[]", "name"), "asset_type": ("ip_assets", "[]", "type"),
+    }),
+    "conflict": (None, {}),
+    "confidentiality": (("confidentiality",), {}),
+    "management": (("management",), {}),
+    "history": (("history",), {}),
+    "stage": (None, {"value": ("firm", "stage")}),
+    "evaluation": (None, {}),
 }
+
+
+def profile_path(kind: str, name: str) -> tuple | None:
+    """Where field *name* of a *kind* fact comes from in the profile (with "[]" for list items), or None."""
+    base, elsewhere = SOURCES.get(kind, (None, {}))
+    if name in elsewhere:
+        return elsewhere[name]
+    return base + (name,) if base is not None else None
+
 
 DATE_FIELDS = {"launch_date", "filed", "registered", "expires", "as_of", "first_disclosed", "tro_served"}
 

@@ -12,33 +12,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import _conditions
 from ._errors import InvalidRulePackError
 
 
 @dataclass(frozen=True)
 class Read:
-    """One fact pattern in a rule's conditions: the kind, whether it is negated, where it is written."""
+    """One fact pattern in a rule's conditions: the kind, whether it is negated or grouped, where it is written."""
 
     kind: str
-    negated: bool
+    negated: bool  # under `not`, or in a group: the rule must wait for every fact of the kind
     path: tuple  # within the rule, e.g. ("when", 0, "not", "covered")
 
+    @property
+    def how(self) -> str:
+        return "in a group" if "group" in self.path else "under `not`"
 
-def reads(conditions, path=("when",), negated=False):
-    """Every fact pattern in *conditions*, nested ones included."""
-    for i, condition in enumerate(conditions):
-        if "not" in condition or "exists" in condition:
-            word = "not" if "not" in condition else "exists"
-            inner = condition[word]
-            where = path + (i, word)
-            if isinstance(inner, list):
-                yield from reads(inner, where, negated or word == "not")
-            else:
-                (kind, _), = inner.items()
-                yield Read(kind, negated or word == "not", where + (kind,))
-        elif "test" not in condition:
-            (kind, _), = condition.items()
-            yield Read(kind, negated, path + (i, kind))
+
+def reads(rule):
+    """Every fact pattern in *rule*'s conditions, nested ones and groups included."""
+    for pattern, negated, holder in _conditions.patterns(rule.conditions):
+        yield Read(pattern.kind, negated or isinstance(holder, _conditions.Group), pattern.path)
 
 
 def derived_kind(rule) -> str | None:
@@ -57,7 +51,7 @@ def strata(rules) -> list[int]:
     # edges[r] = [(p, strict, read)]: rule r must fire after (strict) or with (not strict) rule p.
     edges = [[] for _ in rules]
     for r, rule in enumerate(rules):
-        for read in reads(rule.data["when"]):
+        for read in reads(rule):
             for p in producers.get(read.kind, ()):
                 edges[r].append((p, read.negated, read))
     components = _components(len(rules), [[p for p, _, _ in out] for out in edges])
@@ -91,13 +85,13 @@ def _cycle_problem(rules, edges, inside, start, producer, read):
     # Walk from the producer back to start through the component: producer reads ... derived by start.
     path = _path(edges, inside, producer, start)
     names = [rules[start].key] + [rules[i].key for i in path]
-    steps = [f"{rules[start].key} reads `{read.kind}` under `not`, which {rules[producer].key} derives"]
+    steps = [f"{rules[start].key} reads `{read.kind}` {read.how}, which {rules[producer].key} derives"]
     for a, b in zip(path, path[1:]):
         kind = derived_kind(rules[b])
         steps.append(f"{rules[a].key} reads `{kind}`, which {rules[b].key} derives")
     unique = list(dict.fromkeys(names))
     rule = rules[start]
-    who = f"rule {unique[0]} reads under `not` the kind it derives" if len(unique) == 1 else \
+    who = f"rule {unique[0]} reads {read.how} the kind it derives" if len(unique) == 1 else \
         f"rules {', '.join(unique)} form a cycle through negation"
     message = (f"{who} ({'; '.join(steps)}): no order of firing gives it one meaning; "
                "negate a fact that none of these rules derives")

@@ -8,12 +8,13 @@ effective list of rules, each remembering the file and line it was written at.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import warnings
 
-from . import _codes, _profile, _resources, _schemas, _syntax, _yaml
+from . import _codes, _conditions, _profile, _resources, _schemas, _syntax, _yaml
 from ._errors import InvalidRulePackError, Problem
 
 
@@ -30,6 +31,11 @@ class RuleSpec:
     @property
     def id(self) -> str:
         return self.data["id"]
+
+    @functools.cached_property
+    def conditions(self) -> tuple:
+        """The rule's `when:` as the typed tree of `_conditions` (overrides never change it)."""
+        return _conditions.parse(self.data["when"])
 
     @property
     def key(self) -> str:
@@ -144,7 +150,7 @@ def load(paths=(), defaults: bool = True) -> list[Pack]:
                 )
             ids.setdefault(rule.id, rule.line)
     if not problems:
-        problems.extend(_apply_layers(packs, layers))
+        problems.extend(apply_layers(packs, layers))
     if problems:
         raise InvalidRulePackError(problems)
     return packs
@@ -171,7 +177,7 @@ def build(doc: _yaml.Document) -> Pack:
     return pack
 
 
-def _apply_layers(packs: list[Pack], docs) -> list[Problem]:
+def apply_layers(packs: list[Pack], docs) -> list[Problem]:
     """Apply each pack's `disable` and `overrides` to the rules of the other packs."""
     index = {rule.key: (pack, rule) for pack in packs for rule in pack.rules}
     problems = []

@@ -81,7 +81,7 @@ def warning(doc, paths) -> Problem:
 
 
 def upgrade_text(text: str, source: str) -> tuple[str, int]:
-    """(*text* with its `?name` variables written `$name`, how many changed); the same text when there are none.
+    """(*text* with its `?name` variables written `$name`, how many places changed); the same text when there are none.
 
     Raises InvalidRulePackError when the file cannot be read or a variable cannot be rewritten exactly.
     """
@@ -93,8 +93,15 @@ def upgrade_text(text: str, source: str) -> tuple[str, int]:
     if not paths:
         return text, 0
     lines = text.splitlines(keepends=True)
+    done = set()
     for path in paths:
         line, column = doc.position(path)
+        if (line, column) in done:
+            continue  # one anchored scalar reached again through an alias
+        done.add((line, column))
+        row = lines[line - 1] if line is not None and line <= len(lines) else ""
+        if column is not None and row[column - 1:column] == "*":
+            continue  # an alias: its anchor is rewritten where it is written
         index = _variable_index(lines, line, column)
         if index is None:
             raise InvalidRulePackError(doc.problem(path, "cannot rewrite this variable in place (a block scalar?); "
@@ -102,6 +109,7 @@ def upgrade_text(text: str, source: str) -> tuple[str, int]:
         row = lines[line - 1]
         lines[line - 1] = row[:index] + "$" + row[index + 1:]
     upgraded = "".join(lines)
+    count = len(done) - sum(1 for line, column in done if lines[line - 1][column - 1:column] == "*")
     try:
         again = _yaml.load(upgraded, source)
     except _yaml.YAMLInputError as exc:  # pragma: no cover - a `$` in place of `?` keeps every scalar plain
@@ -109,7 +117,7 @@ def upgrade_text(text: str, source: str) -> tuple[str, int]:
     if again.data != expected:
         raise InvalidRulePackError(doc.problem(paths[0], "rewriting the variables would change what the pack means; "
                                                          "the file is left as it is"))
-    return upgraded, len(paths)
+    return upgraded, count
 
 
 def _variable_index(lines, line, column):
@@ -118,6 +126,11 @@ def _variable_index(lines, line, column):
         return None
     row = lines[line - 1]
     index = column - 1
+    while row[index:index + 1] in ("&", "!"):  # an anchor or a tag before the scalar
+        while index < len(row) and not row[index].isspace():
+            index += 1
+        while index < len(row) and row[index] in " \t":
+            index += 1
     if row[index:index + 1] == "?":
         return index
     if row[index:index + 1] in ("'", '"') and row[index + 1:index + 2] == "?":

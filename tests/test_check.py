@@ -28,8 +28,8 @@ CASES = {
         "give it another id, or override that rule instead (at $.rules[0].id)",
     ],
     "never-produced": [
-        "9:9: nothing produces 'madrid_cover' facts: it is not a profile fact kind, and no loaded rule derives it nor "
-        "pack declares it (at $.rules[0].when[2].not[0].madrid_cover)",
+        "9:15: nothing produces 'madrid_cover' facts: it is not a profile fact kind, and no loaded rule derives it nor "
+        "pack declares it (at $.rules[0].when[2].not.madrid_cover)",
         "16:19: no pack or rule produces covered facts with a field 'brand' (produced fields: asset, market) "
         "(at $.rules[1].when[0].covered.brand)",
     ],

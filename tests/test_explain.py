@@ -101,7 +101,7 @@ def bundled():
     from ipexpert import _api
 
     rules = ipexpert.load_rules()
-    outline, run, _ = _api._evaluate_run(str(SPINWELL), rules, AS_OF)
+    outline, run, _ = _api.evaluate_run(str(SPINWELL), rules, AS_OF)
     return rules, outline, run
 
 
@@ -126,3 +126,23 @@ def test_why_not_on_every_bundled_rule_that_did_not_fire(explain):
         data = json.loads(result.output)
         assert data["explain"] == "why-not" and data["rule"] == key
         assert data["failures"] or data.get("note"), key
+
+
+def test_why_not_follows_a_missing_derived_fact_to_the_profile_value_that_blocks_it(invoke, tmp_path):
+    profile = tmp_path / "why.yaml"
+    profile.write_text(
+        "firm: {name: Why Co, home_country: CN, stage: development}\n"
+        "markets:\n  - {code: US, status: active}\n"
+        "ip_assets:\n  - type: trademark\n    name: ACME\n    registrations:\n"
+        "      - {jurisdiction: US, status: registered, filed: \"2024-01-10\"}\n"
+    )
+    result = invoke("explain", profile, "register-brand-where-selling:acme:us", "--as-of", "2026-11-25")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == "  condition 1 fails: {gap: {asset: $brand, market: $market, status: active}}"
+    assert lines[3].startswith("    paper-core/trademark-gap (") and lines[3].endswith(") would derive it with status=active")
+    assert lines[4] == ("      condition 3 fails: {not: {covered: {asset: $brand, type: trademark, market: $market}}}"
+                        "  (with brand=ACME, market=US, status=active)")
+    assert any(line.startswith("        blocked by: covered derived by paper-core/covered-national") for line in lines)
+    assert f"registration $.ip_assets[0].registrations[0] ({profile}:8)" in result.output
+    assert lines[-1] == "  would fire without $.ip_assets[0].registrations[0]"

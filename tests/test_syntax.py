@@ -144,3 +144,19 @@ def test_upgrade_keeps_crlf_line_ends(tmp_path, invoke):
     assert invoke("rules", "upgrade", path).exit_code == 0
     raw = path.read_bytes()
     assert raw.count(b"\r\n") == OLD_PACK.count("\n") and b"{code: $m}" in raw
+
+
+def test_upgrade_handles_anchors_aliases_and_tags(tmp_path, invoke):
+    path = tmp_path / "anchors.yaml"
+    path.write_text(
+        "pack: anchors\nversion: 1.0.0\nrules:\n  - id: a\n    title: T\n    when:\n"
+        "      - market: {code: &m ?m}\n"
+        "      - registration: {jurisdiction: *m, status: !!str ?st}\n"
+        "    recommend: {priority: low, markets: [?m]}\n    because: b\n    source: [paper §2.3]\n"
+    )
+    result = invoke("rules", "upgrade", path)
+    assert result.output == f"{path}: 3 variable(s) rewritten as $name\n"
+    text = path.read_text()
+    assert "{code: &m $m}" in text and "{jurisdiction: *m, status: !!str $st}" in text and "[$m]" in text
+    data = yaml.safe_load(text)
+    assert data["rules"][0]["when"] == [{"market": {"code": "$m"}}, {"registration": {"jurisdiction": "$m", "status": "$st"}}]
