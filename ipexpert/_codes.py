@@ -23,7 +23,7 @@ UK_MESSAGE = "'UK' is not an ISO 3166-1 code: the United Kingdom is GB"
 _PREFERRED = ("CN", "US", "GB", "DE", "FR", "JP", "KR", "IN", "AU", "CA", "MX", "BR", "EU")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def iso_codes() -> tuple[str, ...]:
     """Every ISO 3166-1 alpha-2 code, sorted (pycountry's copy of the ISO list)."""
     import pycountry
@@ -173,7 +173,7 @@ def _conditions(doc, path, conditions) -> list[Problem]:
 
 def _fields(doc, path, fields) -> list[Problem]:
     """Literal codes in *fields* (a fact or a pattern): a plain value, an eq/in/contains operand, or a list."""
-    found = []
+    found: list[Problem] = []
     if not isinstance(fields, dict):
         return found
     for name_, spec in fields.items():

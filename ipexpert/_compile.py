@@ -75,9 +75,9 @@ class _Compiler:
         self.hidden = itertools.count()
         self.captures: list[str] = []  # names of captured positive patterns, in order
         self.uses_as_of = False
-        self.groups = []  # Group conditions, computed when the rule fires
-        self.deferred = []  # tests reading what a group binds, checked when the rule fires
-        self.group_vars = set()
+        self.groups: list = []  # Group conditions, computed when the rule fires
+        self.deferred: list = []  # tests reading what a group binds, checked when the rule fires
+        self.group_vars: set[str] = set()
 
     def fail(self, path, message):
         raise InvalidRulePackError(self.rule.doc.problem(self.rule.path + tuple(path), message))

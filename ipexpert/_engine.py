@@ -151,7 +151,7 @@ class _Engine(KnowledgeEngine):
 def engine_class(rules, types: _compile.FactTypes, action, matcher=None) -> type:
     """One KnowledgeEngine subclass holding every rule (the Rete network is built per instance)."""
     namespace = {}
-    predicates = {}
+    predicates: dict = {}
     levels = _order.strata(rules)
     for i, rule in enumerate(rules):
         compiled = _compile.compile_rule(rule, types, action, predicates)

@@ -398,7 +398,7 @@ _NONE = object()
 
 def _start_bindings(pattern, template: dict, bindings: dict):
     """The variables of a deriving rule fixed by the fact *pattern* needs, or None if its template cannot give it."""
-    start = {}
+    start: dict = {}
     for name, spec in pattern.fields.items():
         var = _expr.variable(spec)
         if var:

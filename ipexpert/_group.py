@@ -30,7 +30,7 @@ def evaluate(group, facts, bindings: dict, as_of):
             rows.append(found)
     if not matched:
         return None
-    values = {}
+    values: dict = {}
     for new, var in group.collect.items():
         values[new] = tuple(sorted({row[var] for row in rows if row.get(var) is not None}, key=_order))
     for new, var in group.least.items():

@@ -72,7 +72,7 @@ class Catalog:
         return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def catalog(lang: str, folder: str | None = None) -> Catalog:
     return Catalog(lang, Path(folder) if folder else i18n_dir() / lang)
 

@@ -49,7 +49,7 @@ def strata(rules) -> list[int]:
         if kind:
             producers.setdefault(kind, []).append(i)
     # edges[r] = [(p, strict, read)]: rule r must fire after (strict) or with (not strict) rule p.
-    edges = [[] for _ in rules]
+    edges: list[list[tuple]] = [[] for _ in rules]
     for r, rule in enumerate(rules):
         for read in reads(rule):
             for p in producers.get(read.kind, ()):

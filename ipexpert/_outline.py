@@ -315,7 +315,7 @@ def assemble(run, rule_base, doc, version: str, lang: str | None = None) -> Outl
                 _merge(risks[subject].justification, risk.justification)
     _assign_ids(recommendations)
     _assign_ids(risks, "risk:")
-    timeline = [TimelineEntry(when, action, recommendations[subject].id) for when, action, subject in timeline]
+    entries = [TimelineEntry(when, action, recommendations[subject].id) for when, action, subject in timeline]
     order = {level: i for i, level in enumerate(LEVELS)}
     category = {name: i for i, name in enumerate(CATEGORIES)}
     recs = sorted(
@@ -323,7 +323,7 @@ def assemble(run, rule_base, doc, version: str, lang: str | None = None) -> Outl
         key=lambda r: (order[r.priority], r.due or "9999-12-31", category.get(r.category, 99), r.id),
     )
     risk_list = sorted(risks.values(), key=lambda r: (order[r.severity], r.kind, r.id))
-    timeline.sort(key=lambda t: (t.date, t.recommendation, t.action))
+    entries.sort(key=lambda t: (t.date, t.recommendation, t.action))
     stage = _stage(run, justifier, doc, tr)
     return Outline(
         ipexpert_version=version,
@@ -333,7 +333,7 @@ def assemble(run, rule_base, doc, version: str, lang: str | None = None) -> Outl
         rule_packs=[{"name": p.name, "version": p.version} for p in rule_base.packs],
         recommendations=recs,
         risks=risk_list,
-        timeline=timeline,
+        timeline=entries,
         source=doc.source,
         language=tr.lang,
         untranslated=sorted(tr.fallbacks),

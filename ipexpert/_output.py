@@ -15,9 +15,11 @@ import os
 import stat
 import sys
 import tempfile
+import types
 
 from ._errors import IPExpertError, Problem
 
+fcntl: types.ModuleType | None
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: no locks, so stale files are left alone
@@ -136,7 +138,7 @@ def _locked_temp(folder: str) -> tuple[int, str]:
 
 def remove_stale(folder: str) -> list[str]:
     """Remove the temporary files in *folder* that no live writer holds (left by a killed run)."""
-    removed = []
+    removed: list[str] = []
     if fcntl is None:
         return removed
     try:

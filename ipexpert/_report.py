@@ -307,7 +307,7 @@ WINDOW_BEFORE, WINDOW_AFTER = 24, 36  # months of the chart before and after the
 
 def _fit(text: str) -> str:
     """*text* cut to the label column, counting wide (CJK) characters twice."""
-    units, out = 0, []
+    units, out = 0, []  # type: int, list[str]
     for ch in text:
         units += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
         if units > LABEL_UNITS - 1:

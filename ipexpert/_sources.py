@@ -41,7 +41,7 @@ class Claim:
         return "an estimate" in self.note or not self.source
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def official_list() -> dict:
     """The bundled list: {"domains": [...], "exceptions": {url: reason}}."""
     path = _resources.rules_dir().joinpath(*OFFICIAL_FILE)
@@ -64,7 +64,7 @@ def status(claim: Claim) -> str:
         return "estimate"
     if not claim.is_url:
         return "paper" if str(claim.source).startswith("paper") else "secondary"
-    if is_official(claim.source):
+    if is_official(str(claim.source)):
         return "official"
     return "excepted" if claim.source in official_list()["exceptions"] else "secondary"
 
@@ -102,7 +102,7 @@ def table(packs, limit: int | None = 20) -> list[str]:
     """What `rules sources` prints: a summary line, then the oldest checks with their status and source."""
     found = claims(packs)
     urls = [c for c in found if c.is_url]
-    official = sum(is_official(c.source) for c in urls)
+    official = sum(is_official(str(c.source)) for c in urls)
     dates = sorted(c.checked for c in found if c.checked)
     share = f"{100 * official / len(urls):.0f}%" if urls else "-"
     lines = [

@@ -27,7 +27,7 @@ TEXT_KEYS = frozenset({"title", "actions", "action"})  # templates inside recomm
 
 def old_variables(data) -> list[tuple]:
     """Paths of every `?name` variable in a pack's data, in document order."""
-    found = []
+    found: list[tuple] = []
     if not isinstance(data, dict):
         return found
     rules = data.get("rules")
@@ -93,9 +93,11 @@ def upgrade_text(text: str, source: str) -> tuple[str, int]:
     if not paths:
         return text, 0
     lines = text.splitlines(keepends=True)
-    done = set()
+    done: set[tuple[int, int]] = set()
     for path in paths:
         line, column = doc.position(path)
+        if line is None or column is None:
+            raise InvalidRulePackError(doc.problem(path, "cannot find this variable in the text; write it as $name by hand"))
         if (line, column) in done:
             continue  # one anchored scalar reached again through an alias
         done.add((line, column))

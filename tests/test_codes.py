@@ -73,8 +73,8 @@ def test_uk_is_refused_wherever_a_code_goes(tmp_path):
         encoding="utf-8",
     )
     result = cli("validate", path)
-    lines = [l for l in (result.stdout + result.stderr).splitlines() if "'UK' is not an ISO 3166-1 code" in l]
-    assert {l.rsplit("(at ", 1)[1] for l in lines} == {
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if "'UK' is not an ISO 3166-1 code" in line]
+    assert {line.rsplit("(at ", 1)[1] for line in lines} == {
         "$.firm.home_country)", "$.products[0].markets[0])", "$.ip_assets[0].taken_in[0])",
         "$.ip_assets[0].registrations[0].jurisdiction)", "$.ip_assets[0].registrations[1].designations[0])",
     }
@@ -151,17 +151,18 @@ def test_every_example_and_test_case_uses_valid_codes():
 
     valid = set(_codes.jurisdiction_codes())
     for path in sorted((ROOT / "examples").glob("*.yaml")) + sorted((ROOT / "rules" / "tests").glob("*.yaml")):
-        found = []
-
-        def walk(node, key=None):
-            if isinstance(node, dict):
-                for k, v in node.items():
-                    walk(v, k)
-            elif isinstance(node, list):
-                for v in node:
-                    walk(v, key)
-            elif key in ("code", "jurisdiction", "home_country", "markets", "designations", "taken_in") and isinstance(node, str):
-                found.append(node)
-
-        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+        found: list[str] = []
+        _codes_in(yaml.safe_load(path.read_text(encoding="utf-8")), None, found)
         assert not [c for c in found if c not in valid], path.name
+
+
+def _codes_in(node, key, found: list) -> None:
+    """Every string under a code-holding key of *node*, appended to *found*."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _codes_in(v, k, found)
+    elif isinstance(node, list):
+        for v in node:
+            _codes_in(v, key, found)
+    elif key in ("code", "jurisdiction", "home_country", "markets", "designations", "taken_in") and isinstance(node, str):
+        found.append(node)

@@ -1,7 +1,6 @@
 """Group conditions: one conclusion over every match of a pattern, with its list, count, min and max."""
 
 import re
-import textwrap
 
 import pytest
 

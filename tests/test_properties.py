@@ -126,7 +126,7 @@ def consistent(profile: dict) -> dict:
             asset.pop("security_examination", None)
         for reg in asset.get("registrations", []):
             # a registration date needs the registered status and comes at least 6 months after filing
-            if reg["status"] != "registered" or ("filed" in reg and reg.get("registered", "9999") < "%04d" % (int(reg["filed"][:4]) + 1)):
+            if reg["status"] != "registered" or ("filed" in reg and reg.get("registered", "9999") < f"{int(reg['filed'][:4]) + 1:04d}"):
                 reg.pop("registered", None)
             if "filed" in reg and "expires" in reg and reg["expires"] <= reg["filed"]:
                 reg["filed"], reg["expires"] = reg["expires"], reg["filed"]

@@ -2,9 +2,7 @@
 
 import json
 import re
-import shutil
 import warnings
-from pathlib import Path
 
 import pytest
 import yaml
