@@ -94,8 +94,9 @@ def run(
     _rulepack.load_sources(sources)  # fail on a broken pack here, before any cluster starts
     digest = _digest(sources)
     with _client(scheduler, workers) as client:
-        if echo is not None and "dashboard" in client.scheduler_info().get("services", {}):
-            echo(f"Dask dashboard: {client.dashboard_link}")
+        link = _dashboard(client)
+        if echo is not None and link:
+            echo(f"Dask dashboard: {link}")
         name = f"ipexpert-rules-{digest[:16]}"
         client.register_plugin(RulesPlugin(sources, digest), name=name)
         try:
@@ -114,6 +115,22 @@ def _digest(sources) -> str:
     for name, raw in sources:
         digest.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(raw).digest())
     return digest.hexdigest()
+
+
+def _dashboard(client) -> str | None:
+    """The dashboard's link if the scheduler serves one that answers (it may list a port it never opened)."""
+    import socket
+    import urllib.parse
+
+    if "dashboard" not in client.scheduler_info().get("services", {}):
+        return None
+    link = client.dashboard_link
+    where = urllib.parse.urlsplit(link)
+    try:
+        with socket.create_connection((where.hostname, where.port or 80), timeout=1):
+            return link
+    except (OSError, ValueError):
+        return None
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ to see one for an internal error.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import sys
@@ -228,6 +229,23 @@ def rules_check(paths, no_default_rules):
     sys.exit(1 if any(p.severity == "error" for p in problems) else 0)
 
 
+@contextlib.contextmanager
+def _progress_bar(length):
+    """A progress callback drawing a bar on a terminal from the first input done, so notes printed before stay whole."""
+    if not sys.stderr.isatty() or length is None:
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        bars = []
+
+        def update(done):
+            if not bars:
+                bars.append(stack.enter_context(click.progressbar(length=length, label="evaluating", file=sys.stderr)))
+            bars[0].update(done)
+
+        yield update
+
+
 @cli.command()
 @click.argument("source", metavar="INPUT")
 @click.option("--output", "-o", required=True, type=click.Path(), help="The JSON Lines file to write (atomically), or the folder for --output-format parquet.")
@@ -265,11 +283,8 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
             call = lambda progress: _parquet.local_tables(inputs, output, jobs=jobs, progress=progress, **options)  # noqa: E731
         else:
             call = lambda progress: _batch.run(list(inputs), output, jobs=jobs, progress=progress, **options)  # noqa: E731
-    if sys.stderr.isatty() and count is not None:
-        with click.progressbar(length=count, label="evaluating", file=sys.stderr) as bar:
-            summary = call(bar.update)
-    else:
-        summary = call(None)
+    with _progress_bar(count) as progress:
+        summary = call(progress)
     click.echo(summary.format(), err=True)
     sys.exit(1 if summary.invalid else 0)
 
