@@ -1,0 +1,105 @@
+"""Batch throughput on Dask against the local engine, on the same generated profiles (needs the [dask] extra).
+
+    .venv/bin/python bench/dask_scale.py                 # 5,000 profiles (a few minutes)
+    .venv/bin/python bench/dask_scale.py --count 300     # a short run
+
+Runs the local engine with 1 and 2 worker processes, then a local Dask cluster with 1 and
+2 workers (cluster start-up timed apart from the batch), checks that every run wrote the
+same bytes, and prints profiles per second, the speed-up of 2 workers over 1, and the
+Dask path's cost per profile over the local engine's. Figures depend on what else the
+machine is doing: the load average is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import profilegen  # noqa: E402
+
+from ipexpert import _batch, _dask_batch  # noqa: E402
+
+AS_OF = "2026-11-25"
+
+
+def local(items, out, jobs):
+    start = time.monotonic()
+    _batch.run(items, out, as_of=AS_OF, jobs=jobs)
+    return time.monotonic() - start
+
+
+def dask(items, out, workers, partition_size):
+    import distributed
+
+    start = time.monotonic()
+    with distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=50
+    ) as cluster:
+        started = time.monotonic() - start
+        start = time.monotonic()
+        _dask_batch.run(items, out, as_of=AS_OF, scheduler=cluster.scheduler_address, partition_size=partition_size)
+        seconds = time.monotonic() - start
+        with distributed.Client(cluster, set_as_default=False) as client:
+            rss = max(client.run(_rss).values())
+        return started, seconds, rss
+
+
+def _rss() -> int:
+    import psutil  # comes with distributed
+
+    return psutil.Process().memory_info().rss
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=5000, help="generated profiles (every 10th invalid)")
+    parser.add_argument("--partition-size", type=int, default=_dask_batch.PARTITION_SIZE)
+    args = parser.parse_args(argv)
+
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "profiles.jsonl"
+        source.write_text(profilegen.jsonl(profilegen.generate(args.count, seed=11)), encoding="utf-8")
+        items = _batch.collect(source)
+        n = len(items)
+        times, outputs = {}, {}
+        for jobs in (1, 2):
+            out = Path(folder) / f"local-{jobs}.jsonl"
+            times[f"local, {jobs} job(s)"] = local(items, out, jobs)
+            outputs[out.name] = out.read_bytes()
+        startup, rss = {}, {}
+        for workers in (1, 2):
+            out = Path(folder) / f"dask-{workers}.jsonl"
+            startup[workers], times[f"dask, {workers} worker(s)"], rss[workers] = dask(items, out, workers, args.partition_size)
+            outputs[out.name] = out.read_bytes()
+    load_after = os.getloadavg()
+
+    same = len(set(outputs.values())) == 1
+    print(f"batch throughput on {n:,} generated profiles (every 10th invalid), as of {AS_OF}, {os.cpu_count()} cores")
+    print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} (a shared machine makes these figures noisy)")
+    print()
+    print(f"{'engine':<22} {'seconds':>8} {'profiles/s':>11} {'ms/profile':>11}")
+    for name, seconds in times.items():
+        print(f"{name:<22} {seconds:8.2f} {n / seconds:11.1f} {1000 * seconds / n:11.3f}")
+    print()
+    for workers, seconds in startup.items():
+        print(f"dask local cluster start-up, {workers} worker(s): {seconds:.2f} s (not in the batch times above); "
+              f"largest worker RSS after the batch {rss[workers] / 2**20:.0f} MiB")
+    local1, dask1, dask2 = times["local, 1 job(s)"], times["dask, 1 worker(s)"], times["dask, 2 worker(s)"]
+    print(f"dask speed-up, 2 workers over 1: {dask1 / dask2:.2f}x (local engine, 2 jobs over 1: {local1 / times['local, 2 job(s)']:.2f}x)")
+    print(f"dask path overhead per profile (1 worker over local 1 job): {1000 * (dask1 - local1) / n:+.3f} ms "
+          f"({100 * (dask1 - local1) / local1:+.1f}%)")
+    print(f"every run wrote the same bytes: {'yes' if same else 'NO'}")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
