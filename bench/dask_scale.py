@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import profilegen  # noqa: E402
 
-from ipexpert import _batch, _dask_batch  # noqa: E402
+from ipexpert import _batch, _dask_batch, _parquet  # noqa: E402
 
 AS_OF = "2026-11-25"
 
@@ -79,6 +79,10 @@ def main(argv=None):
             out = Path(folder) / f"dask-{workers}.jsonl"
             startup[workers], times[f"dask, {workers} worker(s)"], rss[workers] = dask(items, out, workers, args.partition_size)
             outputs[out.name] = out.read_bytes()
+        tables = Path(folder) / "tables"
+        _parquet.jsonl_to_tables(Path(folder) / "local-1.jsonl", tables)
+        table_bytes = sum(f.stat().st_size for f in tables.iterdir())
+        jsonl_bytes = len(outputs["local-1.jsonl"])
     load_after = os.getloadavg()
 
     same = len(set(outputs.values())) == 1
@@ -97,6 +101,7 @@ def main(argv=None):
     print(f"dask speed-up, 2 workers over 1: {dask1 / dask2:.2f}x (local engine, 2 jobs over 1: {local1 / times['local, 2 job(s)']:.2f}x)")
     print(f"dask path overhead per profile (1 worker over local 1 job): {1000 * (dask1 - local1) / n:+.3f} ms "
           f"({100 * (dask1 - local1) / local1:+.1f}%)")
+    print(f"output per profile: {jsonl_bytes / n / 1024:.1f} KiB of JSON Lines, {table_bytes / n / 1024:.2f} KiB as the two Parquet tables")
     print(f"every run wrote the same bytes: {'yes' if same else 'NO'}")
     return 0 if same else 1
 

@@ -252,6 +252,6 @@ def test_the_dask_benchmark_prints_its_figures_and_finds_the_same_bytes():
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
     for row in ("local, 1 job(s)", "local, 2 job(s)", "dask, 1 worker(s)", "dask, 2 worker(s)", "load average before",
-                "dask speed-up, 2 workers over 1", "dask path overhead per profile", "largest worker RSS"):
+                "dask speed-up, 2 workers over 1", "dask path overhead per profile", "largest worker RSS", "output per profile"):
         assert row in done.stdout
     assert "every run wrote the same bytes: yes" in done.stdout
