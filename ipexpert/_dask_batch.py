@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import hashlib
 import itertools
 import time
 import uuid
+from pathlib import Path
 
-from . import __version__, _api, _batch, _engine, _parquet, _rulepack
-from ._errors import IPExpertError, Problem
+from . import __version__, _api, _batch, _engine, _parquet, _profile, _rulepack
+from ._errors import InvalidProfileError, IPExpertError, Problem
 
 try:
     import distributed
@@ -29,29 +29,29 @@ PARTITION_SIZE = 50
 IN_FLIGHT_PER_WORKER = 4
 CONNECT_TIMEOUT = "30s"
 
-_RULES: dict = {}  # in a worker: compiled rule bases, by the digest of their packs
+_RULES: dict = {}  # in a worker: compiled rule bases, by the name of the run's plugin
 
 
 class RulesPlugin(distributed.WorkerPlugin):
     """Compiles the batch's rule packs once in each worker, current and joining ones."""
 
-    def __init__(self, sources, digest: str):
+    def __init__(self, sources, name: str):
         self.sources = sources
-        self.digest = digest
+        self.name = name
 
     def setup(self, worker):
-        if self.digest not in _RULES:
-            _RULES[self.digest] = _engine.RuleBase(_rulepack.load_sources(self.sources))
+        if self.name not in _RULES:
+            _RULES[self.name] = _engine.RuleBase(_rulepack.load_sources(self.sources))
 
     def teardown(self, worker):
-        _RULES.pop(self.digest, None)
+        _RULES.pop(self.name, None)
 
 
-def evaluate_partition(digest: str, version: str, as_of, items, tables: bool):
+def evaluate_partition(name: str, version: str, as_of, items, tables: bool):
     """Runs on a worker: (evaluated count, JSON Lines text) or (evaluated count, table rows) for *items*."""
     if version != __version__:
         raise RuntimeError(f"this worker has ipexpert {__version__}, the client {version}; install the same version on both")
-    rules = _RULES[digest]
+    rules = _RULES[name]
     evaluated = 0
     if tables:
         out = []
@@ -92,29 +92,25 @@ def run(
     as_of = _api.parse_date(as_of)
     sources = _rulepack.sources(rule_paths, defaults)
     _rulepack.load_sources(sources)  # fail on a broken pack here, before any cluster starts
-    digest = _digest(sources)
+    name = f"ipexpert-rules-{uuid.uuid4().hex}"  # one per run: concurrent runs on one cluster never share
     with _client(scheduler, workers) as client:
         link = _dashboard(client)
         if echo is not None and link:
             echo(f"Dask dashboard: {link}")
-        name = f"ipexpert-rules-{digest[:16]}"
-        client.register_plugin(RulesPlugin(sources, digest), name=name)
+        try:
+            client.register_plugin(RulesPlugin(sources, name), name=name)
+        except Exception as exc:  # noqa: BLE001 - e.g. a worker without ipexpert installed
+            message = f"the workers could not compile the rules ({type(exc).__name__}: {exc}); install ipexpert[dask] {__version__} on every worker"
+            raise IPExpertError(Problem(str(scheduler or "<local cluster>"), None, None, "$", message)) from None
         try:
             width = max(2, IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info().get("workers", {}))))
-            results = _ordered(client, inputs, digest, as_of, partition_size, width, tables)
+            results = _ordered(client, inputs, name, as_of, partition_size, width, tables)
             evaluated, total = _write(results, output, tables, progress)
         finally:
             if scheduler is not None:  # a shared cluster: leave no compiled rules behind
                 with contextlib.suppress(Exception):
                     client.unregister_worker_plugin(name)
     return _batch.Summary(evaluated, total - evaluated, time.monotonic() - start)
-
-
-def _digest(sources) -> str:
-    digest = hashlib.sha256(__version__.encode())
-    for name, raw in sources:
-        digest.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(raw).digest())
-    return digest.hexdigest()
 
 
 def _dashboard(client) -> str | None:
@@ -161,9 +157,9 @@ def _client(scheduler, workers):
             cluster.close()
 
 
-def _ordered(client, inputs, digest, as_of, partition_size, width, tables):
+def _ordered(client, inputs, name, as_of, partition_size, width, tables):
     """(count, evaluated, result) per partition in input order, with at most *width* partitions out."""
-    items = iter(inputs)
+    items = map(_portable, inputs)
     run_id = uuid.uuid4().hex[:12]
     pending = collections.deque()
 
@@ -172,7 +168,7 @@ def _ordered(client, inputs, digest, as_of, partition_size, width, tables):
         if not chunk:
             return False
         future = client.submit(
-            evaluate_partition, digest, __version__, as_of, chunk, tables, key=f"ipexpert-{run_id}-{number}", pure=False
+            evaluate_partition, name, __version__, as_of, chunk, tables, key=f"ipexpert-{run_id}-{number}", pure=False
         )
         pending.append((len(chunk), future))
         return True
@@ -194,6 +190,16 @@ def _ordered(client, inputs, digest, as_of, partition_size, width, tables):
         if submit(number):
             number += 1
         yield count, evaluated, result
+
+
+def _portable(item: tuple) -> tuple:
+    """A folder's file as its bytes, read here, so workers that cannot see the folder get the same profile."""
+    if item[0] != "file":
+        return item
+    try:
+        return ("text", item[1], _profile.read_file(Path(item[1]), InvalidProfileError))
+    except InvalidProfileError:
+        return item  # unreadable or too large: the worker meets the same problem and writes the same error record
 
 
 def _write(results, output, tables, progress):

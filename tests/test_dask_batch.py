@@ -182,11 +182,22 @@ def test_against_a_separate_scheduler_and_worker_with_progress_on_a_terminal(pro
         command = [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", str(out), "--as-of", AS_OF, "--rules", str(PACKS),
                    "--engine", "dask", "--scheduler", address, "--partition-size", "25"]
         status, screen = _run_in_pty(command, cwd=ROOT, timeout=300)
+        # A folder named relative to this process's working folder, which the worker does not share.
+        folder = ["batch", "tests/hostile/profiles", "--as-of", AS_OF, "--partition-size", "7"]
+        hostile = [_ipexpert(*folder, "-o", tmp_path / name, *more) for name, more in
+                   (("local.jsonl", ()), ("dask.jsonl", ("--engine", "dask", "--scheduler", address)))]
+    assert [done.returncode for done in hostile] == [1, 1], hostile[1].stderr
+    assert hostile[0].stderr.splitlines()[-1].split(" in ")[0] == hostile[1].stderr.splitlines()[-1].split(" in ")[0]
+    assert (tmp_path / "dask.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
     assert os.waitstatus_to_exitcode(status) == 1, screen
     assert "evaluating" in screen and "100%" in screen  # the progress bar, drawn on the terminal
     assert "300 inputs: 270 evaluated, 30 invalid" in screen
     assert screen.startswith(f"Dask dashboard: http://127.0.0.1:{dashboard}/status\r\n")  # the link, then the bar
     assert out.read_bytes() == expected  # the worker ran in another folder: the packs' names travelled with the job
+
+
+def _ipexpert(*args):
+    return subprocess.run([sys.executable, "-m", "ipexpert", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 
 def _run_in_pty(command, cwd, timeout):
