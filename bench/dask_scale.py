@@ -5,8 +5,9 @@
 
 Runs the local engine with 1 and 2 worker processes, then a local Dask cluster with 1 and
 2 workers (cluster start-up timed apart from the batch), checks that every run wrote the
-same bytes, and prints profiles per second, the speed-up of 2 workers over 1, and the
-Dask path's cost per profile over the local engine's. Figures depend on what else the
+same bytes, and prints profiles per second, CPU time per profile (all processes: steadier than wall
+time on a busy machine), the speed-up of 2 workers over 1, and the Dask path's cost per
+profile over the local engine's. Figures depend on what else the
 machine is doing: the load average is printed before and after.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -29,10 +31,16 @@ from ipexpert import _batch, _dask_batch, _parquet  # noqa: E402
 AS_OF = "2026-11-25"
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished child processes (the local engine's pool)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def local(items, out, jobs):
-    start = time.monotonic()
+    start, cpu = time.monotonic(), _cpu()
     _batch.run(items, out, as_of=AS_OF, jobs=jobs)
-    return time.monotonic() - start
+    return time.monotonic() - start, _cpu() - cpu
 
 
 def dask(items, out, workers, partition_size):
@@ -43,18 +51,27 @@ def dask(items, out, workers, partition_size):
         n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=50
     ) as cluster:
         started = time.monotonic() - start
-        start = time.monotonic()
-        _dask_batch.run(items, out, as_of=AS_OF, scheduler=cluster.scheduler_address, partition_size=partition_size)
-        seconds = time.monotonic() - start
         with distributed.Client(cluster, set_as_default=False) as client:
+            before = sum(client.run(_worker_cpu).values())
+            start, cpu = time.monotonic(), time.process_time()  # the scheduler runs in this process too
+            _dask_batch.run(items, out, as_of=AS_OF, scheduler=cluster.scheduler_address, partition_size=partition_size)
+            seconds, cpu = time.monotonic() - start, time.process_time() - cpu
+            cpu += sum(client.run(_worker_cpu).values()) - before
             rss = max(client.run(_rss).values())
-        return started, seconds, rss
+        return started, (seconds, cpu), rss
 
 
 def _rss() -> int:
     import psutil  # comes with distributed
 
     return psutil.Process().memory_info().rss
+
+
+def _worker_cpu() -> float:
+    import psutil
+
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
 
 
 def main(argv=None):
@@ -90,17 +107,19 @@ def main(argv=None):
     print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
           f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} (a shared machine makes these figures noisy)")
     print()
-    print(f"{'engine':<22} {'seconds':>8} {'profiles/s':>11} {'ms/profile':>11}")
-    for name, seconds in times.items():
-        print(f"{name:<22} {seconds:8.2f} {n / seconds:11.1f} {1000 * seconds / n:11.3f}")
+    print(f"{'engine':<22} {'seconds':>8} {'profiles/s':>11} {'CPU ms/profile':>15}")
+    for name, (seconds, cpu) in times.items():
+        print(f"{name:<22} {seconds:8.2f} {n / seconds:11.1f} {1000 * cpu / n:15.3f}")
     print()
     for workers, seconds in startup.items():
         print(f"dask local cluster start-up, {workers} worker(s): {seconds:.2f} s (not in the batch times above); "
               f"largest worker RSS after the batch {rss[workers] / 2**20:.0f} MiB")
-    local1, dask1, dask2 = times["local, 1 job(s)"], times["dask, 1 worker(s)"], times["dask, 2 worker(s)"]
-    print(f"dask speed-up, 2 workers over 1: {dask1 / dask2:.2f}x (local engine, 2 jobs over 1: {local1 / times['local, 2 job(s)']:.2f}x)")
-    print(f"dask path overhead per profile (1 worker over local 1 job): {1000 * (dask1 - local1) / n:+.3f} ms "
-          f"({100 * (dask1 - local1) / local1:+.1f}%)")
+    wall = {name: seconds for name, (seconds, _) in times.items()}
+    local1, dask1, dask2 = wall["local, 1 job(s)"], wall["dask, 1 worker(s)"], wall["dask, 2 worker(s)"]
+    print(f"dask speed-up, 2 workers over 1: {dask1 / dask2:.2f}x (local engine, 2 jobs over 1: {local1 / wall['local, 2 job(s)']:.2f}x)")
+    cpu_local, cpu_dask = times["local, 1 job(s)"][1], times["dask, 1 worker(s)"][1]
+    print(f"dask path overhead per profile (1 worker over local 1 job): {1000 * (cpu_dask - cpu_local) / n:+.3f} CPU ms "
+          f"({100 * (cpu_dask - cpu_local) / cpu_local:+.1f}%); wall clock {1000 * (dask1 - local1) / n:+.3f} ms")
     print(f"output per profile: {jsonl_bytes / n / 1024:.1f} KiB of JSON Lines, {table_bytes / n / 1024:.2f} KiB as the two Parquet tables")
     print(f"every run wrote the same bytes: {'yes' if same else 'NO'}")
     return 0 if same else 1
