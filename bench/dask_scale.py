@@ -48,7 +48,12 @@ def dask(items, out, workers, partition_size):
 
     start = time.monotonic()
     with distributed.LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=50
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        silence_logs=50,
     ) as cluster:
         started = time.monotonic() - start
         with distributed.Client(cluster, set_as_default=False) as client:
@@ -104,23 +109,33 @@ def main(argv=None):
 
     same = len(set(outputs.values())) == 1
     print(f"batch throughput on {n:,} generated profiles (every 10th invalid), as of {AS_OF}, {os.cpu_count()} cores")
-    print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
-          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} (a shared machine makes these figures noisy)")
+    print(
+        f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+        f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} (a shared machine makes these figures noisy)"
+    )
     print()
     print(f"{'engine':<22} {'seconds':>8} {'profiles/s':>11} {'CPU ms/profile':>15}")
     for name, (seconds, cpu) in times.items():
         print(f"{name:<22} {seconds:8.2f} {n / seconds:11.1f} {1000 * cpu / n:15.3f}")
     print()
     for workers, seconds in startup.items():
-        print(f"dask local cluster start-up, {workers} worker(s): {seconds:.2f} s (not in the batch times above); "
-              f"largest worker RSS after the batch {rss[workers] / 2**20:.0f} MiB")
+        print(
+            f"dask local cluster start-up, {workers} worker(s): {seconds:.2f} s (not in the batch times above); "
+            f"largest worker RSS after the batch {rss[workers] / 2**20:.0f} MiB"
+        )
     wall = {name: seconds for name, (seconds, _) in times.items()}
     local1, dask1, dask2 = wall["local, 1 job(s)"], wall["dask, 1 worker(s)"], wall["dask, 2 worker(s)"]
-    print(f"dask speed-up, 2 workers over 1: {dask1 / dask2:.2f}x (local engine, 2 jobs over 1: {local1 / wall['local, 2 job(s)']:.2f}x)")
+    print(
+        f"dask speed-up, 2 workers over 1: {dask1 / dask2:.2f}x (local engine, 2 jobs over 1: {local1 / wall['local, 2 job(s)']:.2f}x)"
+    )
     cpu_local, cpu_dask = times["local, 1 job(s)"][1], times["dask, 1 worker(s)"][1]
-    print(f"dask path overhead per profile (1 worker over local 1 job): {1000 * (cpu_dask - cpu_local) / n:+.3f} CPU ms "
-          f"({100 * (cpu_dask - cpu_local) / cpu_local:+.1f}%); wall clock {1000 * (dask1 - local1) / n:+.3f} ms")
-    print(f"output per profile: {jsonl_bytes / n / 1024:.1f} KiB of JSON Lines, {table_bytes / n / 1024:.2f} KiB as the two Parquet tables")
+    print(
+        f"dask path overhead per profile (1 worker over local 1 job): {1000 * (cpu_dask - cpu_local) / n:+.3f} CPU ms "
+        f"({100 * (cpu_dask - cpu_local) / cpu_local:+.1f}%); wall clock {1000 * (dask1 - local1) / n:+.3f} ms"
+    )
+    print(
+        f"output per profile: {jsonl_bytes / n / 1024:.1f} KiB of JSON Lines, {table_bytes / n / 1024:.2f} KiB as the two Parquet tables"
+    )
     print(f"every run wrote the same bytes: {'yes' if same else 'NO'}")
     return 0 if same else 1
 

@@ -184,7 +184,13 @@ def _ordered(client, inputs, name, as_of, partition_size, width, tables):
             raise
         except Exception as exc:  # a task that failed on every worker it was tried on
             raise IPExpertError(
-                Problem("<batch>", None, None, "$", f"a partition failed on the cluster ({type(exc).__name__}: {exc}); no output was written")
+                Problem(
+                    "<batch>",
+                    None,
+                    None,
+                    "$",
+                    f"a partition failed on the cluster ({type(exc).__name__}: {exc}); no output was written",
+                )
             ) from None
         future.release()
         if submit(number):
@@ -222,4 +228,3 @@ def _write(results, output, tables, progress):
             if progress is not None:
                 progress(count)
     return evaluated, total
-

@@ -21,7 +21,7 @@ import os
 import tempfile
 import uuid
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from . import _batch
 from ._errors import IPExpertError, Problem
@@ -34,7 +34,13 @@ ROWS_PER_GROUP = 20_000
 def missing_extra(exc: ImportError) -> IPExpertError:
     """The one-line error for a missing optional package of the [dask] extra."""
     return IPExpertError(
-        Problem("<batch>", None, None, "$", f"this needs the optional Dask packages ({exc.name} is missing): pip install 'ipexpert[dask]'")
+        Problem(
+            "<batch>",
+            None,
+            None,
+            "$",
+            f"this needs the optional Dask packages ({exc.name} is missing): pip install 'ipexpert[dask]'",
+        )
     )
 
 
@@ -97,10 +103,16 @@ def _parquet_inputs(source: str, column: str) -> Inputs:
         raise _cannot_read(source, exc) from None
     if column not in schema.names:
         names = ", ".join(schema.names) or "none"
-        raise IPExpertError(Problem(source, None, None, "$", f"no column {column!r} (columns: {names}); name the profile column with --column"))
+        raise IPExpertError(
+            Problem(source, None, None, "$", f"no column {column!r} (columns: {names}); name the profile column with --column")
+        )
     kind = schema.field(column).type
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
-        raise IPExpertError(Problem(source, None, None, "$", f"column {column!r} holds {kind}, not the JSON or YAML text of a profile"))
+    if not (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+    ):
+        raise IPExpertError(
+            Problem(source, None, None, "$", f"column {column!r} holds {kind}, not the JSON or YAML text of a profile")
+        )
 
     def items():
         number = 0
@@ -216,7 +228,9 @@ class TableWriter:
             self.fs, self.folder = fsspec.core.url_to_fs(self.output)
             self.fs.makedirs(self.folder, exist_ok=True)
         except (OSError, ValueError) as exc:
-            raise IPExpertError(Problem(self.output, None, None, "$", f"cannot write: {getattr(exc, 'strerror', None) or exc}")) from None
+            raise IPExpertError(
+                Problem(self.output, None, None, "$", f"cannot write: {getattr(exc, 'strerror', None) or exc}")
+            ) from None
         tag = uuid.uuid4().hex[:12]
         self.temporary = [self.fs.sep.join([self.folder, f".ipexpert-{tag}-{name}.tmp"]) for name in TABLE_FILES]
         self.final = [self.fs.sep.join([self.folder, name]) for name in TABLE_FILES]
@@ -246,7 +260,9 @@ class TableWriter:
         for writer, buffer, schema in zip(self.writers, self.buffers, _schemas()):
             if buffer:
                 columns = list(zip(*buffer))
-                writer.write_table(pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, schema)], schema=schema))
+                writer.write_table(
+                    pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, schema)], schema=schema)
+                )
                 buffer.clear()
 
     def close(self) -> None:

@@ -51,7 +51,9 @@ def test_a_local_cluster_of_two_workers_writes_the_local_engines_bytes(invoke, p
     source, expected = profiles
     monkeypatch.chdir(ROOT)  # the same working folder as the local run: rule pack names are relative to it
     out = tmp_path / "dask.jsonl"
-    result = invoke("batch", source, "-o", out, "--as-of", AS_OF, "--rules", PACKS, "--engine", "dask", "-j", "2", "--partition-size", "16")
+    result = invoke(
+        "batch", source, "-o", out, "--as-of", AS_OF, "--rules", PACKS, "--engine", "dask", "-j", "2", "--partition-size", "16"
+    )
     assert result.exit_code == 1, result.stderr
     assert "Dask dashboard: http://127.0.0.1:" in result.stderr
     assert result.stderr.splitlines()[-1].startswith("300 inputs: 270 evaluated, 30 invalid in ")
@@ -71,7 +73,22 @@ def test_parquet_in_and_two_tables_out(invoke, tmp_path):
     assert result.stderr.strip() == f"{source}: no column 'profile' (columns: seller, doc); name the profile column with --column"
 
     out = tmp_path / "tables"
-    result = invoke("batch", source, "-o", out, "--column", "doc", "--output-format", "parquet", "--as-of", AS_OF, "--engine", "dask", "-j", "1")
+    result = invoke(
+        "batch",
+        source,
+        "-o",
+        out,
+        "--column",
+        "doc",
+        "--output-format",
+        "parquet",
+        "--as-of",
+        AS_OF,
+        "--engine",
+        "dask",
+        "-j",
+        "1",
+    )
     assert result.exit_code == 1, result.stderr
     assert sorted(os.listdir(out)) == ["inputs.parquet", "recommendations.parquet"]
     inputs = pq.read_table(out / "inputs.parquet").to_pylist()
@@ -119,7 +136,9 @@ def test_json_lines_from_an_fsspec_url(invoke, tmp_path):
     from_url, from_file = tmp_path / "url.jsonl", tmp_path / "file.jsonl"
     assert invoke("batch", "memory://sellers/profiles.jsonl", "-o", from_url, "--as-of", AS_OF).exit_code == 1
     assert invoke("batch", local, "-o", from_file, "--as-of", AS_OF).exit_code == 1
-    assert from_url.read_text(encoding="utf-8") == from_file.read_text(encoding="utf-8").replace(str(local), "memory://sellers/profiles.jsonl")
+    assert from_url.read_text(encoding="utf-8") == from_file.read_text(encoding="utf-8").replace(
+        str(local), "memory://sellers/profiles.jsonl"
+    )
 
 
 def test_without_the_extra_a_one_line_error_names_it(tmp_path):
@@ -129,7 +148,9 @@ def test_without_the_extra_a_one_line_error_names_it(tmp_path):
     args = ["batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--engine", "dask"]
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 1
-    assert done.stderr == "<batch>: this needs the optional Dask packages (distributed is missing): pip install 'ipexpert[dask]'\n"
+    assert (
+        done.stderr == "<batch>: this needs the optional Dask packages (distributed is missing): pip install 'ipexpert[dask]'\n"
+    )
     assert not (tmp_path / "out.jsonl").exists()
 
 
@@ -151,13 +172,26 @@ def dask_cluster(folder: Path, workers: int):
     log = open(folder / "dask.log", "wb")
 
     def start(*args):
-        processes.append(subprocess.Popen([str(DASK), *args], cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        processes.append(
+            subprocess.Popen([str(DASK), *args], cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        )
         return processes[-1]
 
     try:
         start("scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", "127.0.0.1:0")
         for _ in range(workers):
-            start("worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard", "--death-timeout", "60")
+            start(
+                "worker",
+                address,
+                "--host",
+                "127.0.0.1",
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--death-timeout",
+                "60",
+            )
         with distributed.Client(address, timeout="60s", set_as_default=False) as client:
             client.wait_for_workers(workers, timeout=120)
             yield address, client, processes[1:]
@@ -179,13 +213,32 @@ def test_against_a_separate_scheduler_and_worker_with_progress_on_a_terminal(pro
     out = tmp_path / "out.jsonl"
     with dask_cluster(tmp_path, workers=1) as (address, client, _):
         dashboard = client.scheduler_info()["services"]["dashboard"]
-        command = [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", str(out), "--as-of", AS_OF, "--rules", str(PACKS),
-                   "--engine", "dask", "--scheduler", address, "--partition-size", "25"]
+        command = [
+            sys.executable,
+            "-m",
+            "ipexpert",
+            "batch",
+            str(source),
+            "-o",
+            str(out),
+            "--as-of",
+            AS_OF,
+            "--rules",
+            str(PACKS),
+            "--engine",
+            "dask",
+            "--scheduler",
+            address,
+            "--partition-size",
+            "25",
+        ]
         status, screen = _run_in_pty(command, cwd=ROOT, timeout=300)
         # A folder named relative to this process's working folder, which the worker does not share.
         folder = ["batch", "tests/hostile/profiles", "--as-of", AS_OF, "--partition-size", "7"]
-        hostile = [_ipexpert(*folder, "-o", tmp_path / name, *more) for name, more in
-                   (("local.jsonl", ()), ("dask.jsonl", ("--engine", "dask", "--scheduler", address)))]
+        hostile = [
+            _ipexpert(*folder, "-o", tmp_path / name, *more)
+            for name, more in (("local.jsonl", ()), ("dask.jsonl", ("--engine", "dask", "--scheduler", address)))
+        ]
     assert [done.returncode for done in hostile] == [1, 1], hostile[1].stderr
     assert hostile[0].stderr.splitlines()[-1].split(" in ")[0] == hostile[1].stderr.splitlines()[-1].split(" in ")[0]
     assert (tmp_path / "dask.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
@@ -197,7 +250,9 @@ def test_against_a_separate_scheduler_and_worker_with_progress_on_a_terminal(pro
 
 
 def _ipexpert(*args):
-    return subprocess.run([sys.executable, "-m", "ipexpert", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "ipexpert", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 def _run_in_pty(command, cwd, timeout):
@@ -227,8 +282,25 @@ def test_killing_a_worker_mid_run_loses_no_record(profiles, tmp_path):
     source, expected = profiles
     out = tmp_path / "out.jsonl"
     with dask_cluster(tmp_path, workers=2) as (address, client, workers):
-        command = [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", str(out), "--as-of", AS_OF, "--rules", str(PACKS),
-                   "--engine", "dask", "--scheduler", address, "--partition-size", "5"]
+        command = [
+            sys.executable,
+            "-m",
+            "ipexpert",
+            "batch",
+            str(source),
+            "-o",
+            str(out),
+            "--as-of",
+            AS_OF,
+            "--rules",
+            str(PACKS),
+            "--engine",
+            "dask",
+            "--scheduler",
+            address,
+            "--partition-size",
+            "5",
+        ]
         batch = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             victim = _busy_worker(client, timeout=120)
@@ -259,10 +331,24 @@ def _busy_worker(client, timeout) -> int:
 
 @pytest.mark.slow
 def test_the_dask_benchmark_prints_its_figures_and_finds_the_same_bytes():
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "dask_scale.py"), "--count", "60"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "dask_scale.py"), "--count", "60"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
-    for row in ("local, 1 job(s)", "local, 2 job(s)", "dask, 1 worker(s)", "dask, 2 worker(s)", "load average before",
-                "dask speed-up, 2 workers over 1", "dask path overhead per profile", "largest worker RSS", "output per profile"):
+    for row in (
+        "local, 1 job(s)",
+        "local, 2 job(s)",
+        "dask, 1 worker(s)",
+        "dask, 2 worker(s)",
+        "load average before",
+        "dask speed-up, 2 workers over 1",
+        "dask path overhead per profile",
+        "largest worker RSS",
+        "output per profile",
+    ):
         assert row in done.stdout
     assert "every run wrote the same bytes: yes" in done.stdout
