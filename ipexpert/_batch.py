@@ -69,8 +69,8 @@ def collect(source) -> list[tuple]:
 
 
 def input_name(item: tuple) -> str:
-    """`folder/a.yaml`, or `profiles.jsonl:17` for a line."""
-    return item[1] if item[0] == "file" else f"{item[1]}:{item[2]}"
+    """`folder/a.yaml`, or `profiles.jsonl:17` for a line; a ("text", name, text) item is named by itself."""
+    return item[1] if item[0] in ("file", "text") else f"{item[1]}:{item[2]}"
 
 
 def run(items, output, *, rule_paths=(), defaults=True, as_of=None, jobs=1, progress=None) -> Summary:
@@ -98,6 +98,12 @@ def run(items, output, *, rule_paths=(), defaults=True, as_of=None, jobs=1, prog
 
 def evaluate_item(item: tuple, rules, as_of) -> tuple[bool, str]:
     """(True, outline record) or (False, error record) for one input, as one JSON line."""
+    ok, record = evaluate_record(item, rules, as_of)
+    return ok, json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def evaluate_record(item: tuple, rules, as_of) -> tuple[bool, dict]:
+    """(True, outline record) or (False, error record) for one input, as a dict."""
     name = input_name(item)
     try:
         outline = _api.evaluate(_document(item), rules, as_of)
@@ -107,7 +113,7 @@ def evaluate_item(item: tuple, rules, as_of) -> tuple[bool, str]:
     except Exception as exc:  # noqa: BLE001 - a bug met by one profile must not stop the batch
         message = f"internal error: {type(exc).__name__}: {one_line(exc)}"
         record, ok = _error(name, "internal_error", [Problem(name, None, None, "$", message)]), False
-    return ok, json.dumps(record, ensure_ascii=False) + "\n"
+    return ok, record
 
 
 def _error(name: str, kind: str, problems) -> dict:
@@ -164,6 +170,8 @@ def _evaluate_chunk(items):
 def _document(item: tuple) -> _yaml.Document:
     if item[0] == "file":
         return _profile.parse(_read_regular_file(item[1]), item[1])
+    if item[0] == "text":  # a profile's YAML or JSON text read from elsewhere (a Parquet row, a URL)
+        return _profile.parse(item[2], item[1])
     return _line_document(*item[1:])
 
 

@@ -96,9 +96,13 @@ def pack_files(paths) -> list[Path]:
 
 def read_pack(path: Path) -> tuple[_yaml.Document | None, list[Problem]]:
     """Parse one pack file and check it against the schema."""
-    raw = _profile.read_file(path, InvalidRulePackError)
+    return parse_pack(_profile.read_file(path, InvalidRulePackError), _display(path))
+
+
+def parse_pack(raw: bytes, name: str) -> tuple[_yaml.Document, list[Problem]]:
+    """Parse one pack's text, named *name* in messages and outlines, and check it against the schema."""
     try:
-        doc = _yaml.load(raw, _display(path))
+        doc = _yaml.load(raw, name)
     except _yaml.YAMLInputError as exc:
         return None, [exc.problem]
     if not isinstance(doc.data, dict):
@@ -124,11 +128,25 @@ def load(paths=(), defaults: bool = True) -> list[Pack]:
     Raises InvalidRulePackError listing every problem found.
     """
     files = pack_files(([_resources.rules_dir()] if defaults else []) + list(paths))
+    return _layered(read_pack(path) for path in files)
+
+
+def sources(paths=(), defaults: bool = True) -> list[tuple[str, bytes]]:
+    """(name, text) of every pack `load` would read, so another process can compile the same rules."""
+    files = pack_files(([_resources.rules_dir()] if defaults else []) + list(paths))
+    return [(_display(path), _profile.read_file(path, InvalidRulePackError)) for path in files]
+
+
+def load_sources(texts) -> list[Pack]:
+    """The packs from (name, text) pairs made by `sources`, exactly as `load` gives them."""
+    return _layered(parse_pack(raw, name) for name, raw in texts)
+
+
+def _layered(parsed) -> list[Pack]:
     problems = []
     packs = []
     layers = []
-    for path in files:
-        doc, found = read_pack(path)
+    for doc, found in parsed:
         problems.extend(found)
         if found or doc is None:
             continue

@@ -13,6 +13,7 @@ the one boundary where foreign exceptions become a one-line message:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import sys
@@ -332,23 +333,62 @@ def _yaml_text(path) -> tuple[str, str]:
         raise InvalidRulePackError(exc.problem) from None
 
 
+@contextlib.contextmanager
+def _progress_bar(length):
+    """A progress callback drawing a bar on a terminal from the first input done, so notes printed before stay whole."""
+    if not sys.stderr.isatty() or length is None:
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        bars = []
+
+        def update(done):
+            if not bars:
+                bars.append(stack.enter_context(click.progressbar(length=length, label="evaluating", file=sys.stderr)))
+            bars[0].update(done)
+
+        yield update
+
+
 @cli.command()
-@click.argument("source", metavar="INPUT", type=click.Path(exists=True))
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The JSON Lines file to write (atomically), or - for standard output.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes; 0 means one per core.")
+@click.argument("source", metavar="INPUT")
+@click.option("--output", "-o", required=True, type=click.Path(), help="The JSON Lines file to write (atomically), - for standard output, or the folder for --output-format parquet.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes (with --engine dask: of the local cluster); 0 means one per core.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Evaluate here, or on a Dask cluster (needs: pip install 'ipexpert[dask]').")
+@click.option("--scheduler", metavar="ADDRESS", default=None, help="With --engine dask: the scheduler of an existing cluster (tcp://host:8786); default: a local cluster.")
+@click.option("--partition-size", type=click.IntRange(min=1), default=50, show_default=True, help="With --engine dask: inputs per task.")
+@click.option("--column", default="profile", show_default=True, help="For a Parquet INPUT: the column holding each profile's JSON or YAML text.")
+@click.option("--output-format", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True, help="JSON Lines, or a folder with inputs.parquet and recommendations.parquet.")
 @as_of_option
 @rules_options
-def batch(source, output, jobs, as_of, rule_paths, no_default_rules):
-    """Evaluate every profile in INPUT (a JSON Lines file or a folder) into one JSON line each."""
+def batch(source, output, jobs, engine, scheduler, partition_size, column, output_format, as_of, rule_paths, no_default_rules):
+    """Evaluate every profile in INPUT (JSON Lines, a folder, or Parquet; a path or URL) into one record each."""
     from . import _batch
 
-    items = _batch.collect(source)
-    options = dict(rule_paths=rule_paths, defaults=not no_default_rules, as_of=as_of, jobs=jobs or _batch.default_jobs())
-    if sys.stderr.isatty():
-        with click.progressbar(length=len(items), label="evaluating", file=sys.stderr) as bar:
-            summary = _batch.run(items, output, progress=bar.update, **options)
+    if scheduler is not None and engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
+    options = dict(rule_paths=rule_paths, defaults=not no_default_rules, as_of=as_of)
+    jobs = jobs or _batch.default_jobs()
+    plain = engine == "local" and output_format == "jsonl" and "://" not in source and not source.lower().endswith((".parquet", ".pq"))
+    if plain:  # the local engine on local JSON Lines, as before
+        items = _batch.collect(source)
+        count, call = len(items), lambda progress: _batch.run(items, output, jobs=jobs, progress=progress, **options)
     else:
-        summary = _batch.run(items, output, **options)
+        from . import _parquet
+
+        inputs = _parquet.open_inputs(source, column)
+        count = inputs.count
+        if engine == "dask":
+            from . import _dask_batch
+
+            dask_options = dict(scheduler=scheduler, workers=jobs, partition_size=partition_size, tables=output_format == "parquet")
+            call = lambda progress: _dask_batch.run(inputs, output, progress=progress, echo=lambda line: click.echo(line, err=True), **dask_options, **options)  # noqa: E731
+        elif output_format == "parquet":
+            call = lambda progress: _parquet.local_tables(inputs, output, jobs=jobs, progress=progress, **options)  # noqa: E731
+        else:
+            call = lambda progress: _batch.run(list(inputs), output, jobs=jobs, progress=progress, **options)  # noqa: E731
+    with _progress_bar(count) as progress:
+        summary = call(progress)
     click.echo(summary.format(), err=True)
     if summary.invalid:
         raise ProblemsReported()
