@@ -21,10 +21,12 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import gc
 import http
 import json
 import logging
 import os
+import threading
 import time
 
 import h11
@@ -205,6 +207,8 @@ class Evaluator:
     def __init__(self, options: Options):
         self.options = options
         self._pool = None
+        self._old = []
+        self._busy = {}  # pool -> requests sent to it and not yet answered
         self._baseline = None
 
     async def start(self) -> None:
@@ -228,25 +232,45 @@ class Evaluator:
         from concurrent.futures.process import BrokenProcessPool
 
         pool = self._pool
+        self._busy[pool] = self._busy.get(pool, 0) + 1
         try:
             status, media_type, body, rss = await self._call(pool, operation, raw, as_of)
         except BrokenProcessPool:
             self._replace(pool)
             log.error("the evaluating process died (out of memory?); it has been replaced")
             raise _Refused(500, "the evaluating process died on this request (out of memory?)") from None
+        finally:
+            self._busy[pool] -= 1
+            if pool is not self._pool and not self._busy[pool]:
+                self._stop(pool)
         if self._baseline and rss > self._baseline + RECYCLE_ABOVE_BYTES:
             log.info("replacing the evaluating process: %d MB after a large request", rss // MB)
             self._replace(pool)
+            if not self._busy[pool]:
+                self._stop(pool)
         return Response(body, status_code=status, media_type=media_type)
 
     def _replace(self, pool) -> None:
         if pool is self._pool:
-            self._pool = self._new_pool()
-            pool.shutdown(wait=False)
+            self._pool = self._new_pool()  # requests already sent to the old one finish there
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+    def _stop(self, pool) -> None:
+        """End a replaced pool's process now: a normal exit would first free every object it holds."""
+        self._busy.pop(pool, None)
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        self._old.append(pool)  # joined at close
+        threading.Thread(target=pool.shutdown, name="ipexpert-retire", daemon=True).start()
+
+    async def close(self) -> None:
+        """Stop the evaluating process(es), waiting at most the graceful timeout for them to end."""
+        pools, self._old, self._pool = [p for p in (self._pool, *self._old) if p is not None], [], None
+        # One shutdown(wait=True) per pool: a first shutdown(wait=False) would forget the thread to join.
+        wait_all = functools.partial(lambda pools: [p.shutdown(wait=True, cancel_futures=True) for p in pools], pools)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, wait_all), self.options.graceful_timeout)
+        del pools, wait_all
+        gc.collect()  # the pools' semaphores are released now, not reported as leaked at exit
 
 
 # --- the application -----------------------------------------------------------------------
@@ -285,7 +309,7 @@ def create_app(options: Options | None = None) -> Starlette:
         try:
             yield
         finally:
-            evaluator.close()
+            await evaluator.close()
 
     routes = [
         Route("/v1/evaluate", evaluate, methods=["POST"]),
