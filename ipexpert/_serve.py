@@ -310,6 +310,8 @@ def create_app(options: Options | None = None) -> Starlette:
             yield
         finally:
             await evaluator.close()
+            for tally in _Tally.every:
+                tally.flush()
 
     routes = [
         Route("/v1/evaluate", evaluate, methods=["POST"]),
@@ -433,19 +435,25 @@ class _Tally:
 
     INTERVAL = 10.0
 
+    every: list = []  # flushed at shutdown, so no count is lost
+
     def __init__(self, what: str):
         self.what = what
         self.counts: dict = {}
         self.last = 0.0
+        _Tally.every.append(self)
 
     def add(self, reason: str) -> None:
         self.counts[reason] = self.counts.get(reason, 0) + 1
-        now = time.monotonic()
-        if now - self.last >= self.INTERVAL:
+        if time.monotonic() - self.last >= self.INTERVAL:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.counts:
             reasons = ", ".join(f"{n:,} × {r}" for r, n in sorted(self.counts.items()))
             log.warning("%s: %s (logged at most every %.0f s)", self.what, reasons, self.INTERVAL)
             self.counts.clear()
-            self.last = now
+        self.last = time.monotonic()
 
 
 class _AcceptErrors:
@@ -465,6 +473,11 @@ class _AcceptErrors:
         message = context.get("message", "")
         if isinstance(exc, OSError) and ("accept" in message or "transport" in message or "socket" in message):
             self.tally.add(exc.strerror or type(exc).__name__)
+            return
+        if "_start_serving" in repr(context.get("handle")):
+            # asyncio retries accept() a second after EMFILE, once per failed accept; a retry
+            # that runs after the listening socket is closed (at shutdown) fails on fd -1.
+            self.tally.add("an accept retry after the listening socket closed")
             return
         loop.default_exception_handler(context)
 
