@@ -13,6 +13,9 @@ evaluating and serialising a profile happen in one evaluating process per server
 larger than `Limits` is refused with 413 before it is serialised. `HTTPProtocol` closes
 connections that send no complete headers or body in time, and answers a client that
 half-closes after a complete request. `serve` runs uvicorn with every limit set.
+
+A new operation is a function in OPERATIONS (run in the evaluating process) and a Route;
+a new request option is a checked keyword passed to `Evaluator.answer` and on to it.
 """
 
 from __future__ import annotations
@@ -150,46 +153,60 @@ def _rss() -> int:
         return 0  # not Linux: never replaced
 
 
-def _answer(operation: str, raw: bytes, as_of) -> tuple[int, str, bytes, int]:
-    """(status, media type, body, this process's RSS) for one request; runs in the evaluating process."""
+def _answer(operation: str, raw: bytes, params: dict) -> tuple[int, str, bytes, int]:
+    """(status, media type, body, this process's RSS) for one request; runs in the evaluating process.
+
+    *operation* names a function of OPERATIONS; *params* are the request's checked options
+    (such as as_of), passed to it as keywords.
+    """
+    from . import _profile
+
     try:
-        status, body = _work(operation, raw, as_of)
-        media_type = "application/json"
+        try:
+            doc = _profile.parse(raw, REQUEST_NAME)
+        except InvalidProfileError as exc:
+            raise _Refused(400, "the body cannot be read as a YAML or JSON document", exc.problems) from None
+        status, media_type, body = OPERATIONS[operation](doc, _child["rules"], _child["limits"], **params)
     except _Refused as exc:
-        status, body = exc.status, _dumps(problem_body(exc.status, exc.detail, exc.problems))
-        media_type = PROBLEM_MEDIA_TYPE
+        status, media_type = exc.status, PROBLEM_MEDIA_TYPE
+        body = _dumps(problem_body(exc.status, exc.detail, exc.problems))
     return status, media_type, body, _rss()
 
 
-def _work(operation, raw, as_of) -> tuple[int, bytes]:
+def _validate(doc, rules, limits) -> tuple[int, str, bytes]:
     from . import _profile
 
-    limits = _child["limits"]
+    problems = _profile.problems(doc)
+    if problems:
+        raise _Refused(422, "the profile is not valid", problems)
+    return 200, "application/json", _dumps({"valid": True, "problems": []})
+
+
+def _evaluate(doc, rules, limits, as_of=None) -> tuple[int, str, bytes]:
     try:
-        doc = _profile.parse(raw, REQUEST_NAME)
-    except InvalidProfileError as exc:
-        raise _Refused(400, "the body cannot be read as a YAML or JSON document", exc.problems) from None
-    if operation == "validate":
-        problems = _profile.problems(doc)
-        if problems:
-            raise _Refused(422, "the profile is not valid", problems)
-        return 200, _dumps({"valid": True, "problems": []})
-    try:
-        outline = _api.evaluate(doc, _child["rules"], as_of)
+        outline = _api.evaluate(doc, rules, as_of)
     except InvalidProfileError as exc:
         raise _Refused(422, "the profile is not valid", exc.problems) from None
     except EvaluationError as exc:  # a runaway rule, too many partial matches, a date past 9999...
         raise _Refused(500, "the rules failed on this profile", exc.problems) from None
+    _check_size(outline, limits)
+    text = outline.to_json().encode("utf-8")
+    if len(text) > limits.outline_bytes:
+        raise _Refused(413, f"the outline would be {len(text):,} bytes; the limit is {limits.outline_bytes:,} bytes")
+    return 200, "application/json", text
+
+
+def _check_size(outline, limits) -> None:
+    """413 for an outline with more items than the limit, before any of it is serialised."""
     items = len(outline.recommendations) + len(outline.risks) + len(outline.timeline)
     if items > limits.outline_items:
         raise _Refused(413, (
             f"the outline would have {items:,} items (recommendations, risks and timeline entries); "
             f"the limit is {limits.outline_items:,}: evaluate fewer markets or assets per request"
         ))
-    text = outline.to_json().encode("utf-8")
-    if len(text) > limits.outline_bytes:
-        raise _Refused(413, f"the outline would be {len(text):,} bytes; the limit is {limits.outline_bytes:,} bytes")
-    return 200, text
+
+
+OPERATIONS = {"evaluate": _evaluate, "validate": _validate}  # what the evaluating process can do
 
 
 def _dumps(data) -> bytes:
@@ -213,7 +230,7 @@ class Evaluator:
 
     async def start(self) -> None:
         self._pool = self._new_pool()
-        *_, self._baseline = await self._call(self._pool, "validate", b"{}", None)
+        *_, self._baseline = await self._call(self._pool, "validate", b"{}", {})
 
     def _new_pool(self):
         import concurrent.futures
@@ -225,16 +242,17 @@ class Evaluator:
         )
 
     @staticmethod
-    async def _call(pool, operation, raw, as_of):
-        return await asyncio.get_running_loop().run_in_executor(pool, _answer, operation, raw, as_of)
+    async def _call(pool, operation, raw, params):
+        return await asyncio.get_running_loop().run_in_executor(pool, _answer, operation, raw, params)
 
-    async def answer(self, operation: str, raw: bytes, as_of) -> Response:
+    async def answer(self, operation: str, raw: bytes, **params) -> Response:
+        """The response to *operation* (a name in OPERATIONS) on the body *raw*, with *params*."""
         from concurrent.futures.process import BrokenProcessPool
 
         pool = self._pool
         self._busy[pool] = self._busy.get(pool, 0) + 1
         try:
-            status, media_type, body, rss = await self._call(pool, operation, raw, as_of)
+            status, media_type, body, rss = await self._call(pool, operation, raw, params)
         except BrokenProcessPool:
             self._replace(pool)
             log.error("the evaluating process died (out of memory?); it has been replaced")
@@ -288,10 +306,10 @@ def create_app(options: Options | None = None) -> Starlette:
 
     async def evaluate(request: Request) -> Response:
         as_of = _as_of(request)
-        return await evaluator.answer("evaluate", await _body(request, limits.body_bytes), as_of)
+        return await evaluator.answer("evaluate", await _body(request, limits.body_bytes), as_of=as_of)
 
     async def validate(request: Request) -> Response:
-        return await evaluator.answer("validate", await _body(request, limits.body_bytes), None)
+        return await evaluator.answer("validate", await _body(request, limits.body_bytes))
 
     async def list_rules(request: Request) -> Response:
         return JSONResponse(listing)
