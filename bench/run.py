@@ -166,6 +166,38 @@ def warm(report, rule_base, runs):
     return typical
 
 
+def reports(report, rule_base, runs, pdf_runs):
+    """HTML and PDF report time for the typical example, against the JSON outline's (issue 13's targets)."""
+    from ipexpert import _api
+
+    example = typical_example()
+    text = example.read_bytes()
+    report.section(f"Report generation ({example.name}: YAML text -> JSON outline, HTML page, PDF)")
+    json_p50 = percentile(repeat(lambda: _api.evaluate(text, rule_base, AS_OF).to_json(), runs, warmup=3), 50)
+    report.add("report", "JSON outline p50", ms(json_p50), "ms")
+    html = {}
+    for lang in ("en", "zh-CN"):
+        html[lang] = percentile(repeat(lambda lang=lang: _api.report(text, rule_base, AS_OF, lang=lang), runs, warmup=3), 50)
+        report.add("report", f"HTML report ({lang}) p50", ms(html[lang]), "ms", f"{html[lang] / json_p50:.2f}x the JSON outline")
+    worst = max(html.values())
+    report.target("HTML report vs JSON outline", "<= 2x", f"{worst / json_p50:.2f}x ({worst * 1000:.1f} ms vs {json_p50 * 1000:.1f} ms)", worst <= 2 * json_p50)
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        report.add("report", "PDF report", None, "", "not measured: pip install 'ipexpert[pdf]'")
+        report.target("PDF report", "<= 2 s", "not measured (no WeasyPrint)", None)
+        return
+    pdf, cpu = {}, {}
+    for lang in ("en", "zh-CN"):
+        started = time.process_time()
+        times = repeat(lambda lang=lang: _api.report(text, rule_base, AS_OF, lang=lang, format="pdf"), pdf_runs, warmup=1)
+        cpu[lang] = (time.process_time() - started) / (pdf_runs + 1)  # this process's CPU: what other jobs cannot inflate
+        pdf[lang] = statistics.median(times)
+        report.add("report", f"PDF report ({lang}) median", ms(pdf[lang]), "ms", f"{pdf_runs} runs after a warm-up; CPU {cpu[lang]:.2f} s each")
+    slowest = max(pdf.values())
+    report.target("PDF report", "<= 2 s", f"{slowest:.2f} s wall, {max(cpu.values()):.2f} s CPU (slowest language)", slowest <= 2.0)
+
+
 def evaluation_time(rule_base, profile, runs):
     from ipexpert import _api
 
@@ -352,6 +384,7 @@ def main(argv=None):
         cold_start(report, 3 if quick else 5)
         rule_base = load_compile(report, 3 if quick else 5)
         warm(report, rule_base, 20 if quick else 200)
+        reports(report, rule_base, 10 if quick else 50, 2 if quick else 5)
         batch(report, 30 if quick else 600, workdir)
         scaling(report, rule_base, quick)
         rule_growth(report, rule_base, quick, workdir)

@@ -10,13 +10,19 @@ firings, which the benchmark checks before it reports a time.
 from __future__ import annotations
 
 import copy
-import string
 from pathlib import Path
 
 STAGES = ("development", "growth", "stable", "startup")
 KINDS = ("trademark", "patent", "design")
-# Two-letter codes no example uses, so a generated market never collides with a real one.
-CODES = [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase]
+# Real ISO 3166-1 codes in a fixed order (profiles may only use real codes), the home country
+# CN left out so a generated market is never the firm's home.
+def _codes():
+    from ipexpert import _codes as codes  # the benchmark runs inside the project
+
+    return [c for c in codes.iso_codes() if c != "CN"]
+
+
+CODES = _codes()
 
 
 # ---------------------------------------------------------------- scaled profiles
@@ -59,7 +65,7 @@ def non_matching_packs(rule_base, copies: int, directory: Path) -> Path:
     """Write *copies* packs, each a clone of every bundled rule made unable to fire.
 
     A clone keeps the original's conditions and conclusions and gains a first condition
-    no profile meets (a firm whose home country is `ZZ`, a code reserved for private use),
+    no profile meets (a firm whose home country is `AQ`, Antarctica, where no firm is based),
     the way a pack of rules for other firms' situations sits beside the ones that apply.
     """
     from ipexpert import _yaml  # noqa: F401 - the benchmark runs inside the project
@@ -69,7 +75,7 @@ def non_matching_packs(rule_base, copies: int, directory: Path) -> Path:
         for rule in rule_base.rules:
             data = copy.deepcopy(_plain(rule.data))
             data["id"] = f"{rule.pack.replace('/', '-')}-{rule.id}"
-            data["when"] = [{"firm": {"home_country": "ZZ"}}] + list(data["when"])
+            data["when"] = [{"firm": {"home_country": "AQ"}}] + list(data["when"])
             data.pop("salience", None)
             rules.append(data)
         pack = {"pack": f"non-matching-{n:03d}", "version": "0.0.1", "title": "Rules that never fire", "rules": rules}
@@ -162,9 +168,9 @@ def reference_pack(rules, directory: Path) -> Path:
         "pack": "reference", "version": "0.0.1", "title": "Reference rule shape",
         "rules": [
             {"id": rid, "title": f"{rid} for {{market}}", "because": "reference shape",
-             "recommend": {"priority": "low", "markets": ["?market"]},
-             "when": [{"firm": {"stage": stage}}, {"market": {"code": "?market"}},
-                      {"not": {"registration": {"jurisdiction": "?market", "asset_type": kind}}}]}
+             "recommend": {"priority": "low", "markets": ["$market"]},
+             "when": [{"firm": {"stage": stage}}, {"market": {"code": "$market"}},
+                      {"not": {"registration": {"jurisdiction": "$market", "asset_type": kind}}}]}
             for rid, stage, kind in rules
         ],
     }

@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "evaluate": "_api",
     "load_rules": "_api",
+    "report": "_api",
     "validate": "_api",
     "RuleBase": "_engine",
     "EvaluationError": "_errors",
@@ -60,5 +61,6 @@ __all__ = [
     "TimelineEntry",
     "evaluate",
     "load_rules",
+    "report",
     "validate",
 ]

@@ -35,26 +35,41 @@ def validate(profile, name: str | None = None) -> list[Problem]:
     return _profile.problems(doc)
 
 
-def evaluate(profile, rules: _engine.RuleBase | None = None, as_of=None, name: str | None = None) -> _outline.Outline:
+def evaluate(profile, rules: _engine.RuleBase | None = None, as_of=None, name: str | None = None,
+             lang: str | None = None) -> _outline.Outline:
     """The justified strategy outline for *profile* (a dict, YAML/JSON text, or a path).
 
     *as_of* (a date or YYYY-MM-DD) is the date the advice is computed for; today by default.
+    *lang* is the language of its texts: "en" (default) or "zh-CN".
     Raises InvalidProfileError if the profile is invalid.
     """
-    return _evaluate_run(profile, rules, as_of, name)[0]
+    return evaluate_run(profile, rules, as_of, name, lang)[0]
 
 
-def _evaluate_run(profile, rules=None, as_of=None, name=None):
+def report(profile, rules: _engine.RuleBase | None = None, as_of=None, name: str | None = None,
+           lang: str | None = None, format: str = "html", paper: str = "A4"):
+    """The client report for *profile*: one self-contained HTML page (str), or a PDF (bytes).
+
+    *format* is "html" or "pdf" (PDF needs the `ipexpert[pdf]` extra); *paper* is "A4" or "Letter".
+    """
+    from . import _report
+
+    outline, run, doc = evaluate_run(profile, rules, as_of, name, lang)
+    return _report.render(outline, run, doc, format, paper)
+
+
+def evaluate_run(profile, rules=None, as_of=None, name=None, lang=None):
     """(outline, run record, checked profile Document): `evaluate` plus what explanations need."""
-    from . import __version__
+    from . import __version__, _i18n
 
     as_of = parse_date(as_of)
+    lang = _i18n.check_language(lang)
     with _engine.collector_paused():
         doc = _profile.check(_profile.read(profile, name))
         rules = rules if rules is not None else default_rules()
         run = rules.run(_facts.build(doc.data, as_of), as_of)
         try:
-            outline = _outline.assemble(run, rules, doc, __version__)
+            outline = _outline.assemble(run, rules, doc, __version__, lang)
         except (OverflowError, ValueError, TypeError) as exc:
             # e.g. a rule's date arithmetic running past year 9999
             raise EvaluationError(Problem("<rules>", None, None, "$", f"a conclusion could not be computed: {exc}")) from None

@@ -277,7 +277,7 @@ def _columns(text: str) -> tuple[dict, dict]:
     except Exception:  # noqa: BLE001 - JSON that YAML reads differently: keep the line, lose the columns
         root = None
     values, keys = {}, {}
-    stack = [(root, ())] if root is not None else []
+    stack: list[tuple[yaml.Node, tuple]] = [(root, ())] if root is not None else []
     while stack:
         node, path = stack.pop()
         values[path] = node.start_mark.column + 1

@@ -11,50 +11,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import _engine, _expr, _facts, _resources, _rulepack, _schemas
+from . import _conditions, _engine, _expr, _facts, _i18n, _resources, _rulepack, _schemas
 from ._compile import strings_in as _strings
 from ._errors import InvalidRulePackError, Problem
 
 # The `stage` fact: declared in the profile (firm.stage) or derived by a rule.
 BUILTIN_KINDS = {"stage": ("value", "declared")}
-
-# Where a fact field lives in the profile schema ("[]" is any list item); None when it is computed.
-_RENAMED = {
-    ("firm", "channels"): ("channels",),
-    ("firm", "payment_providers"): ("payment_providers",),
-    ("sale", "product"): ("products", "[]", "name"),
-    ("sale", "market"): ("products", "[]", "markets", "[]"),
-    ("sale", "origin"): ("products", "[]", "origin"),
-    ("sale", "clearance_search"): ("products", "[]", "clearance_search"),
-    ("sale", "market_status"): ("markets", "[]", "status"),
-    ("registration", "asset"): ("ip_assets", "[]", "name"),
-    ("registration", "asset_type"): ("ip_assets", "[]", "type"),
-    ("stage", "value"): ("firm", "stage"),
-}
-_BASES = {
-    "firm": ("firm",), "market": ("markets", "[]"), "product": ("products", "[]"), "asset": ("ip_assets", "[]"),
-    "registration": ("ip_assets", "[]", "registrations", "[]"), "confidentiality": ("confidentiality",),
-    "management": ("management",), "history": ("history",),
-}
-
+# Kinds an evaluation has at most one fact of.
+SINGLE_KINDS = frozenset({"firm", "confidentiality", "management", "history", "evaluation", "stage"})
 
 def schema_path(kind: str, name: str) -> tuple | None:
-    """The place of fact field *kind.name* in the profile schema, or None if it is computed."""
-    if (kind, name) in _RENAMED:
-        return _RENAMED[kind, name]
-    if kind in _BASES:
-        path = _BASES[kind] + (name,)
-        return path if field_schema(path) is not None else None
-    return None
+    """The place of fact field *kind.name* in the profile schema, or None if it is computed (see `_facts.SOURCES`)."""
+    path = _facts.profile_path(kind, name)
+    return path if path is not None and field_schema(path) is not None else None
 
 
 def field_schema(path: tuple) -> dict | None:
     """The profile-schema node at *path*, or None."""
     node = _schemas.schema("profile")
     for step in path:
-        node = node.get("items") if step == "[]" else node.get("properties", {}).get(step)
-        if not isinstance(node, dict):
+        child = node.get("items") if step == "[]" else node.get("properties", {}).get(step)
+        if not isinstance(child, dict):
             return None
+        node = child
     return node
 
 
@@ -110,23 +89,14 @@ def catalog(packs) -> Catalog:
     return cat
 
 
-def patterns(conditions, path, negated=False):
-    """Every fact pattern in *conditions*: (path, kind, fields, negated), nested ones included."""
-    for i, condition in enumerate(conditions):
-        for word in ("not", "exists"):
-            if word in condition:
-                inner = condition[word]
-                inner = inner if isinstance(inner, list) else [inner]
-                yield from patterns(inner, path + (i, word), negated or word == "not")
-                break
-        else:
-            if "test" not in condition:
-                (kind, fields), = condition.items()
-                yield path + (i, kind), kind, fields or {}, negated
+def patterns(rule):
+    """Every fact pattern of *rule* (nested and grouped ones included): (path, kind, fields, negated)."""
+    for pattern, negated, _ in _conditions.patterns(rule.conditions):
+        yield pattern.path, pattern.kind, pattern.fields, negated
 
 
 def _variable_strings(item, path):
-    """Every `?name` inside *item*: (path, name)."""
+    """Every `$name` inside *item*: (path, name)."""
     name = _expr.variable(item)
     if name:
         yield path, name
@@ -151,41 +121,91 @@ class _RuleChecker:
 
     def check(self) -> set:
         data = self.rule.data
-        bound = self.bindings(data["when"], set(), ("when",))
-        for path, kind, fields, _ in patterns(data["when"], ("when",)):
+        bound = self.bindings(self.rule.conditions, set())
+        for path, kind, fields, _ in patterns(self.rule):
             self.check_pattern(path, kind, fields)
+        self.check_cross_joins(self.rule.conditions)
         self.check_conclusions(bound | {"as_of"})
         if not data.get("source"):
             self.problem(("id",), f"rule {self.rule.key} has no source: add the paper section or URL it rests on",
                          severity="warning")
         return bound
 
-    def bindings(self, conditions, bound: set, path) -> set:
+    def check_cross_joins(self, conditions):
+        """Warn about a condition that shares no variable with the rest of its rule, beside another such one.
+
+        Two conditions joined on nothing pair every fact of one with every fact of the other:
+        five of them over 15 facts hold 15**5 partial matches. A condition on a kind the
+        profile has once (firm, history...), or on reference data declared once, or with a
+        literal test (`code: EU`) picks few facts, and is not counted.
+        """
+        loose = []
+        variables = [_conditions.variables(node) for node in conditions]
+        for i, node in enumerate(conditions):
+            if not isinstance(node, _conditions.Pattern):
+                continue
+            kind = node.kind
+            if self.few(kind, node.fields):
+                continue
+            rest = set().union(*(v for j, v in enumerate(variables) if j != i))
+            if not variables[i] & rest:
+                loose.append((i, kind))
+        if len(loose) < 2:
+            return
+        names = ", ".join(f"{i + 1} ({kind})" for i, kind in loose)
+        for i, kind in loose:
+            self.problem(("when", i, kind), f"condition {i + 1} shares no variable with the rest of rule {self.rule.key}: "
+                                            f"conditions {names} join every fact with every other (a cross join); "
+                                            "join them on a variable, or narrow them with a literal test",
+                         key=True, severity="warning")
+
+    def few(self, kind, fields) -> bool:
+        """Whether a pattern picks few facts: a kind there is one of, or a literal test on a field."""
+        producers = self.cat.producers.get(kind, [])
+        if kind in SINGLE_KINDS or (len(producers) == 1 and producers[0] != "profile" and "/" not in producers[0]):
+            return True
+        for spec in fields.values():
+            if not isinstance(spec, dict):
+                if _expr.variable(spec) is None:
+                    return True
+            elif any(op in spec and _is_literal(spec[op]) for op in ("eq", "in")):
+                return True
+        return False
+
+    def bindings(self, nodes, bound: set) -> set:
         """The variables the conditions bind, reporting each read of a variable no earlier condition binds."""
-        for i, condition in enumerate(conditions):
-            where = path + (i,)
-            if "not" in condition or "exists" in condition:
-                word = "not" if "not" in condition else "exists"
-                inner = condition[word]
-                self.bindings(inner if isinstance(inner, list) else [inner], set(bound), where + (word,))
-            elif "test" in condition:
-                self.reads(condition["test"], bound, where + ("test",), skip=("bind",))
+        for node in nodes:
+            if isinstance(node, (_conditions.Not, _conditions.Exists)):
+                self.bindings(node.children, set(bound))
+            elif isinstance(node, _conditions.Test):
+                self.reads({"value": node.value, **node.ops}, bound, node.path + ("test",))
+            elif isinstance(node, _conditions.Group):
+                self.group_bindings(node, bound)
             else:
-                (kind, fields), = condition.items()
-                fields = fields or {}
-                for name, spec in fields.items():
-                    var = _expr.variable(spec) or (isinstance(spec, dict) and _expr.variable(spec.get("bind")))
-                    if var:
-                        bound.add(var)
-                for name, spec in fields.items():
+                bound |= node.binds()
+                for name, spec in node.fields.items():
                     if isinstance(spec, dict):
-                        self.reads(spec, bound, where + (kind, name), skip=("bind",))
+                        self.reads(spec, bound, node.path + (name,), skip=("bind",))
         return bound
+
+    def group_bindings(self, node, bound: set):
+        """A group reads what earlier conditions bind and binds its own for itself; the rule sees only its outputs."""
+        pattern = node.pattern
+        local = set(bound) | pattern.binds()
+        for name, spec in pattern.fields.items():
+            if isinstance(spec, dict):
+                self.reads(spec, local, pattern.path + (name,), skip=("bind",))
+        for section, names in (("collect", node.collect), ("min", node.least), ("max", node.most)):
+            for new, name in names.items():
+                if name not in local - bound:
+                    self.problem(node.path + ("group", section, new),
+                                 f"{section} reads ${name}, which the group's pattern does not bind")
+        bound |= node.outputs()
 
     def reads(self, item, bound, path, skip=()):
         for where, name in _variable_strings({k: v for k, v in item.items() if k not in skip}, path):
             if name not in bound:
-                self.problem(where, f"?{name} is read here but no earlier condition binds it")
+                self.problem(where, f"${name} is read here but no earlier condition binds it")
 
     def check_pattern(self, path, kind, fields):
         cat = self.cat
@@ -232,11 +252,11 @@ class _RuleChecker:
             if section in data:
                 for where, name in _variable_strings(data[section], (section,)):
                     if name not in bound:
-                        self.problem(where, f"?{name} is used but no condition binds it")
+                        self.problem(where, f"${name} is used but no condition binds it")
         for section in ("title", "because", "recommend", "risk"):
             for where, text in _strings(data.get(section), (section,)):
                 for name in sorted(_expr.placeholders(text) - bound):
-                    self.problem(where, f"{{{name}}} is used but no condition binds ?{name}")
+                    self.problem(where, f"{{{name}}} is used but no condition binds ${name}")
 
 
 def possible_values(cat: Catalog, kind, name):
@@ -289,10 +309,13 @@ def check(paths=(), defaults: bool = True) -> list[Problem]:
     for path in files:
         doc, found = _rulepack.read_pack(path)
         problems.extend(found)
-        if not found:
-            packs.append(_rulepack._pack(doc))
+        if not found and doc is not None:
+            pack = _rulepack.build(doc)
+            problems.extend(pack.warnings)
+            packs.append(pack)
     order = {str(f.source): i for i, f in enumerate(p.doc for p in packs)}
     problems.extend(_across(packs))
+    problems.extend(_i18n.check_translations(packs))
     if not any(p.severity == "error" for p in problems) and packs:
         try:
             _engine.RuleBase(packs)
@@ -317,7 +340,8 @@ def _across(packs) -> list[Problem]:
     disabled = {key for pack in packs for key in pack.doc.data.get("disable", [])}
     bound = {}
     consumed = set()
-    first_pack, first_id = {}, {}
+    first_pack: dict = {}
+    first_id: dict = {}
     for pack in packs:
         if pack.name in first_pack:
             problems.append(pack.doc.problem(("pack",), f"pack name {pack.name!r} is also used by {first_pack[pack.name]}"))
@@ -326,7 +350,7 @@ def _across(packs) -> list[Problem]:
             checker = _RuleChecker(rule, cat)
             bound[rule.key] = checker.check()
             problems.extend(checker.problems)
-            consumed |= {kind for _, kind, _, _ in patterns(rule.data["when"], ("when",))}
+            consumed |= {kind for _, kind, _, _ in patterns(rule)}
             if rule.key in disabled:
                 continue
             if rule.id in first_id:
@@ -350,7 +374,7 @@ def _across(packs) -> list[Problem]:
 
 def _overrides(packs, bound) -> list[Problem]:
     """Overrides and disables that name no rule, and override texts that use variables the rule never binds."""
-    problems = _rulepack._apply_layers(packs, [p.doc for p in packs])
+    problems = _rulepack.apply_layers(packs, [p.doc for p in packs])
     for pack in packs:
         for i, override in enumerate(pack.doc.data.get("overrides", [])):
             names = bound.get(override["rule"])

@@ -1,4 +1,4 @@
-"""Rule specs become experta rules on one engine class, built once per rule base.
+"""Rule specs become experta rules (the engine class that holds them is built in `_engine`).
 
 Equality on a literal becomes an experta literal (shared in the Rete alpha network);
 operators with constant operands become one predicate per field; operators that read
@@ -13,10 +13,9 @@ from __future__ import annotations
 import inspect
 import itertools
 
-from . import _expr
+from . import _conditions, _expr
 from ._errors import InvalidRulePackError
-from ._matcher import ChangedNodesMatcher, ExactDepthStrategy
-from ._experta import AND, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule, experta
+from ._experta import AND, EXISTS, MATCH, NOT, TEST, Fact, P, Rule
 
 AS_OF = "_as_of"
 
@@ -74,32 +73,71 @@ class _Compiler:
         self.types = types
         self.predicates = predicates
         self.hidden = itertools.count()
-        self.captures = []  # names of captured positive patterns, in order
+        self.captures: list[str] = []  # names of captured positive patterns, in order
         self.uses_as_of = False
+        self.groups = []  # Group conditions, computed when the rule fires
+        self.deferred = []  # tests reading what a group binds, checked when the rule fires
+        self.group_vars = set()
 
     def fail(self, path, message):
         raise InvalidRulePackError(self.rule.doc.problem(self.rule.path + tuple(path), message))
 
-    def conditions(self, conditions, bound: set, path, positive=True):
+    def conditions(self, nodes, bound: set, positive=True):
         elements = []
-        for i, condition in enumerate(conditions):
-            elements.extend(self.condition(condition, bound, path + (i,), positive))
+        for node in nodes:
+            elements.extend(self.condition(node, bound, positive))
         return elements
 
-    def condition(self, condition, bound: set, path, positive):
-        if "not" in condition or "exists" in condition:
-            word = "not" if "not" in condition else "exists"
-            inner = condition[word]
-            inner = inner if isinstance(inner, list) else [inner]
-            elements = self.conditions(inner, set(bound), path + (word,), positive=False)
-            group = elements[0] if len(elements) == 1 else AND(*elements)
-            return [NOT(group) if word == "not" else EXISTS(group)]
-        if "test" in condition:
-            ops = dict(condition["test"])
-            operand = ops.pop("value")
-            return [self.test(operand, ops, bound, path + ("test",))]
-        (kind, fields), = condition.items()
-        return self.pattern(kind, fields or {}, bound, path + (kind,), positive)
+    def condition(self, node, bound: set, positive):
+        if isinstance(node, _conditions.Group):
+            return self.group(node, bound, positive)
+        if not isinstance(node, _conditions.Test):
+            late = sorted(_conditions.variables(node) & self.group_vars)
+            if late:
+                self.fail(node.path, f"${late[0]} is bound by a group; only `test:` conditions and the conclusion can read it")
+        if isinstance(node, (_conditions.Not, _conditions.Exists)):
+            elements = self.conditions(node.children, set(bound), positive=False)
+            inner = elements[0] if len(elements) == 1 else AND(*elements)
+            return [NOT(inner) if isinstance(node, _conditions.Not) else EXISTS(inner)]
+        if isinstance(node, _conditions.Test):
+            test = self.test(node.value, node.ops, bound, node.path + ("test",))
+            return test if isinstance(test, list) else [test]
+        return self.pattern(node.kind, node.fields, bound, node.path, positive)
+
+    def group(self, node, bound: set, positive):
+        path = node.path + ("group",)
+        if not positive:
+            self.fail(path, "a group cannot be inside not or exists")
+        pattern = node.pattern
+        late = sorted(pattern.variables() & self.group_vars)
+        if late:
+            self.fail(pattern.path, f"${late[0]} is bound by another group; a group's pattern cannot read it")
+        local = set(bound)
+        for name, field_spec in pattern.fields.items():
+            var = _expr.variable(field_spec)
+            if var:
+                local.add(var)
+            elif isinstance(field_spec, dict):
+                bind = _expr.variable(field_spec.get("bind"))
+                reads = _expr.variables_in({k: v for k, v in field_spec.items() if k != "bind"})
+                missing = sorted(reads - local)
+                if missing:
+                    self.fail(pattern.path + (name,), f"${missing[0]} is read here but no earlier condition binds it")
+                if bind:
+                    local.add(bind)
+                if _expr.needs_as_of(field_spec):
+                    self.uses_as_of = True
+        for section, names in (("collect", node.collect), ("min", node.least), ("max", node.most)):
+            for new, var in names.items():
+                if var is None or var not in local - bound:
+                    self.fail(path + (section, new), f"{section} reads a variable the group's pattern binds ($name)")
+        for new in sorted(node.outputs()):
+            if new in bound:
+                self.fail(path, f"${new} is already bound by an earlier condition")
+        bound |= node.outputs()
+        self.group_vars |= node.outputs()
+        self.groups.append(node)
+        return []
 
     def predicate(self, ops: dict):
         """One predicate function per distinct set of constant operators in the rule base.
@@ -120,10 +158,13 @@ class _Compiler:
             names.add(value_var)
         missing = sorted(names - bound)
         if missing:
-            self.fail(path, f"the test reads ?{missing[0]}, which no earlier condition binds")
+            self.fail(path, f"the test reads ${missing[0]}, which no earlier condition binds")
         if _expr.needs_as_of(operand) or _expr.needs_as_of(ops):
             names.add(AS_OF)
             self.uses_as_of = True
+        if names & self.group_vars:
+            self.deferred.append(_Test(operand, ops, names, value_var))
+            return []
         return TEST(_Test(operand, ops, names, value_var))
 
     def pattern(self, kind, fields, bound, path, positive):
@@ -170,14 +211,15 @@ def compile_rule(rule, types: FactTypes, action, predicates: dict | None = None)
     """
     compiler = _Compiler(rule, types, {} if predicates is None else predicates)
     bound: set = set()
-    elements = compiler.conditions(rule.data["when"], bound, ("when",))
+    elements = compiler.conditions(rule.conditions, bound)
     _check_conclusion_variables(rule, bound | {"as_of"}, compiler)
     if compiler.uses_as_of:
         elements.insert(0, types["evaluation"](as_of=MATCH.__getattr__(AS_OF)))
     captures = tuple(compiler.captures)
+    late = (tuple(compiler.groups), tuple(compiler.deferred)) if compiler.groups else None
 
     def fire(engine, **context):
-        action(rule, captures, context, engine)
+        action(rule, captures, context, engine, late)
 
     return Rule(*elements, salience=rule.data.get("salience", 0))(fire)
 
@@ -188,11 +230,11 @@ def _check_conclusion_variables(rule, bound, compiler):
         if section in data:
             missing = sorted(_expr.variables_in(data[section]) - bound)
             if missing:
-                compiler.fail((section,), f"?{missing[0]} is used but no condition binds it")
+                compiler.fail((section,), f"${missing[0]} is used but no condition binds it")
     for path, text in strings_in(data, ()):
         missing = sorted(_expr.placeholders(text) - bound)
         if missing and path[0] in ("title", "because", "recommend", "risk"):
-            compiler.fail(path, f"{{{missing[0]}}} is used but no condition binds ?{missing[0]}")
+            compiler.fail(path, f"{{{missing[0]}}} is used but no condition binds ${missing[0]}")
 
 
 def strings_in(item, path):
@@ -205,76 +247,3 @@ def strings_in(item, path):
     elif isinstance(item, list):
         for index, value in enumerate(item):
             yield from strings_in(value, path + (index,))
-
-
-class PackOrderStrategy(ExactDepthStrategy):
-    """experta's depth strategy, with ties broken by the rule's place in the packs.
-
-    experta orders activations by salience and fact recency only; two rules with the same
-    salience matching the same facts would otherwise fire in an order that depends on
-    object ids, and the outline would not be the same from one process to the next.
-    """
-
-    def get_key(self, activation):
-        salience, facts = super().get_key(activation)
-        # experta rebuilds each rule before wiring it and keeps only its function: the order is read there.
-        return (salience, facts, -getattr(activation.rule._wrapped, "ipexpert_order", 0))
-
-
-watchers = experta.watchers
-DefFacts = experta.DefFacts
-
-
-class _Engine(KnowledgeEngine):
-    """KnowledgeEngine that finds its deffacts once, and builds its log line only when the log is on.
-
-    experta's reset() looks for deffacts with inspect.getmembers, which reads every rule
-    of the class each time (12 ms per evaluation at 7,400 rules); the names are now found
-    once per class. Its run loop formats every firing's facts for a `FIRE` debug line even
-    when nobody listens; the loop is otherwise experta's own.
-    """
-
-    def get_deffacts(self):
-        cls = type(self)
-        names = cls.__dict__.get("_ipexpert_deffacts")
-        if names is None:
-            names = tuple(name for name, value in inspect.getmembers(self) if isinstance(value, DefFacts))
-            cls._ipexpert_deffacts = names
-        found = []
-        for name in names:
-            deffacts = getattr(self, name)
-            deffacts.ke = self
-            found.append(deffacts)
-        return sorted(found, key=lambda d: d.order)
-
-    def run(self, steps=float("inf")):
-        self.running = True
-        execution = 0
-        while steps > 0 and self.running:
-            added, removed = self.get_activations()
-            self.strategy.update_agenda(self.agenda, added, removed)
-            activation = self.agenda.get_next()
-            if activation is None:
-                break
-            steps -= 1
-            execution += 1
-            if watchers.worth("RULES", "INFO"):
-                watchers.RULES.info(
-                    "FIRE %s %s: %s", execution, activation.rule.__name__, ", ".join(str(f) for f in activation.facts)
-                )
-            activation.rule(self, **{k: v for k, v in activation.context.items() if not k.startswith("__")})
-        self.running = False
-
-
-def engine_class(rules, types: FactTypes, action, matcher=None) -> type:
-    """One KnowledgeEngine subclass holding every rule (the Rete network is built per instance)."""
-    namespace = {}
-    predicates = {}
-    for i, rule in enumerate(rules):
-        compiled = compile_rule(rule, types, action, predicates)
-        compiled.ipexpert_order = compiled._wrapped.ipexpert_order = i
-        namespace[f"rule_{i:06d}"] = compiled
-    namespace["_ipexpert_types"] = types
-    namespace["__strategy__"] = PackOrderStrategy
-    namespace["__matcher__"] = matcher if matcher is not None else ChangedNodesMatcher
-    return type("IPExpertEngine", (_Engine,), namespace)

@@ -3,7 +3,8 @@
     IPExpertError                 base of every error this package raises on purpose
     ├── InvalidProfileError       the profile cannot be read or breaks the schema
     ├── InvalidRulePackError      a rule pack cannot be read, breaks the schema, or cannot compile
-    └── EvaluationError           the rules ran away (firing limit) or failed while firing
+    ├── EvaluationError           the rules ran away (firing limit) or failed while firing
+    └── ProblemsReported          a command already printed the problems it found (exit 1)
 
 Each carries `problems`: a list of Problem (file, line, column, path, message).
 """
@@ -46,7 +47,7 @@ class Problem:
         }
 
 
-def one_line(text: str) -> str:
+def one_line(text: object) -> str:
     """Collapse whitespace and make control characters visible, so a message stays one line."""
     text = " ".join(str(text).split())
     return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
@@ -76,3 +77,10 @@ class InvalidRulePackError(IPExpertError):
 
 class EvaluationError(IPExpertError):
     """The rules failed while running (for instance, a rule kept firing past the limit)."""
+
+
+class ProblemsReported(IPExpertError):
+    """A command found problems and has printed them itself (validate, rules test/check, batch)."""
+
+    def __init__(self) -> None:
+        super().__init__([])

@@ -1,7 +1,9 @@
 """Explanations of one evaluation: how a conclusion was reached, or why a rule did not fire.
 
 How: the chain from the profile's lines through derived facts and the rules that made them.
-Why not: the rule's conditions are matched again, one by one, against the run's facts;
+Why not: the rule's conditions (the typed tree of `_conditions`) are matched again, one by one,
+against the run's facts with `Pattern.match`; a missing derived fact leads to the rules that
+would derive it, matched in turn with the values it needs;
 the deepest partial matches show which condition failed for which facts, and each
 candidate change to the profile is tried (the profile is evaluated again with it), so
 "would fire if ..." is only said when it is true.
@@ -12,21 +14,23 @@ from __future__ import annotations
 import copy
 import datetime
 
-from . import _api, _check, _expr, _outline, _ruleinfo, _yaml
+from . import _api, _check, _conditions, _expr, _group, _outline, _ruleinfo, _yaml
 from ._errors import IPExpertError, Problem
 
 MAX_GROUPS = 10  # partial matches reported
 MAX_TRIES = 12  # profile changes tried
+MAX_DEPTH = 3  # derived facts followed back to the rules that would derive them
+MAX_MAKERS = 4  # deriving rules explained per missing fact
 
 
 def explain(profile, target: str, rules=None, as_of=None, name=None) -> dict:
     """How *target* (a recommendation/risk id or a rule) was concluded, or why it was not, as plain data."""
     rules = rules if rules is not None else _api.default_rules()
-    outline, run, doc = _api._evaluate_run(profile, rules, as_of, name)
+    outline, run, doc = _api.evaluate_run(profile, rules, as_of, name)
     ctx = _Context(outline, run, doc, rules)
     item = outline.recommendation(target) or next((r for r in outline.risks if r.id == target), None)
     if item is not None:
-        firings = [f for f in run.firings if f.rule.key == item.rule and ctx.item_id(f, item) == item.id]
+        firings = [f for f in run.firings if ctx.concludes(f, item)]
         return ctx.how(target, firings, item)
     rule = _find_rule(rules, target)
     firings = [f for f in run.firings if f.rule is rule]
@@ -82,11 +86,14 @@ class _Context:
         self.outline, self.run, self.doc, self.rules = outline, run, doc, rules
         self.facts = [(fid, origin) for fid, origin in sorted(run.origins.items())]
 
-    def item_id(self, firing, item) -> str:
+    def concludes(self, firing, item) -> bool:
+        """Whether *firing* concluded *item*: the same rule, markets, assets and products."""
+        if firing.rule.key != item.rule:
+            return False
         spec = firing.rule.data["recommend" if not item.id.startswith("risk:") else "risk"]
         bindings = dict(firing.bindings, as_of=self.run.as_of)
-        names = [_outline._names(spec.get(k), bindings, self.run.as_of) for k in ("markets", "assets", "products")]
-        return ("risk:" if item.id.startswith("risk:") else "") + _outline._subject_id(firing.rule, *names)
+        names = [_outline.names(spec.get(k), bindings, self.run.as_of) for k in ("markets", "assets", "products")]
+        return names == [item.markets, item.assets, item.products]
 
     def where(self, origin) -> dict:
         """Where a fact came from: the profile (path, file, line), a pack's reference data, or a rule."""
@@ -113,11 +120,16 @@ class _Context:
         return out
 
     def matched(self, firing, depth=0) -> list:
-        patterns = [(kind, fields or {}) for _, kind, fields, negated in _top_patterns(firing.rule.data["when"])]
+        """The facts a firing matched: one per positive pattern, then those its groups collected."""
+        tree = firing.rule.conditions
+        patterns = [node for node in tree if isinstance(node, _conditions.Pattern)]
+        grouped = [node.pattern for node in tree if isinstance(node, _conditions.Group)]
         out = []
-        for fact, (kind, fields) in zip(firing.facts, patterns):
+        for i, fact in enumerate(firing.facts):
             origin = self.run.origin(fact)
-            names = None if origin.firing is not None else [n for n in fields if n != "path"]
+            pattern = patterns[i] if i < len(patterns) else next((g for g in grouped if g.kind == origin.kind), None)
+            fields = pattern.fields if pattern is not None else {}
+            names = None if origin.firing is not None else ([n for n in fields if n != "path"] or None)
             out.append(self.fact(origin, names, depth))
         return out
 
@@ -141,14 +153,6 @@ class _Context:
         return out
 
 
-def _top_patterns(conditions):
-    """The positive top-level patterns, in order: the facts a firing captured."""
-    for i, condition in enumerate(conditions):
-        if not any(word in condition for word in ("not", "exists", "test")):
-            (kind, fields), = condition.items()
-            yield i, kind, fields, False
-
-
 def _fill_condition(item, bindings):
     name = _expr.variable(item)
     if name and name in bindings:
@@ -163,12 +167,12 @@ def _fill_condition(item, bindings):
 class _WhyNot:
     """Matches one rule's conditions against the run's facts, keeping the deepest failures."""
 
-    def __init__(self, ctx: _Context, rule, profile, as_of, name):
-        self.ctx, self.rule = ctx, rule
+    def __init__(self, ctx: _Context, rule, profile, as_of, name, depth=0):
+        self.ctx, self.rule, self.depth = ctx, rule, depth
         self.profile, self.as_of, self.name = profile, as_of, name
-        self.failures = []  # (depth, bindings, trail)
-        self.by_kind = {}
-        for fid, origin in ctx.facts:
+        self.failures: list = []  # (depth, bindings, trail)
+        self.by_kind: dict = {}
+        for _fid, origin in ctx.facts:
             self.by_kind.setdefault(origin.kind, []).append(origin)
 
     # -- matching, mirroring the compiled rule ----------------------------------------------------
@@ -189,73 +193,49 @@ class _WhyNot:
         """Whether *bindings* can still give the asked-for item (its markets, assets and products)."""
         for name in self.subject_vars:
             value = bindings.get(name)
-            if isinstance(value, (str, int, float)) and _outline._slug(_expr.text(value)) not in self.subjects:
+            if isinstance(value, (str, int, float)) and _outline.id_part(_expr.text(value)) not in self.subjects:
                 return False
         return True
 
-    def step(self, condition, bindings):
-        for word in ("not", "exists"):
-            if word in condition:
-                inner = condition[word] if isinstance(condition[word], list) else [condition[word]]
-                found = next(self.search(inner, 0, dict(bindings), [], record=False), None) is not None
-                if found == (word == "exists"):
-                    yield bindings, None
-                return
-        if "test" in condition:
-            ops = dict(condition["test"])
+    def step(self, node, bindings):
+        as_of = self.ctx.run.as_of
+        if isinstance(node, (_conditions.Not, _conditions.Exists)):
+            found = next(self.search(node.children, 0, dict(bindings), [], record=False), None) is not None
+            if found == isinstance(node, _conditions.Exists):
+                yield bindings, None
+            return
+        if isinstance(node, _conditions.Test):
             try:
-                ok = _expr.passes(_expr.value(ops.pop("value"), bindings, self.ctx.run.as_of), ops, bindings,
-                                  self.ctx.run.as_of)
+                ok = _expr.passes(_expr.value(node.value, bindings, as_of), node.ops, bindings, as_of)
             except (_expr.Unbound, TypeError, ValueError, OverflowError):
                 ok = False
             if ok:
                 yield bindings, None
             return
-        (kind, fields), = condition.items()
-        for origin in self.by_kind.get(kind, []):
-            new, _ = self.match(fields or {}, origin.fields, bindings)
+        if isinstance(node, _conditions.Group):
+            facts = [origin.fields for origin in self.by_kind.get(node.pattern.kind, [])]
+            found = _group.evaluate(node, facts, bindings, as_of)
+            if found is not None:
+                yield dict(bindings, **found[0]), None
+            return
+        for origin in self.by_kind.get(node.kind, []):
+            new, _ = node.match(origin.fields, bindings, as_of)
             if new is not None:
                 yield new, origin
-
-    def match(self, fields, values, bindings):
-        """(new bindings, None) when the fact matches, else (None, (field, needed, actual))."""
-        new = dict(bindings)
-        for name, spec in fields.items():
-            actual = values.get(name)
-            var = _expr.variable(spec)
-            if var:
-                if var in new and new[var] != actual:
-                    return None, (name, new[var], actual)
-                new[var] = actual
-                continue
-            if not isinstance(spec, dict):
-                if actual != spec:
-                    return None, (name, spec, actual)
-                continue
-            ops = dict(spec)
-            bind = _expr.variable(ops.pop("bind", None))
-            try:
-                ok = _expr.passes(actual, ops, new, self.ctx.run.as_of)
-            except (_expr.Unbound, TypeError, ValueError, OverflowError):
-                ok = False
-            if not ok or (bind and bind in new and new[bind] != actual):
-                return None, (name, spec, actual)
-            if bind:
-                new[bind] = actual
-        return new, None
 
     # -- reporting -------------------------------------------------------------------------------
     def report(self, target) -> dict:
         rule, ctx = self.rule, self.ctx
         self.target = target
-        parts = target[len("risk:"):].split(":") if target.startswith("risk:") else target.split(":")
+        plain = target.split("~", 1)[0]  # a digest added to tell apart subjects whose readable ids meet
+        parts = plain[len("risk:"):].split(":") if plain.startswith("risk:") else plain.split(":")
         self.subjects = set(parts[1:])
         spec = rule.data.get("risk" if target.startswith("risk:") else "recommend") or {}
         self.subject_vars = sorted(_expr.variables_in([spec.get(k) for k in ("markets", "assets", "products")]))
         if not self.subjects:
             self.subject_vars = []
         conditions = rule.data["when"]
-        complete = list(self.search(conditions, 0, {}, []))
+        complete = list(self.search(rule.conditions, 0, {}, []))
         fired = sorted({i.id for i in ctx.outline.recommendations + ctx.outline.risks if i.rule == rule.key})
         out = {"explain": "why-not", "target": target, "profile": ctx.doc.source, "as_of": ctx.run.as_of.isoformat(),
                "rule": rule.key, "file": rule.file, "line": rule.line, "title": rule.data["title"],
@@ -276,15 +256,16 @@ class _WhyNot:
             out["failures"].append(self.failure(conditions, deepest, bindings, trail))
         if self.failures:
             out["changes"] = self.changes(out["failures"])
-        for failure in out["failures"]:
-            for candidate in failure["candidates"]:
-                for key in ("set", "remove"):
-                    if key in candidate:
-                        candidate[key] = _yaml.json_path(candidate[key])
+        for candidate in _all_candidates(out["failures"]):
+            for key in ("set", "remove"):
+                if key in candidate:
+                    candidate[key] = _yaml.json_path(candidate[key])
         return out
 
     def failure(self, conditions, index, bindings, trail) -> dict:
         condition = conditions[index]
+        node = self.rule.conditions[index]
+        as_of = self.ctx.run.as_of
         out = {"condition": index + 1, "text": flow(condition),
                "bindings": {k: _plain(v) for k, v in sorted(bindings.items())},
                "held": [self.ctx.fact(o, _pattern_fields(conditions[j], o)) for j, o in enumerate(trail) if o is not None],
@@ -293,9 +274,9 @@ class _WhyNot:
             inner = condition["not"] if isinstance(condition["not"], list) else [condition["not"]]
             shown = inner[0] if len(inner) == 1 else inner
             out["reasons"].append("blocked: a fact matching " + flow(_fill_condition(shown, bindings)) + " exists")
-            for kind, fields in (next(iter(c.items())) for c in inner if len(c) == 1 and "test" not in c):
-                for origin in self.by_kind.get(kind, []):
-                    if self.match(fields or {}, origin.fields, bindings)[0] is not None:
+            for pattern in (child for child in node.children if isinstance(child, _conditions.Pattern)):
+                for origin in self.by_kind.get(pattern.kind, []):
+                    if pattern.match(origin.fields, bindings, as_of)[0] is not None:
                         out["blocked_by"] = self.ctx.fact(origin)
                         out["candidates"] += [{"remove": path} for path in _removable(origin, self.ctx.run)]
                         break
@@ -306,8 +287,10 @@ class _WhyNot:
         if "test" in condition:
             out["reasons"].append("the test " + flow(_fill_condition(condition["test"], bindings)) + " is false")
             return out
-        (kind, fields), = condition.items()
-        fields = fields or {}
+        if isinstance(node, _conditions.Group):
+            out["reasons"].append("no fact matches " + flow(_fill_condition(condition["group"]["match"], bindings)))
+            return out
+        kind, fields = node.kind, node.fields
         origins = self.by_kind.get(kind, [])
         if not origins:
             makers = [r.key for r in self.ctx.rules.rules if "derive" in r.data and kind in r.data["derive"]]
@@ -317,9 +300,10 @@ class _WhyNot:
             out["reasons"].append(text)
             if kind == "stage" and not isinstance(fields.get("value"), dict) and fields.get("value") is not None:
                 out["candidates"].append({"set": ("firm", "stage"), "value": fields["value"]})
+            out["via"] = self.derivations(node, bindings)
             return out
         for origin in origins:
-            new, why = self.match(fields, origin.fields, bindings)
+            new, why = node.match(origin.fields, bindings, as_of)
             if why is None:  # it matches, but for other markets, assets or products than those asked about
                 continue
             name, needed, actual = why
@@ -338,13 +322,45 @@ class _WhyNot:
             makers = [r.key for r in self.ctx.rules.rules if "derive" in r.data and kind in r.data["derive"]]
             text = f"no {kind} fact matches for {', '.join(sorted(self.subjects))}" if self.subjects else f"no {kind} fact matches"
             out["reasons"].append(text + (f"; {kind} facts are derived by {', '.join(makers)}" if makers else ""))
+            out["via"] = self.derivations(node, bindings)
+        return out
+
+    def derivations(self, pattern, bindings) -> list:
+        """Why the rules that could derive the missing fact did not: their own failing conditions, in turn.
+
+        Each deriving rule is matched again with the values the missing fact must have
+        (its fields, as the pattern and the bindings fix them), so the profile values that
+        stop it are named, and their changes are tried like those of the rule asked about.
+        """
+        if self.depth >= MAX_DEPTH:
+            return []
+        out = []
+        for maker in self.ctx.rules.rules:
+            derive = maker.data.get("derive") or {}
+            if pattern.kind not in derive:
+                continue
+            start = _start_bindings(pattern, derive[pattern.kind], bindings)
+            if start is None:
+                continue  # it derives facts of this kind, but never with the values needed here
+            nested = _WhyNot(self.ctx, maker, self.profile, self.as_of, self.name, self.depth + 1)
+            nested.target, nested.subjects, nested.subject_vars = self.target, set(), []
+            if next(nested.search(maker.conditions, 0, start, []), None) is not None:
+                continue  # it would derive the fact from the final facts: blocked while the engine ran
+            deepest = max((d for d, _, _ in nested.failures), default=0)
+            failures = []
+            for _, found, trail in [f for f in nested.failures if f[0] == deepest][:2]:
+                failures.append(nested.failure(maker.data["when"], deepest, found, trail))
+            out.append({"rule": maker.key, "file": maker.file, "line": maker.line,
+                        "bindings": {k: _plain(v) for k, v in sorted(start.items())}, "failures": failures})
+            if len(out) >= MAX_MAKERS:
+                break
         return out
 
     def changes(self, failures) -> list:
         """The single profile changes that make the rule fire, each verified by evaluating again."""
-        tries, found = 0, []
+        tries, found = 0, []  # type: int, list
         for failure in failures:
-            for candidate in failure["candidates"]:
+            for candidate in _all_candidates([failure]):
                 if "set" not in candidate and "remove" not in candidate:
                     continue
                 if tries >= MAX_TRIES:
@@ -369,7 +385,7 @@ class _WhyNot:
                 *parent, last = candidate["set"]
                 _walk(data, parent, create=True)[last] = candidate["value"]
             changed = _yaml.Document(data, doc.source, dict(doc.positions), dict(doc.key_positions))
-            outline, run, _ = _api._evaluate_run(changed, self.ctx.rules, self.ctx.run.as_of)
+            outline, run, _ = _api.evaluate_run(changed, self.ctx.rules, self.ctx.run.as_of)
         except (IPExpertError, KeyError, IndexError, TypeError):
             return False
         if ":" in self.target:  # a recommendation or risk id: that very item must appear
@@ -378,6 +394,38 @@ class _WhyNot:
 
 
 _NONE = object()
+
+
+def _start_bindings(pattern, template: dict, bindings: dict):
+    """The variables of a deriving rule fixed by the fact *pattern* needs, or None if its template cannot give it."""
+    start = {}
+    for name, spec in pattern.fields.items():
+        var = _expr.variable(spec)
+        if var:
+            if var not in bindings:
+                continue
+            needed = bindings[var]
+        elif isinstance(spec, dict):
+            continue
+        else:
+            needed = spec
+        operand = template.get(name)
+        made = _expr.variable(operand)
+        if made:
+            if made in start and start[made] != needed:
+                return None
+            start[made] = needed
+        elif operand is not None and not isinstance(operand, (dict, list)) and operand != needed:
+            return None
+    return start
+
+
+def _all_candidates(failures):
+    """The candidates of *failures*, then those of the deriving rules they lead to."""
+    for failure in failures:
+        yield from failure["candidates"]
+        for via in failure.get("via", []):
+            yield from _all_candidates(via["failures"])
 
 
 def _pattern_fields(condition, origin):
@@ -496,26 +544,39 @@ def render(data: dict) -> str:
     if data.get("note"):
         lines.append(f"  {data['note']}")
     for failure in data["failures"]:
-        binds = ", ".join(f"{k}={flow(v)}" for k, v in failure["bindings"].items())
-        lines.append(f"  condition {failure['condition']} fails: {failure['text']}" + (f"  (with {binds})" if binds else ""))
-        for fact in failure["held"]:
-            lines += _fact_lines(fact, 4, prefix="held: ")
-        for reason in failure["reasons"]:
-            lines.append(f"    {reason}")
-        if "blocked_by" in failure:
-            lines += _fact_lines(failure["blocked_by"], 4, prefix="blocked by: ")
-        for candidate in failure["candidates"]:
-            if "field" in candidate:
-                values = ""
-                if "derived_by" in candidate:
-                    values = " {" + ", ".join(f"{k}: {flow(v)}" for k, v in candidate["values"].items()) + "}"
-                lines.append(f"    {candidate['kind']}{values} {_origin_text(candidate)}: {candidate['field']} is "
-                             f"{flow(candidate['actual'])}, needs {candidate['needs']}")
+        lines += _failure_lines(failure, 2)
     for change in data["changes"]:
         lines.append(f"  {change}")
     if not data["changes"] and data["failures"]:
         lines.append("  no change of one profile value was found that makes it fire")
     return "\n".join(lines) + "\n"
+
+
+def _failure_lines(failure, indent) -> list[str]:
+    """One failing condition: the facts that held, why it fails, the facts that came close, and where derived facts lead."""
+    pad = " " * indent
+    binds = ", ".join(f"{k}={flow(v)}" for k, v in failure["bindings"].items())
+    lines = [f"{pad}condition {failure['condition']} fails: {failure['text']}" + (f"  (with {binds})" if binds else "")]
+    for fact in failure["held"]:
+        lines += _fact_lines(fact, indent + 2, prefix="held: ")
+    for reason in failure["reasons"]:
+        lines.append(f"{pad}  {reason}")
+    if "blocked_by" in failure:
+        lines += _fact_lines(failure["blocked_by"], indent + 2, prefix="blocked by: ")
+    for candidate in failure["candidates"]:
+        if "field" in candidate:
+            values = ""
+            if "derived_by" in candidate:
+                values = " {" + ", ".join(f"{k}: {flow(v)}" for k, v in candidate["values"].items()) + "}"
+            lines.append(f"{pad}  {candidate['kind']}{values} {_origin_text(candidate)}: {candidate['field']} is "
+                         f"{flow(candidate['actual'])}, needs {candidate['needs']}")
+    for via in failure.get("via", []):
+        binds = ", ".join(f"{k}={flow(v)}" for k, v in via["bindings"].items())
+        lines.append(f"{pad}  {via['rule']} ({via['file']}:{via['line']}) would derive it" + (f" with {binds}" if binds else "")
+                     + ("" if via["failures"] else ", but no condition of it fails on the final facts"))
+        for nested in via["failures"]:
+            lines += _failure_lines(nested, indent + 4)
+    return lines
 
 
 def _origin_text(fact) -> str:

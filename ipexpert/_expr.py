@@ -1,7 +1,7 @@
 """The small expression language of rule packs: operands, tests and text templates.
 
-An operand is a literal, a variable (`?market`), or a date expression
-(`{months_from_as_of: 13}`, `{months_before: [?launch, ?tm_months]}`, ...).
+An operand is a literal, a variable (`$market`), or a date expression
+(`{months_from_as_of: 13}`, `{months_before: [$launch, $tm_months]}`, ...).
 A test is a mapping of operators (`eq`, `in`, `lt`, `before`, `exists`, `contains`...)
 applied to one value. Templates replace `{name}` with a bound variable; nothing is
 ever evaluated as Python, and no attribute or index access is possible.
@@ -13,7 +13,7 @@ import calendar
 import datetime
 import re
 
-VARIABLE = re.compile(r"^\?([a-z][a-z0-9_]*)$")
+VARIABLE = re.compile(r"^\$([a-z][a-z0-9_]*)$")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 COMPARE = {
@@ -37,7 +37,7 @@ DATE_FORMS = ("months_from_as_of", "days_from_as_of", "months_before", "months_a
 
 
 def variable(value) -> str | None:
-    """The variable name in `?name`, or None."""
+    """The variable name in `$name`, or None."""
     if isinstance(value, str):
         match = VARIABLE.match(value)
         if match:
@@ -81,6 +81,12 @@ class Unbound(Exception):
     """An operand used a variable that no condition bound."""
 
 
+def _evaluation_date(as_of: datetime.date | None, form: str) -> datetime.date:
+    if as_of is None:
+        raise TypeError(f"{form} needs the evaluation date")
+    return as_of
+
+
 def value(operand, bindings: dict, as_of: datetime.date | None):
     """The value of *operand* given the bound variables and the evaluation date."""
     name = variable(operand)
@@ -91,9 +97,9 @@ def value(operand, bindings: dict, as_of: datetime.date | None):
     if isinstance(operand, dict) and len(operand) == 1:
         (form, arg), = operand.items()
         if form == "months_from_as_of":
-            return add_months(as_of, _number(value(arg, bindings, as_of)))
+            return add_months(_evaluation_date(as_of, form), _number(value(arg, bindings, as_of)))
         if form == "days_from_as_of":
-            return as_of + datetime.timedelta(days=_number(value(arg, bindings, as_of)))
+            return _evaluation_date(as_of, form) + datetime.timedelta(days=_number(value(arg, bindings, as_of)))
         if form in ("months_before", "months_after", "days_before", "days_after"):
             start, amount = (value(a, bindings, as_of) for a in arg)
             start = _as_date(start)

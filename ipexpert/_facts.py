@@ -23,10 +23,12 @@ KINDS: dict[str, tuple[str, ...]] = {
         "planned_market_count", "registered_right_count", "product_count", "trademark_count",
     ),
     "market": ("code", "status", "launch_date"),
-    "product": ("name", "origin", "markets", "clearance_search"),
-    "sale": ("product", "market", "origin", "clearance_search", "market_status"),
-    "asset": ("type", "name", "value", "registration_count", "products", "taken_in", "taken_count"),
-    "registration": ("asset", "asset_type", "jurisdiction", "status", "filed", "expires", "designations", "products"),
+    "product": ("name", "origin", "markets", "clearance_search", "first_disclosed", "listing_photos"),
+    "sale": ("product", "market", "origin", "clearance_search", "market_status", "first_disclosed"),
+    "asset": ("type", "name", "value", "registration_count", "products", "taken_in", "taken_count", "invented_in",
+              "security_examination"),
+    "registration": ("asset", "asset_type", "jurisdiction", "status", "filed", "registered", "expires", "designations",
+                     "products"),
     "conflict": ("asset", "asset_type", "market"),
     "confidentiality": (
         "employee_nda", "supplier_nda", "access_control", "secret_register", "staff_training",
@@ -35,20 +37,47 @@ KINDS: dict[str, tuple[str, ...]] = {
     "management": (
         "ip_records", "contract_management", "incentive_system", "confidentiality_policy", "written_strategy",
         "periodic_review", "ip_function", "infringement_monitoring", "brand_protection", "systems_in_place",
+        "customs_recordations",
     ),
-    "history": ("infringement_complaints", "listings_removed", "accounts_frozen", "copycats_seen", "squatting_seen"),
+    "history": ("infringement_complaints", "listings_removed", "accounts_frozen", "copycats_seen", "squatting_seen",
+                "lawsuits", "tro_served"),
     "evaluation": ("as_of",),
 }
 
-# Where each kind comes from in the profile, for explanations.
-KIND_PATHS = {
-    "firm": "$.firm", "market": "$.markets[]", "product": "$.products[]", "sale": "$.products[].markets[]",
-    "asset": "$.ip_assets[]", "registration": "$.ip_assets[].registrations[]", "conflict": "$.ip_assets[].taken_in[]",
-    "confidentiality": "$.confidentiality", "management": "$.management", "history": "$.history",
-    "evaluation": "--as-of",
+# Where each kind's fields come from in the profile ("[]" is any list item): the kind's
+# place, and the fields read from elsewhere. A field found in neither is computed here
+# (counts, age, status totals). `rules check` and `explain` read the profile schema through it.
+SOURCES: dict[str, tuple[tuple | None, dict]] = {
+    "firm": (("firm",), {"channels": ("channels",), "payment_providers": ("payment_providers",)}),
+    "market": (("markets", "[]"), {}),
+    "product": (("products", "[]"), {}),
+    "sale": (None, {
+        "product": ("products", "[]", "name"), "market": ("products", "[]", "markets", "[]"),
+        "origin": ("products", "[]", "origin"), "clearance_search": ("products", "[]", "clearance_search"),
+        "market_status": ("markets", "[]", "status"),
+    }),
+    "asset": (("ip_assets", "[]"), {}),
+    "registration": (("ip_assets", "[]", "registrations", "[]"), {
+        "asset": ("ip_assets", "[]", "name"), "asset_type": ("ip_assets", "[]", "type"),
+    }),
+    "conflict": (None, {}),
+    "confidentiality": (("confidentiality",), {}),
+    "management": (("management",), {}),
+    "history": (("history",), {}),
+    "stage": (None, {"value": ("firm", "stage")}),
+    "evaluation": (None, {}),
 }
 
-DATE_FIELDS = {"launch_date", "filed", "expires", "as_of"}
+
+def profile_path(kind: str, name: str) -> tuple | None:
+    """Where field *name* of a *kind* fact comes from in the profile (with "[]" for list items), or None."""
+    base, elsewhere = SOURCES.get(kind, (None, {}))
+    if name in elsewhere:
+        return elsewhere[name]
+    return base + (name,) if base is not None else None
+
+
+DATE_FIELDS = {"launch_date", "filed", "registered", "expires", "as_of", "first_disclosed", "tro_served"}
 
 _CONFIDENTIALITY = KINDS["confidentiality"][:-1]
 _SYSTEMS = ("ip_records", "contract_management", "incentive_system", "confidentiality_policy", "written_strategy")
@@ -105,14 +134,17 @@ def build(data: dict, as_of: datetime.date) -> list[FactSpec]:
     for i, product in enumerate(products):
         codes = tuple(product.get("markets") or all_codes)
         fields = {"name": product["name"], "origin": product["origin"], "markets": codes,
-                  "clearance_search": product.get("clearance_search", False)}
+                  "clearance_search": product.get("clearance_search", False),
+                  "first_disclosed": _date(product.get("first_disclosed")),
+                  "listing_photos": product.get("listing_photos")}
         facts.append(FactSpec("product", fields, ("products", i)))
         for j, code in enumerate(codes):
             path = ("products", i, "markets", j) if product.get("markets") else ("products", i)
             facts.append(
                 FactSpec("sale", {"product": product["name"], "market": code, "origin": product["origin"],
                                   "clearance_search": fields["clearance_search"],
-                                  "market_status": status.get(code)}, path)
+                                  "market_status": status.get(code),
+                                  "first_disclosed": fields["first_disclosed"]}, path)
             )
     for i, asset in enumerate(assets):
         regs = asset.get("registrations", [])
@@ -121,7 +153,8 @@ def build(data: dict, as_of: datetime.date) -> list[FactSpec]:
         facts.append(
             FactSpec("asset", {"type": asset["type"], "name": asset["name"], "value": asset.get("value"),
                                "registration_count": len(regs), "products": covers, "taken_in": taken,
-                               "taken_count": len(taken)}, ("ip_assets", i))
+                               "taken_count": len(taken), "invented_in": asset.get("invented_in"),
+                               "security_examination": asset.get("security_examination")}, ("ip_assets", i))
         )
         for j, code in enumerate(taken):
             facts.append(FactSpec("conflict", {"asset": asset["name"], "asset_type": asset["type"], "market": code},
@@ -130,19 +163,21 @@ def build(data: dict, as_of: datetime.date) -> list[FactSpec]:
             facts.append(
                 FactSpec("registration", {
                     "asset": asset["name"], "asset_type": asset["type"], "jurisdiction": reg["jurisdiction"],
-                    "status": reg["status"], "filed": _date(reg.get("filed")), "expires": _date(reg.get("expires")),
+                    "status": reg["status"], "filed": _date(reg.get("filed")), "registered": _date(reg.get("registered")),
+                    "expires": _date(reg.get("expires")),
                     "designations": tuple(reg.get("designations", ())), "products": covers,
                 }, ("ip_assets", i, "registrations", j))
             )
     conf = data.get("confidentiality", {})
-    conf_fields = {name: bool(conf.get(name, False)) for name in _CONFIDENTIALITY}
+    conf_fields: dict = {name: bool(conf.get(name, False)) for name in _CONFIDENTIALITY}
     conf_fields["measures_in_place"] = sum(conf_fields.values())
     facts.append(FactSpec("confidentiality", conf_fields, ("confidentiality",)))
     mgmt = data.get("management", {})
-    mgmt_fields = {name: bool(mgmt.get(name, False)) for name in KINDS["management"] if name in _SYSTEMS or name in ("infringement_monitoring", "brand_protection")}
+    mgmt_fields: dict = {name: bool(mgmt.get(name, False)) for name in KINDS["management"] if name in _SYSTEMS or name in ("infringement_monitoring", "brand_protection")}
     mgmt_fields["periodic_review"] = mgmt.get("periodic_review", "none")
     mgmt_fields["ip_function"] = mgmt.get("ip_function", "none")
     mgmt_fields["systems_in_place"] = sum(mgmt_fields[name] for name in _SYSTEMS)
+    mgmt_fields["customs_recordations"] = tuple(mgmt.get("customs_recordations", ()))
     facts.append(FactSpec("management", mgmt_fields, ("management",)))
     hist = data.get("history", {})
     facts.append(
@@ -152,6 +187,8 @@ def build(data: dict, as_of: datetime.date) -> list[FactSpec]:
             "accounts_frozen": hist.get("accounts_frozen", 0),
             "copycats_seen": hist.get("copycats_seen", False),
             "squatting_seen": hist.get("squatting_seen", False),
+            "lawsuits": hist.get("lawsuits", 0),
+            "tro_served": _date(hist.get("tro_served")),
         }, ("history",))
     )
     if firm.get("stage"):

@@ -41,20 +41,20 @@ from ._experta import experta  # noqa: F401 - experta must be imported through i
 import bisect  # noqa: E402
 from collections.abc import Mapping  # noqa: E402
 
-from experta.fieldconstraint import ANDFC, FieldConstraint, L, P, W  # noqa: E402
-from experta.matchers.rete import ReteMatcher  # noqa: E402
-from experta.matchers.rete.check import FactCapture, FeatureCheck, TypeCheck  # noqa: E402
-from experta.matchers.rete.nodes import (  # noqa: E402
+from ._vendor.experta.fieldconstraint import ANDFC, FieldConstraint, L, P, W  # noqa: E402
+from ._vendor.experta.matchers.rete import ReteMatcher  # noqa: E402
+from ._vendor.experta.matchers.rete.check import FactCapture, FeatureCheck, TypeCheck  # noqa: E402
+from ._vendor.experta.matchers.rete.nodes import (  # noqa: E402
     BusNode,
     FeatureTesterNode,
     NotNode,
     OrdinaryMatchNode,
     WhereNode,
 )
-from experta.matchers.rete.token import Token  # noqa: E402
-from experta.matchers.rete.mixins import ChildNode  # noqa: E402
-from experta.activation import Activation  # noqa: E402
-from experta.strategies import DepthStrategy  # noqa: E402
+from ._vendor.experta.matchers.rete.token import Token  # noqa: E402
+from ._vendor.experta.matchers.rete.mixins import ChildNode  # noqa: E402
+from ._vendor.experta.activation import Activation  # noqa: E402
+from ._vendor.experta.strategies import DepthStrategy  # noqa: E402
 
 VALID = Token.TagType.VALID
 INVALID = Token.TagType.INVALID
@@ -66,6 +66,31 @@ def _token(tag, data, context):
     return _new(Token, (tag, data, context))
 
 
+class MatchLimitExceeded(Exception):
+    """A rule (or all rules together) holds more partial matches than the evaluation allows."""
+
+    def __init__(self, rule, count, limit, total):
+        super().__init__(f"{count} partial matches")
+        self.rule = rule  # the experta Rule whose join went over
+        self.count = count
+        self.limit = limit
+        self.total = total  # True when the limit crossed is the one on all rules together
+
+
+class MatchBudget:
+    """The partial matches (join results) held now, per rule and in all; the limits they may reach.
+
+    A rule whose conditions share no variables joins every fact with every other: five
+    conditions over 15 facts hold 15**5 partial matches, minutes and gigabytes before any
+    rule fires. Counting what each join holds stops that at a set size instead.
+    """
+
+    def __init__(self):
+        self.total = [0]
+        self.per_rule = 10**12
+        self.all_rules = 10**12
+
+
 class ChangedNodesMatcher(ReteMatcher):
     """ReteMatcher's network, run with hashed joins, right unlinking, and only the changed rules asked."""
 
@@ -75,8 +100,14 @@ class ChangedNodesMatcher(ReteMatcher):
         self._nodes = tuple(
             _ConflictSet(node, index, self._pending) for index, node in enumerate(self._get_conflict_set_nodes())
         )
+        self.budget = MatchBudget()
         self._rewire({id(terminal.node): terminal for terminal in self._nodes})
         self._routes = {}
+
+    def limit_matches(self, per_rule: int, all_rules: int) -> None:
+        """Stop matching (MatchLimitExceeded) when one rule, or all together, hold more partial matches than this."""
+        self.budget.per_rule = per_rule
+        self.budget.all_rules = all_rules
 
     def _rewire(self, terminals):
         """Replace experta's joins and conflict-set nodes with faster ones; give every edge a fast callback."""
@@ -125,11 +156,27 @@ class ChangedNodesMatcher(ReteMatcher):
 
         for node in nodes:
             node.children[:] = [edge(child) for child in node.children]
+        self._attribute(joins, parents)
         for holder in list(callbacks.values()) + list(joins.values()):
             holder.link()
         self._touched = []
         for holder in list(joins.values()) + list(memories.values()) + list(self._nodes):
             holder.touched = self._touched
+
+    def _attribute(self, joins, parents):
+        """Give each join the rule it serves (the first, where rules share it) and that rule's count of matches."""
+        for terminal in self._nodes:
+            cell = [0]
+            node = parents.get(("one", id(terminal.node)))
+            while node is not None:
+                join = joins.get(id(node))
+                if join is not None:
+                    if join.cell is not None:
+                        break  # shared with an earlier rule, and so is everything above it
+                    join.rule, join.cell, join.budget = terminal.rule, cell, self.budget
+                    node = parents[id(node)]["left"]
+                else:
+                    node = parents.get(("one", id(node)))
 
     def reset(self):
         """Empty the memories that received something since the last reset.
@@ -373,7 +420,7 @@ def _fast_check(check):
     """The alpha check as a plain function: the same answers as experta's, without its logging."""
     if isinstance(check, TypeCheck):
         fact_type = check.fact_type
-        return lambda fact: type(fact) == fact_type
+        return lambda fact: type(fact) is fact_type
     if isinstance(check, FactCapture):
         bind = check.bind
         return lambda fact: {bind: fact}
@@ -571,16 +618,24 @@ class _JoinBase:
         self.source = source
         self.children = node.children
         self.callbacks = ()
+        self.rule = self.cell = self.budget = None
+        self.held = 0  # partial matches this join passed on and still holds
         self._reset()
 
     def link(self):
         self.callbacks = tuple(child.callback for child in self.children)
+        if self.cell is None:  # a join no rule reaches: count it on its own
+            self.cell, self.budget = [0], MatchBudget()
 
     def _reset(self):
         self.left = {} if isinstance(self, _Not) else _Bucketed()
         self.right = _Bucketed()
         self.linked = self.source is None
         self.dirty = False
+        if self.held:
+            self.cell[0] -= self.held
+            self.budget.total[0] -= self.held
+            self.held = 0
 
     def touch(self):
         self.dirty = True
@@ -659,6 +714,7 @@ class _Join(_JoinBase):
         same_key = key is not _NO_KEY
         tag, data = token[0], token[1]
         base = None
+        passed = 0
         for other_data, other_context in memory.candidates(key):
             left, right = (context, other_context) if incoming_is_left else (other_context, context)
             if not self.matches(left, right, same_key):
@@ -670,8 +726,24 @@ class _Join(_JoinBase):
                 if not isinstance(k, tuple):
                     new_context[k] = v
             new_token = _new(Token, (tag, data | other_data, new_context))
+            passed += 1
             for callback in self.callbacks:
                 callback(new_token)
+        if passed:
+            self._count(passed if tag is VALID else -passed)
+
+    def _count(self, change):
+        """Note *change* partial matches held; over a limit, stop the evaluation (the counts stay for reset)."""
+        self.held += change
+        cell = self.cell
+        cell[0] += change
+        budget = self.budget
+        total = budget.total
+        total[0] += change
+        if change > 0 and (cell[0] > budget.per_rule or total[0] > budget.all_rules):
+            over_rule = cell[0] > budget.per_rule
+            raise MatchLimitExceeded(self.rule, cell[0] if over_rule else total[0],
+                                     budget.per_rule if over_rule else budget.all_rules, not over_rule)
 
 
 class _Not(_JoinBase):

@@ -7,11 +7,12 @@ the same outline byte for byte.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 
-from . import _expr
+from . import _expr, _i18n
 
 LEVELS = ("critical", "high", "medium", "low")
 CATEGORIES = (
@@ -121,6 +122,8 @@ class Outline:
     risks: list = field(default_factory=list)
     timeline: list = field(default_factory=list)
     source: str = ""
+    language: str = "en"
+    untranslated: list = field(default_factory=list)  # rules shown in English for want of a translation
     fired: tuple = ()  # every rule (pack/id) that fired, derivations included; not part of the JSON
 
     def to_dict(self) -> dict:
@@ -128,6 +131,8 @@ class Outline:
         return {
             "ipexpert_version": self.ipexpert_version,
             "as_of": self.as_of,
+            "language": self.language,
+            "untranslated": self.untranslated,
             "firm": self.firm,
             "stage": self.stage.to_dict(),
             "rule_packs": self.rule_packs,
@@ -159,17 +164,38 @@ def _plain(values: dict) -> dict:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?:[ -][A-Za-z0-9]+)*")
+
+
+def _digest(text: str) -> str:
+    """Eight hex digits of SHA-256: the same in every process and Python version (unlike hash())."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def id_part(text: str) -> str:
+    """A subject's name in an id: its slug when the name is ASCII words, else the slug plus a digest of the name.
+
+    `Tri-spinner` stays `tri-spinner`; `A.C.M.E` becomes `a-c-m-e-` and a digest, so it
+    never meets `A-C-M-E`; names with no ASCII letter or digit (旋转, 品牌) are their digest.
+    """
+    slug = _slug(text)
+    if _PLAIN_NAME.fullmatch(text):
+        return slug
+    return f"{slug}-{_digest(text)}" if slug else _digest(text)
 
 
 class _Justifier:
     """Turns the matched facts of a firing into profile references and a chain of derived facts."""
 
-    def __init__(self, run, doc):
+    def __init__(self, run, doc, tr):
         self.run = run
         self.doc = doc
+        self.tr = tr
 
-    def fact_ref(self, origin) -> dict:
+    def fact_ref(self, origin) -> dict | None:
         spec = origin.spec
         if spec is None:
             return None
@@ -182,8 +208,10 @@ class _Justifier:
         return {"kind": origin.kind, "path": spec.json_path, "file": self.doc.source if self.doc else None, "line": line}
 
     def justify(self, firing, because: str, sources) -> Justification:
-        facts, chain = [], []
-        seen_facts, seen_chain = set(), set()
+        facts: list = []
+        chain: list = []
+        seen_facts: set = set()
+        seen_chain: set = set()
         self._walk(firing, facts, chain, seen_facts, seen_chain, top=True)
         facts.sort(key=lambda f: (f["file"] or "", f["line"] or 0, f["path"]))
         return Justification(because, facts, chain, sources)
@@ -192,7 +220,8 @@ class _Justifier:
         for fact in firing.facts:
             origin = self.run.origin(fact)
             if origin.firing is not None:
-                key = (origin.kind, tuple(sorted(_plain(origin.fields).items(), key=str)))
+                # list values (designations, products) are not hashable: key on the JSON text
+                key = (origin.kind, json.dumps(_plain(origin.fields), sort_keys=True, default=str))
                 if key in seen_chain:
                     continue
                 seen_chain.add(key)
@@ -202,7 +231,7 @@ class _Justifier:
                     "fact": origin.kind,
                     "values": _plain(origin.fields),
                     "rule": rule.key,
-                    "because": _expr.fill(rule.data["because"], _with_as_of(origin.firing.bindings, self.run.as_of)),
+                    "because": self.tr.fill(rule, "because", rule.data["because"], _with_as_of(origin.firing.bindings, self.run.as_of)),
                 })
             else:
                 ref = self.fact_ref(origin)
@@ -226,7 +255,8 @@ def _level(spec, bindings, as_of, default):
     return _level(chosen, bindings, as_of, default)
 
 
-def _names(items, bindings, as_of) -> list:
+def names(items, bindings, as_of) -> list:
+    """The sorted, distinct names a conclusion's `markets`, `assets` or `products` give with these bindings."""
     out = []
     for item in items or ():
         value = _expr.value(item, bindings, as_of)
@@ -253,33 +283,39 @@ def _sources(rule, bindings, as_of) -> list:
     return out
 
 
-def assemble(run, rule_base, doc, version: str) -> Outline:
-    """The outline of one run; *doc* is the profile Document (for names and line numbers)."""
+def assemble(run, rule_base, doc, version: str, lang: str | None = None) -> Outline:
+    """The outline of one run in *lang* (default English); *doc* is the profile Document (for names and lines)."""
     as_of = run.as_of
-    justifier = _Justifier(run, doc)
-    recommendations: dict[str, Recommendation] = {}
-    risks: dict[str, Risk] = {}
-    timeline = []
+    tr = _i18n.Translation(lang)
+    justifier = _Justifier(run, doc, tr)
+    recommendations: dict[tuple, Recommendation] = {}
+    risks: dict[tuple, Risk] = {}
+    timeline = []  # (date, action, subject of the recommendation)
     for firing in run.firings:
         rule = firing.rule
         data = rule.data
         bindings = _with_as_of(firing.bindings, as_of)
-        because = _expr.fill(data["because"], bindings)
+        because = tr.fill(rule, "because", data["because"], bindings)
         sources = _sources(rule, bindings, as_of)
         if "recommend" in data:
-            rec = _recommendation(rule, firing, bindings, because, sources, justifier, as_of)
-            if rec.id not in recommendations:
-                recommendations[rec.id] = rec
-                for when, action in _timeline(data["recommend"], rec, bindings, as_of):
-                    timeline.append(TimelineEntry(when, action, rec.id))
+            rec = _recommendation(rule, firing, bindings, because, sources, justifier, as_of, tr)
+            subject = _subject(rule, rec.markets, rec.assets, rec.products)
+            if subject not in recommendations:
+                recommendations[subject] = rec
+                for when, action in _timeline(rule, rec, bindings, as_of, tr):
+                    timeline.append((when, action, subject))
             else:
-                _merge(recommendations[rec.id].justification, rec.justification)
+                _merge(recommendations[subject].justification, rec.justification)
         if "risk" in data:
-            risk = _risk(rule, firing, bindings, because, sources, justifier, as_of)
-            if risk.id not in risks:
-                risks[risk.id] = risk
+            risk = _risk(rule, firing, bindings, because, sources, justifier, as_of, tr)
+            subject = _subject(rule, risk.markets, risk.assets, risk.products)
+            if subject not in risks:
+                risks[subject] = risk
             else:
-                _merge(risks[risk.id].justification, risk.justification)
+                _merge(risks[subject].justification, risk.justification)
+    _assign_ids(recommendations)
+    _assign_ids(risks, "risk:")
+    timeline = [TimelineEntry(when, action, recommendations[subject].id) for when, action, subject in timeline]
     order = {level: i for i, level in enumerate(LEVELS)}
     category = {name: i for i, name in enumerate(CATEGORIES)}
     recs = sorted(
@@ -288,40 +324,62 @@ def assemble(run, rule_base, doc, version: str) -> Outline:
     )
     risk_list = sorted(risks.values(), key=lambda r: (order[r.severity], r.kind, r.id))
     timeline.sort(key=lambda t: (t.date, t.recommendation, t.action))
+    stage = _stage(run, justifier, doc, tr)
     return Outline(
         ipexpert_version=version,
         as_of=as_of.isoformat(),
         firm={"name": doc.data["firm"]["name"], "home_country": doc.data["firm"]["home_country"]},
-        stage=_stage(run, justifier, doc),
+        stage=stage,
         rule_packs=[{"name": p.name, "version": p.version} for p in rule_base.packs],
         recommendations=recs,
         risks=risk_list,
         timeline=timeline,
         source=doc.source,
+        language=tr.lang,
+        untranslated=sorted(tr.fallbacks),
         fired=tuple(sorted({f.rule.key for f in run.firings})),
     )
 
 
-def _subject_id(rule, markets, assets, products) -> str:
-    parts = [rule.id] + [_slug(x) for x in assets + products + markets]
-    return ":".join(parts)
+def _subject(rule, markets, assets, products) -> tuple:
+    """What a conclusion is about: the rule's id and its subjects' exact names (conclusions with one subject merge)."""
+    return (rule.id, tuple(assets), tuple(products), tuple(markets))
 
 
-def _recommendation(rule, firing, bindings, because, sources, justifier, as_of) -> Recommendation:
+def _subject_id(subject) -> str:
+    rule_id, assets, products, markets = subject
+    return ":".join([rule_id] + [id_part(x) for x in assets + products + markets])
+
+
+def _assign_ids(items: dict, prefix: str = "") -> None:
+    """Give each conclusion (keyed by subject) its id; subjects whose readable ids meet get a digest each.
+
+    Readable parts lose case and punctuation (`Fidget Cube`, `FIDGET-CUBE`), so two distinct
+    subjects of one outline can meet; they are then told apart by a digest of the whole subject.
+    """
+    by_id: dict[str, list] = {}
+    for subject in items:
+        by_id.setdefault(prefix + _subject_id(subject), []).append(subject)
+    for base, subjects in by_id.items():
+        for subject in subjects:
+            items[subject].id = base if len(subjects) == 1 else f"{base}~{_digest(json.dumps(subject, ensure_ascii=False))}"
+
+
+def _recommendation(rule, firing, bindings, because, sources, justifier, as_of, tr) -> Recommendation:
     spec = rule.data["recommend"]
-    markets = _names(spec.get("markets"), bindings, as_of)
-    assets = _names(spec.get("assets"), bindings, as_of)
-    products = _names(spec.get("products"), bindings, as_of)
+    markets = names(spec.get("markets"), bindings, as_of)
+    assets = names(spec.get("assets"), bindings, as_of)
+    products = names(spec.get("products"), bindings, as_of)
     due = _expr.value(spec["due"], bindings, as_of) if spec.get("due") is not None else None
     if isinstance(due, datetime.date) and due < as_of:
         due = as_of  # overdue: it is due now
     return Recommendation(
-        id=_subject_id(rule, markets, assets, products),
+        id="",  # given once every recommendation is known (_assign_ids)
         rule=rule.key,
         category=rule.data.get("category", "strategy"),
         priority=_level(spec.get("priority"), bindings, as_of, "medium"),
-        title=_expr.fill(spec.get("title", rule.data["title"]), bindings),
-        actions=[_expr.fill(a, bindings) for a in spec.get("actions", [])],
+        title=_title(rule, "recommend", bindings, tr),
+        actions=[tr.fill(rule, "recommend.actions", a, bindings) for a in spec.get("actions", [])],
         markets=markets,
         assets=assets,
         products=products,
@@ -330,17 +388,24 @@ def _recommendation(rule, firing, bindings, because, sources, justifier, as_of) 
     )
 
 
-def _risk(rule, firing, bindings, because, sources, justifier, as_of) -> Risk:
+def _title(rule, section, bindings, tr) -> str:
+    spec = rule.data[section]
+    if "title" in spec:
+        return tr.fill(rule, section + ".title", spec["title"], bindings)
+    return tr.fill(rule, "title", rule.data["title"], bindings)
+
+
+def _risk(rule, firing, bindings, because, sources, justifier, as_of, tr) -> Risk:
     spec = rule.data["risk"]
-    markets = _names(spec.get("markets"), bindings, as_of)
-    assets = _names(spec.get("assets"), bindings, as_of)
-    products = _names(spec.get("products"), bindings, as_of)
+    markets = names(spec.get("markets"), bindings, as_of)
+    assets = names(spec.get("assets"), bindings, as_of)
+    products = names(spec.get("products"), bindings, as_of)
     return Risk(
-        id="risk:" + _subject_id(rule, markets, assets, products),
+        id="",  # given once every risk is known (_assign_ids)
         rule=rule.key,
         kind=spec["kind"],
         severity=_level(spec.get("severity"), bindings, as_of, "medium"),
-        title=_expr.fill(spec.get("title", rule.data["title"]), bindings),
+        title=_title(rule, "risk", bindings, tr),
         markets=markets,
         assets=assets,
         products=products,
@@ -349,15 +414,15 @@ def _risk(rule, firing, bindings, because, sources, justifier, as_of) -> Risk:
     )
 
 
-def _timeline(spec, rec, bindings, as_of):
-    entries = spec.get("timeline")
+def _timeline(rule, rec, bindings, as_of, tr):
+    entries = rule.data["recommend"].get("timeline")
     if entries is None:
         return [(rec.due, rec.title)] if rec.due else []
     out = []
     for entry in entries:
         when = _expr.value(entry["date"], bindings, as_of)
         if isinstance(when, datetime.date):
-            out.append((max(when, as_of).isoformat(), _expr.fill(entry["action"], bindings)))
+            out.append((max(when, as_of).isoformat(), tr.fill(rule, "recommend.timeline", entry["action"], bindings)))
     return out
 
 
@@ -373,15 +438,15 @@ def _merge(target: Justification, other: Justification):
             target.chain.append(link)
 
 
-def _stage(run, justifier, doc) -> Stage:
+def _stage(run, justifier, doc, tr) -> Stage:
     for origin in sorted(run.origins.values(), key=lambda o: 0 if o.spec is not None else 1):
         if origin.kind != "stage":
             continue
         if origin.firing is None:
             line = doc.position(("firm", "stage"))[0]
-            where = f" (line {line})" if line else ""
-            return Stage(origin.fields["value"], True, f"declared in the profile at $.firm.stage{where}")
+            where = tr.label("stage_declared_line", line=line) if line else ""
+            return Stage(origin.fields["value"], True, tr.label("stage_declared", where=where))
         firing = origin.firing
-        because = _expr.fill(firing.rule.data["because"], _with_as_of(firing.bindings, run.as_of))
-        return Stage(origin.fields["value"], False, f"inferred by {firing.rule.key}: {because}")
-    return Stage(None, False, "not declared, and no rule inferred it")
+        because = tr.fill(firing.rule, "because", firing.rule.data["because"], _with_as_of(firing.bindings, run.as_of))
+        return Stage(origin.fields["value"], False, tr.label("stage_inferred", rule=firing.rule.key, because=because))
+    return Stage(None, False, tr.label("stage_unknown"))

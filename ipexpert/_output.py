@@ -41,22 +41,22 @@ def _cannot_write(path, exc) -> IPExpertError:
     return IPExpertError(Problem(os.fspath(path), None, None, "$", f"cannot write: {getattr(exc, 'strerror', None) or exc}"))
 
 
-def write_atomic(path, text: str) -> None:
-    """Write *text* to *path* (see `atomic_file`)."""
-    with atomic_file(path) as handle:
+def write_atomic(path, text: str | bytes) -> None:
+    """Write *text* (or bytes) to *path* (see `atomic_file`)."""
+    with atomic_file(path, binary=isinstance(text, bytes)) as handle:
         handle.write(text)
 
 
 @contextlib.contextmanager
-def atomic_file(path):
-    """A UTF-8 text file to write that appears at *path* only when the block succeeds.
+def atomic_file(path, binary: bool = False):
+    """A UTF-8 text (or *binary*) file to write that appears at *path* only when the block succeeds.
 
     `-` is standard output, and a pipe or a device is written through: neither can be atomic.
     """
     path = os.fspath(path)
     if path == "-":
         sys.stdout.flush()
-        with _stream(sys.stdout.buffer, path) as handle:
+        with _stream(sys.stdout.buffer, path, binary) as handle:
             yield handle
         return
     try:
@@ -70,16 +70,23 @@ def atomic_file(path):
             raw = open(path, "wb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise _cannot_write(path, exc) from None
-        with raw, _stream(raw, path) as handle:
+        with raw, _stream(raw, path, binary) as handle:
             yield handle
         return
-    with _replace(os.path.realpath(path), path) as handle:
+    with _replace(os.path.realpath(path), path, binary) as handle:
         yield handle
 
 
 @contextlib.contextmanager
-def _stream(binary, path):
-    handle = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=True)
+def _stream(raw, path, binary=False):
+    if binary:
+        try:
+            yield raw
+            raw.flush()
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+        return
+    handle = io.TextIOWrapper(raw, encoding="utf-8", newline="", write_through=True)
     try:
         yield handle
         handle.flush()
@@ -90,7 +97,7 @@ def _stream(binary, path):
 
 
 @contextlib.contextmanager
-def _replace(target: str, shown: str):
+def _replace(target: str, shown: str, binary: bool = False):
     """Write to a locked temporary file beside *target*, then rename it over *target*."""
     folder = os.path.dirname(target)
     remove_stale(folder)
@@ -100,7 +107,7 @@ def _replace(target: str, shown: str):
     except OSError as exc:
         raise _cannot_write(shown, exc) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

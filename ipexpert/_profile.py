@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 from pathlib import Path
@@ -95,7 +96,7 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
     """What the schema cannot see: duplicates, products sold in unlisted markets, impossible dates."""
     data = doc.data
     found = []
-    codes = {}
+    codes: dict = {}
     for i, market in enumerate(data["markets"]):
         code = market["code"]
         if code in codes:
@@ -109,8 +110,11 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
                     "launch_date is for planned markets; this market is active (remove it, or set status: planned)",
                 )
             )
-    names = {}
+    history = data.get("history", {})
+    found += _dates_in_range(doc, ("history",), history, ("tro_served",))
+    names: dict = {}
     for i, product in enumerate(data.get("products", [])):
+        found += _dates_in_range(doc, ("products", i), product, ("first_disclosed",))
         if product["name"] in names:
             found.append(doc.problem(("products", i, "name"), f"product {product['name']!r} is listed twice"))
         names.setdefault(product["name"], i)
@@ -122,23 +126,59 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
                         f"product sold in {code}, which is not among the firm's markets ({', '.join(codes)})",
                     )
                 )
-    assets = {}
+    assets: dict = {}
     for i, asset in enumerate(data.get("ip_assets", [])):
         key = (asset["type"], asset["name"])
         if key in assets:
             found.append(doc.problem(("ip_assets", i, "name"), f"{asset['type']} {asset['name']!r} is listed twice"))
         assets.setdefault(key, i)
+        for name in ("invented_in", "security_examination"):
+            if name in asset and asset["type"] not in ("patent", "utility_model"):
+                found.append(doc.problem(("ip_assets", i, name), f"{name} is for patents and utility models, not a {asset['type']}"))
         for j, reg in enumerate(asset.get("registrations", [])):
             where = ("ip_assets", i, "registrations", j)
-            found += _dates_in_range(doc, where, reg, ("filed", "expires"))
+            found += _dates_in_range(doc, where, reg, ("filed", "registered", "expires"))
             if "filed" in reg and "expires" in reg and reg["expires"] <= reg["filed"]:
                 found.append(doc.problem(where + ("expires",), f"expires {reg['expires']}, not after it was filed ({reg['filed']})"))
+            found += _registration_date(doc, where, asset["type"], reg)
             if reg.get("designations") and reg["jurisdiction"] != "WO":
                 found.append(doc.problem(where + ("designations",), "designations are only for international (WO) registrations"))
     return found
 
 
 FIRST_DATE, LAST_DATE = "1800-01-01", "2200-12-31"
+
+# The shortest time from filing to registration an office allows, in months, with the law that sets it.
+# China: examination, then publication and a 3-month opposition period before registration
+# (Trademark Law arts. 28, 33, 34; http://www.npc.gov.cn/zgrdw/englishnpc/Law/2007-12/11/content_1383570.htm).
+MIN_MONTHS_TO_REGISTER = {
+    ("trademark", "CN"): (6, "a Chinese trademark is registered only after examination and a 3-month opposition period after publication (Trademark Law arts. 28, 33)"),
+}
+
+
+def _registration_date(doc, where, asset_type, reg) -> list[Problem]:
+    """A registration date must fit the status and the filing date, and the office's shortest procedure."""
+    if "registered" not in reg:
+        return []
+    found = []
+    if reg["status"] in ("pending", "opposed", "refused"):
+        found.append(doc.problem(where + ("registered",), f"a registration date is given, but the status is {reg['status']} (set status: registered, or remove the date)"))
+    if "filed" not in reg:
+        return found
+    if reg["registered"] < reg["filed"]:
+        found.append(doc.problem(where + ("registered",), f"registered {reg['registered']}, before it was filed ({reg['filed']})"))
+        return found
+    rule = MIN_MONTHS_TO_REGISTER.get((asset_type, reg["jurisdiction"]))
+    if rule is not None:
+        months, why = rule
+        filed, registered = (datetime.date.fromisoformat(reg[k]) for k in ("filed", "registered"))
+        elapsed = (registered.year - filed.year) * 12 + registered.month - filed.month - (registered.day < filed.day)
+        if elapsed < months:
+            found.append(doc.problem(
+                where + ("registered",),
+                f"registered {elapsed} month(s) after filing in {reg['jurisdiction']}, which is not possible: {why}; check both dates",
+            ))
+    return found
 
 
 def _dates_in_range(doc, where, item: dict, names) -> list[Problem]:

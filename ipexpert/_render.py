@@ -9,20 +9,10 @@ from __future__ import annotations
 
 import re
 
+from . import _i18n
 from ._outline import CATEGORIES, LEVELS
 
-TITLES = {
-    "strategy": "Strategy",
-    "trade_secret": "Trade secrets and confidentiality",
-    "trademark": "Trademarks",
-    "patent": "Patents",
-    "design": "Designs",
-    "copyright": "Copyright",
-    "freedom_to_operate": "Freedom to operate",
-    "enforcement": "Enforcement and monitoring",
-    "management_system": "IP management systems",
-    "organization": "Organisation",
-}
+TITLES = {name: _i18n.word("en", "category", name) for name in CATEGORIES}
 
 
 def plain(text) -> str:
@@ -51,11 +41,11 @@ def sections(outline):
     )
 
 
-def _subjects(item) -> str:
+def _subjects(item, lang="en") -> str:
     parts = []
     for label, values in (("markets", item.markets), ("assets", item.assets), ("products", item.products)):
         if values:
-            parts.append(f"{label}: {', '.join(values)}")
+            parts.append(f"{_i18n.label(lang, label)}{_i18n.label(lang, 'colon')}{', '.join(values)}")
     return "; ".join(parts)
 
 
@@ -63,75 +53,100 @@ def _sources(justification) -> str:
     return ", ".join(s.url if s.url and s.url != s.ref else s.ref for s in justification.sources)
 
 
+def _mark(outline, item) -> str:
+    """A visible note on an item whose rule has no translation in the outline's language."""
+    return f" [{_i18n.label(outline.language, 'untranslated')}]" if item.rule in outline.untranslated else ""
+
+
 def text(outline) -> str:
-    """The outline for a terminal."""
+    """The outline for a terminal, in the outline's language."""
+    lang = outline.language
+
+    def label(key, **values):
+        return _i18n.label(lang, key, **values)
+
     out = []
     stage = outline.stage
-    out.append(f"IP strategy outline for {plain(outline.firm['name'])} (as of {outline.as_of})")
-    out.append(f"Stage: {stage.value or 'unknown'} ({plain(stage.because)})")
-    out.append("Rule packs: " + ", ".join(f"{p['name']} {p['version']}" for p in outline.rule_packs))
+    out.append(label("outline_title", firm=plain(outline.firm["name"]), date=_i18n.date(lang, outline.as_of)))
+    stage_name = _i18n.word(lang, "stage", stage.value) if stage.value else label("unknown")
+    colon = label("colon")
+    out.append(f"{label('stage')}{colon}{stage_name} ({plain(stage.because)})")
+    out.append(f"{label('rule_packs')}{colon}" + ", ".join(f"{p['name']} {p['version']}" for p in outline.rule_packs))
     if not outline.recommendations:
-        out.append("\nNo recommendations.")
+        out.append("\n" + label("recommendations_none"))
     for category, recs in sections(outline):
         out.append("")
-        out.append(f"== {TITLES.get(category, category)} ==")
+        out.append(f"== {_i18n.word(lang, 'category', category)} ==")
         for rec in recs:
-            due = f", due {rec.due}" if rec.due else ""
-            out.append(f"* [{rec.priority.upper()}{due}] {plain(rec.title)}")
-            subjects = _subjects(rec)
+            due = f", {label('due', date=_i18n.date(lang, rec.due))}" if rec.due else ""
+            priority = rec.priority.upper() if lang == "en" else _i18n.word(lang, "priority", rec.priority)
+            out.append(f"* [{priority}{due}] {plain(rec.title)}{_mark(outline, rec)}")
+            subjects = _subjects(rec, lang)
             if subjects:
                 out.append(f"    {plain(subjects)}")
             for action in rec.actions:
                 out.append(f"    - {plain(action)}")
-            out.append(f"    because: {plain(rec.justification.because)}")
-            out.append(f"    sources: {plain(_sources(rec.justification))}")
-            out.append(f"    id: {rec.id}")
+            out.append(f"    {label('because')}{colon}{plain(rec.justification.because)}")
+            out.append(f"    {label('sources')}{colon}{plain(_sources(rec.justification))}")
+            out.append(f"    {label('id')}{colon}{rec.id}")
     if outline.risks:
         out.append("")
-        out.append("== Risks ==")
+        out.append(f"== {label('risks')} ==")
         for risk in outline.risks:
-            subjects = _subjects(risk)
-            out.append(f"* [{risk.severity.upper()}] {risk.kind}: {plain(risk.title)}" + (f" ({plain(subjects)})" if subjects else ""))
-            out.append(f"    because: {plain(risk.because)}")
+            subjects = _subjects(risk, lang)
+            severity = risk.severity.upper() if lang == "en" else _i18n.word(lang, "priority", risk.severity)
+            kind = risk.kind if lang == "en" else _i18n.word(lang, "risk_kind", risk.kind)
+            out.append(f"* [{severity}] {kind}{colon}{plain(risk.title)}" + (f" ({plain(subjects)})" if subjects else "")
+                       + _mark(outline, risk))
+            out.append(f"    {label('because')}{colon}{plain(risk.because)}")
     if outline.timeline:
         out.append("")
-        out.append("== Timeline ==")
+        out.append(f"== {label('timeline')} ==")
         for entry in outline.timeline:
             out.append(f"{entry.date}  {plain(entry.action)}")
     return "\n".join(out) + "\n"
 
 
 def markdown(outline) -> str:
-    """The outline as a Markdown document."""
-    out = [f"# IP strategy outline: {markdown_text(outline.firm['name'])}", ""]
+    """The outline as a Markdown document, in the outline's language."""
+    lang = outline.language
+
+    def label(key, **values):
+        return _i18n.label(lang, key, **values)
+
+    out = [f"# {label('markdown_title', firm=markdown_text(outline.firm['name']))}", ""]
     stage = outline.stage
-    out.append(f"- **As of:** {outline.as_of}")
-    out.append(f"- **Stage:** {stage.value or 'unknown'} ({markdown_text(stage.because)})")
-    out.append("- **Rule packs:** " + ", ".join(f"{markdown_text(p['name'])} {markdown_text(p['version'])}" for p in outline.rule_packs))
+    stage_name = _i18n.word(lang, "stage", stage.value) if stage.value else label("unknown")
+    out.append(f"- **{label('as_of')}:** {_i18n.date(lang, outline.as_of)}")
+    out.append(f"- **{label('stage')}:** {stage_name} ({markdown_text(stage.because)})")
+    out.append(f"- **{label('rule_packs')}:** " + ", ".join(f"{markdown_text(p['name'])} {markdown_text(p['version'])}" for p in outline.rule_packs))
     for category, recs in sections(outline):
-        out += ["", f"## {TITLES.get(category, markdown_text(category))}", ""]
+        out += ["", f"## {_i18n.word(lang, 'category', category) if category in CATEGORIES else markdown_text(category)}", ""]
         for rec in recs:
-            due = f", due {rec.due}" if rec.due else ""
-            out.append(f"### {markdown_text(rec.title)}")
+            due = f", {label('due', date=_i18n.date(lang, rec.due))}" if rec.due else ""
+            out.append(f"### {markdown_text(rec.title)}{markdown_text(_mark(outline, rec))}")
             out.append("")
-            out.append(f"*Priority: {rec.priority}{due}* · `{rec.id}`")
-            subjects = _subjects(rec)
+            out.append(f"*{label('priority')}: {_i18n.word(lang, 'priority', rec.priority)}{due}* · `{rec.id}`")
+            subjects = _subjects(rec, lang)
             if subjects:
                 out += ["", markdown_text(subjects)]
             if rec.actions:
                 out.append("")
                 out += [f"- {markdown_text(a)}" for a in rec.actions]
-            out += ["", f"**Because:** {markdown_text(rec.justification.because)}", ""]
-            out.append(f"**Sources:** {markdown_text(_sources(rec.justification))}")
+            out += ["", f"**{label('because').capitalize()}:** {markdown_text(rec.justification.because)}", ""]
+            out.append(f"**{label('sources').capitalize()}:** {markdown_text(_sources(rec.justification))}")
             out.append("")
     if outline.risks:
-        out += ["", "## Risks", "", "| Severity | Kind | Risk | Because |", "|---|---|---|---|"]
+        head = (label("severity"), label("kind"), label("risk"), label("because").capitalize())
+        out += ["", f"## {label('risks')}", "", "| " + " | ".join(head) + " |", "|---|---|---|---|"]
         for risk in outline.risks:
-            out.append(f"| {risk.severity} | {risk.kind} | {markdown_text(risk.title)} | {markdown_text(risk.because)} |")
+            kind = risk.kind if lang == "en" else _i18n.word(lang, "risk_kind", risk.kind)
+            out.append(f"| {_i18n.word(lang, 'priority', risk.severity)} | {kind} | {markdown_text(risk.title)}"
+                       f"{markdown_text(_mark(outline, risk))} | {markdown_text(risk.because)} |")
     if outline.timeline:
-        out += ["", "## Timeline", "", "| Date | Action |", "|---|---|"]
+        out += ["", f"## {label('timeline')}", "", f"| {label('date')} | {label('action')} |", "|---|---|"]
         for entry in outline.timeline:
-            out.append(f"| {entry.date} | {markdown_text(entry.action)} |")
+            out.append(f"| {_i18n.date(lang, entry.date)} | {markdown_text(entry.action)} |")
     return "\n".join(out).rstrip("\n") + "\n"
 
 

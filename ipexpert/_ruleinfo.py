@@ -29,7 +29,7 @@ def sources(rule) -> str:
 
 def table(packs) -> list[str]:
     """One block per pack (name, version, file), then one row per rule: id, category, title, source."""
-    lines = []
+    lines: list[str] = []
     for pack in packs:
         if lines:
             lines.append("")
@@ -98,7 +98,7 @@ def page(packs, rule) -> list[str]:
         lines.append(f"overridden at {where}")
     lines += ["", textwrap.indent(written(rule), "    "), ""]
     data = rule.data
-    uses = sorted({kind for _, kind, _, _ in _check.patterns(data["when"], ("when",))})
+    uses = sorted({kind for _, kind, _, _ in _check.patterns(rule)})
     lines.append("reads: " + ", ".join(uses))
     if "recommend" in data:
         lines.append(f"concludes: a recommendation in {data.get('category', 'strategy')}")
@@ -108,7 +108,7 @@ def page(packs, rule) -> list[str]:
         (kind, values), = data["derive"].items()
         lines.append(f"concludes: derives a {kind} fact ({', '.join(values)})")
         users = [r for p in packs for r in p.rules
-                 if any(k == kind for _, k, _, _ in _check.patterns(r.data["when"], ("when",)))]
+                 if any(k == kind for _, k, _, _ in _check.patterns(r))]
         if users:
             lines.append(f"used by ({len(users)}):")
             lines += [f"    {r.key}  {r.location()}" for r in users]

@@ -8,10 +8,13 @@ effective list of rules, each remembering the file and line it was written at.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import _profile, _resources, _schemas, _yaml
+import warnings
+
+from . import _codes, _conditions, _profile, _resources, _schemas, _syntax, _yaml
 from ._errors import InvalidRulePackError, Problem
 
 
@@ -28,6 +31,11 @@ class RuleSpec:
     @property
     def id(self) -> str:
         return self.data["id"]
+
+    @functools.cached_property
+    def conditions(self) -> tuple:
+        """The rule's `when:` as the typed tree of `_conditions` (overrides never change it)."""
+        return _conditions.parse(self.data["when"])
 
     @property
     def key(self) -> str:
@@ -66,6 +74,7 @@ class Pack:
     doc: _yaml.Document
     rules: list = field(default_factory=list)
     facts: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # Problems that do not stop the pack loading
 
     @property
     def file(self) -> str:
@@ -85,7 +94,7 @@ def pack_files(paths) -> list[Path]:
     return files
 
 
-def read_pack(path: Path) -> tuple[_yaml.Document, list[Problem]]:
+def read_pack(path: Path) -> tuple[_yaml.Document | None, list[Problem]]:
     """Parse one pack file and check it against the schema."""
     raw = _profile.read_file(path, InvalidRulePackError)
     try:
@@ -94,7 +103,8 @@ def read_pack(path: Path) -> tuple[_yaml.Document, list[Problem]]:
         return None, [exc.problem]
     if not isinstance(doc.data, dict):
         return doc, [doc.problem((), "a rule pack is a mapping with pack, version and rules")]
-    return doc, _schemas.check(doc, "rule-pack")
+    found = _schemas.check(doc, "rule-pack")
+    return doc, found or _codes.pack_problems(doc)
 
 
 def _display(path: Path) -> str:
@@ -120,17 +130,19 @@ def load(paths=(), defaults: bool = True) -> list[Pack]:
     for path in files:
         doc, found = read_pack(path)
         problems.extend(found)
-        if found:
+        if found or doc is None:
             continue
-        pack = _pack(doc)
+        pack = build(doc)
+        for problem in pack.warnings:
+            warnings.warn(PackWarning(problem), stacklevel=2)
         packs.append(pack)
         layers.append(doc)
-    names = {}
+    names: dict = {}
     for pack in packs:
         if pack.name in names:
             problems.append(pack.doc.problem(("pack",), f"pack name {pack.name!r} is also used by {names[pack.name]}"))
         names.setdefault(pack.name, pack.file)
-        ids = {}
+        ids: dict = {}
         for rule in pack.rules:
             if rule.id in ids:
                 problems.append(
@@ -138,15 +150,26 @@ def load(paths=(), defaults: bool = True) -> list[Pack]:
                 )
             ids.setdefault(rule.id, rule.line)
     if not problems:
-        problems.extend(_apply_layers(packs, layers))
+        problems.extend(apply_layers(packs, layers))
     if problems:
         raise InvalidRulePackError(problems)
     return packs
 
 
-def _pack(doc: _yaml.Document) -> Pack:
-    data = doc.data
+class PackWarning(UserWarning):
+    """A pack loads, but something in it should change (e.g. `?name` variables); `problem` says what and where."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.format())
+        self.problem = problem
+
+
+def build(doc: _yaml.Document) -> Pack:
+    """The Pack of one schema-checked pack Document; `?name` variables are read as `$name`, with a warning."""
+    data, old = _syntax.modernize(doc.data)
     pack = Pack(data["pack"], data["version"], data.get("title", ""), doc)
+    if old:
+        pack.warnings.append(_syntax.warning(doc, old))
     pack.rules = [RuleSpec(pack.name, rule, doc, ("rules", i)) for i, rule in enumerate(data.get("rules", []))]
     for i, item in enumerate(data.get("facts", [])):
         (kind, fields), = item.items()
@@ -154,7 +177,7 @@ def _pack(doc: _yaml.Document) -> Pack:
     return pack
 
 
-def _apply_layers(packs: list[Pack], docs) -> list[Problem]:
+def apply_layers(packs: list[Pack], docs) -> list[Problem]:
     """Apply each pack's `disable` and `overrides` to the rules of the other packs."""
     index = {rule.key: (pack, rule) for pack in packs for rule in pack.rules}
     problems = []

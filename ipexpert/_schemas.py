@@ -7,7 +7,7 @@ import functools
 import json
 import re
 
-from . import _resources, _values
+from . import _codes, _resources, _values
 from ._errors import Problem
 from ._yaml import Document, json_path
 
@@ -19,13 +19,13 @@ SCHEMA_FILES = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def schema(name: str) -> dict:
     """The parsed schema called *name* (profile, rule-pack, outline, test-case)."""
-    return json.loads((_resources.schemas_dir() / SCHEMA_FILES[name]).read_text(encoding="utf-8"))
+    return json.loads(_resources.schema_path(SCHEMA_FILES[name]).read_text(encoding="utf-8"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validator(name: str):
     import jsonschema
 
@@ -94,6 +94,8 @@ def _problem(doc: Document, error) -> Problem:
         return doc.problem(path, f"missing required key {missing[0]!r}" if missing else error.message)
     if kind == "enum":
         options = error.validator_value
+        if _codes.is_code_list(options):
+            return doc.problem(path, _codes.message(error.instance, options))
         message = f"{_short(error.instance)} is not one of {', '.join(map(str, options))}"
         return doc.problem(path, message + suggest(error.instance, options))
     if kind == "const":

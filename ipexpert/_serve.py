@@ -1,6 +1,7 @@
 """The HTTP service: the library behind a small JSON API, on Starlette and uvicorn.
 
     POST /v1/evaluate[?as_of=YYYY-MM-DD]   YAML or JSON profile -> outline JSON
+    POST /v1/report?format=&lang=          YAML or JSON profile -> HTML or PDF report, or outline JSON
     POST /v1/validate                      YAML or JSON profile -> {"valid": true, "problems": []}, or 422
     GET  /v1/rules                         the loaded packs and their rules
     GET  /healthz                          {"status": "ok", ...}
@@ -183,9 +184,9 @@ def _validate(doc, rules, limits) -> tuple[int, str, bytes]:
     return 200, "application/json", _dumps({"valid": True, "problems": []})
 
 
-def _evaluate(doc, rules, limits, as_of=None) -> tuple[int, str, bytes]:
+def _evaluate(doc, rules, limits, as_of=None, lang=None) -> tuple[int, str, bytes]:
     try:
-        outline = _api.evaluate(doc, rules, as_of)
+        outline = _api.evaluate(doc, rules, as_of, None, lang)
     except InvalidProfileError as exc:
         raise _Refused(422, "the profile is not valid", exc.problems) from None
     except EvaluationError as exc:  # a runaway rule, too many partial matches, a date past 9999...
@@ -207,7 +208,21 @@ def _check_size(outline, limits) -> None:
         ))
 
 
-OPERATIONS = {"evaluate": _evaluate, "validate": _validate}  # what the evaluating process can do
+def _report(doc, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -> tuple[int, str, bytes]:
+    """The client report (HTML or PDF) of a profile, or its outline JSON in *lang*: ipexpert/_report.py."""
+    status, media_type, text = _evaluate(doc, rules, limits, as_of, lang)  # the same limits first
+    if fmt == "json":
+        return status, media_type, text
+    try:
+        body = _api.report(doc, rules, as_of, lang=lang, format=fmt, paper=paper)
+    except EvaluationError as exc:
+        raise _Refused(500, "the rules failed on this profile", exc.problems) from None
+    except IPExpertError as exc:  # the PDF extra is not installed on the server
+        raise _Refused(501, exc.problems[0].message, exc.problems) from None
+    return 200, REPORT_MEDIA_TYPES[fmt], body.encode("utf-8") if isinstance(body, str) else body
+
+
+OPERATIONS = {"evaluate": _evaluate, "validate": _validate, "report": _report}  # what the evaluating process can do
 
 
 def _dumps(data) -> bytes:
@@ -309,6 +324,13 @@ def create_app(options: Options | None = None) -> Starlette:
         as_of = _as_of(request)
         return await evaluator.answer("evaluate", await _body(request, limits.body_bytes), as_of=as_of)
 
+    async def report(request: Request) -> Response:
+        """The client report (or the outline JSON) in a language: ipexpert/_report.py."""
+        as_of = _as_of(request)
+        fmt, lang, paper = _report_options(request)
+        return await evaluator.answer("report", await _body(request, limits.body_bytes),
+                                      as_of=as_of, fmt=fmt, lang=lang, paper=paper)
+
     async def validate(request: Request) -> Response:
         return await evaluator.answer("validate", await _body(request, limits.body_bytes))
 
@@ -334,6 +356,7 @@ def create_app(options: Options | None = None) -> Starlette:
 
     routes = [
         Route("/v1/evaluate", evaluate, methods=["POST"]),
+        Route("/v1/report", report, methods=["POST"]),
         Route("/v1/validate", validate, methods=["POST"]),
         Route("/v1/rules", list_rules, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
@@ -385,6 +408,22 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 async def _internal_error(request: Request, exc: Exception) -> Response:
     # The server logs the traceback; the response never carries it.
     return problem_details(500, "an internal error occurred; it has been logged")
+
+
+REPORT_MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
+REPORT_OPTIONS = {"format": ("html", "pdf", "json"), "lang": ("en", "zh-CN"), "paper": ("A4", "Letter")}
+
+
+def _report_options(request: Request) -> tuple:
+    """format, lang and paper from the query, each checked against its choices."""
+    chosen = []
+    for name, choices in REPORT_OPTIONS.items():
+        value = request.query_params.get(name, choices[0])
+        if value not in choices:
+            problem = Problem("<query>", None, None, f"$.{name}", f"{one_line(value)[:40]!r} is not one of {', '.join(choices)}")
+            raise _Refused(400, f"the {name} query parameter is not one of {', '.join(choices)}", [problem])
+        chosen.append(value)
+    return tuple(chosen)
 
 
 def _as_of(request: Request):
@@ -761,6 +800,37 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                         f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes."
                     ),
                     "500": problem("The rules failed on this profile, or an internal error occurred."),
+                },
+            }},
+            "/v1/report": {"post": {
+                "summary": "The client report of a profile: HTML or PDF, in English or Simplified Chinese",
+                "parameters": [
+                    {"name": "as_of", "in": "query", "required": False,
+                     "schema": {"type": "string", "format": "date", "pattern": AS_OF_PATTERN},
+                     "description": "The date the advice is computed for (default: today), YYYY-MM-DD "
+                                    "between 1800-01-01 and 2200-12-31."},
+                    {"name": "format", "in": "query", "required": False, "schema": {"enum": list(REPORT_OPTIONS["format"]), "default": "html"},
+                     "description": "html: one self-contained page; pdf: the same report as PDF; json: the outline."},
+                    {"name": "lang", "in": "query", "required": False, "schema": {"enum": list(REPORT_OPTIONS["lang"]), "default": "en"},
+                     "description": "The language of every text; ids and codes stay the same."},
+                    {"name": "paper", "in": "query", "required": False, "schema": {"enum": list(REPORT_OPTIONS["paper"]), "default": "A4"},
+                     "description": "The page size of a PDF."},
+                ],
+                "requestBody": profile_body("A firm profile, as YAML or JSON."),
+                "responses": {
+                    "200": {"description": "The report, or the outline for format=json.", "content": {
+                        "text/html": {"schema": {"type": "string"}},
+                        "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}},
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Outline"}}}},
+                    "400": problem("The body is not readable, or a query parameter is not one of its choices."),
+                    **body_errors,
+                    "413": problem(
+                        f"The body is larger than {limits.body_bytes:,} bytes, or the outline would pass "
+                        f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes."
+                    ),
+                    "422": problem("The profile breaks the profile schema or its consistency checks."),
+                    "500": problem("The rules failed on this profile, or an internal error occurred."),
+                    "501": problem("PDF was asked for but the server lacks the ipexpert[pdf] extra."),
                 },
             }},
             "/v1/validate": {"post": {

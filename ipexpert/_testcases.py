@@ -8,6 +8,7 @@ or just id), `id`, `category`, `priority`/`severity`, `kind`, `due`, and `market
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,11 +107,24 @@ def _profile_of(case: Case):
     })
 
 
+def _rules_of(case: Case, rule_base):
+    """*rule_base*, or the bundled packs plus the case's own `rules:` (paths relative to its file)."""
+    paths = case.data.get("rules")
+    if not paths:
+        return rule_base
+    return _layered(tuple(str(Path(case.file).parent / p) for p in paths))
+
+
+@functools.lru_cache(maxsize=8)
+def _layered(paths):
+    return _api.load_rules(*paths)
+
+
 def run(case: Case, rule_base) -> Result:
     """Evaluate the case's profile and compare the outline with its expectations."""
     result = Result(case)
     try:
-        outline = _api.evaluate(_profile_of(case), rule_base, case.data.get("as_of"))
+        outline = _api.evaluate(_profile_of(case), _rules_of(case, rule_base), case.data.get("as_of"))
     except IPExpertError as exc:
         result.failures.append((case.line, "the profile could not be evaluated: " + "; ".join(p.format() for p in exc.problems)))
         return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -131,7 +132,7 @@ try:  # libyaml, bundled with PyYAML's wheels; the pure-Python reader stands in 
             _CoreResolver.__init__(self)
 
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    _FastLoader = None
+    _FastLoader = None  # type: ignore[assignment,misc]
 
 
 def _variable_start(scanner) -> bool:
@@ -142,7 +143,7 @@ def _variable_start(scanner) -> bool:
 class Document:
     """A parsed document: its data, where each value came from, and its name."""
 
-    data: object
+    data: Any  # whatever the document holds: mapping, list or scalar
     source: str = "<profile>"
     positions: dict = field(default_factory=dict)  # path -> (line, col) of the value
     key_positions: dict = field(default_factory=dict)  # path -> (line, col) of the key
@@ -276,7 +277,7 @@ def _compose_fast(text: str, source: str):
 
 def _check_expansion(root, source: str) -> None:
     """Refuse a tree whose aliases would expand past MAX_NODES values, before expanding any."""
-    sizes = {}  # id(node) -> values it expands to; aliases share nodes, so each is counted once
+    sizes: dict[int, int] = {}  # id(node) -> values it expands to; aliases share nodes, so each is counted once
     open_nodes = set()  # nodes whose children are still being counted
     stack = [(root, False)]
     while stack:
@@ -441,7 +442,7 @@ class _Builder:
                     raise YAMLInputError(self._problem(node, path, f"{_clip(text)} is not a finite number"))
                 return number
         except ValueError:
-            raise YAMLInputError(self._problem(node, path, f"{_clip(text)} is not a valid {tag.rsplit(':', 1)[-1]}"))
+            raise YAMLInputError(self._problem(node, path, f"{_clip(text)} is not a valid {tag.rsplit(':', 1)[-1]}")) from None
         if _SURROGATE.search(text):
             # JSON writes U+1F300 as the escapes `\ud83c\udf00`, which PyYAML leaves as two halves:
             # join the pairs; an unpaired half is text no UTF-8 output can hold.

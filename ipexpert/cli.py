@@ -1,8 +1,14 @@
 """The `ipexpert` command: a thin layer that parses arguments, calls the library and prints.
 
-Exit codes are decided here and only here: 0 success, 1 invalid input (profile, rule
-pack, test failure), 2 usage error. No traceback reaches the user; set IPEXPERT_DEBUG=1
-to see one for an internal error.
+Commands raise; exit codes are decided in one place, `_exit_code` below, which is also
+the one boundary where foreign exceptions become a one-line message:
+
+    0    success
+    1    invalid input: a profile, rule pack or test case with problems, a failed test case,
+         a file that cannot be read or written
+    2    usage error (unknown option, bad argument)
+    3    internal error: a bug in ipexpert (set IPEXPERT_DEBUG=1 for the traceback)
+    130  interrupted (Ctrl-C)
 """
 
 from __future__ import annotations
@@ -10,36 +16,56 @@ from __future__ import annotations
 import datetime
 import os
 import sys
+import warnings
 
 import click
 
-FORMATS = ("text", "markdown", "json")
+from ._errors import ProblemsReported
+
+FORMATS = ("text", "markdown", "json", "html", "pdf")
+LANGUAGES = ("en", "zh-CN")  # ipexpert/_i18n.py
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _exit_code(exc: Exception | KeyboardInterrupt) -> int:
+    """Print *exc* as one line per problem on stderr and return the exit code it means."""
+    from ._errors import IPExpertError, one_line
+
+    if isinstance(exc, IPExpertError):
+        for problem in exc.problems:
+            click.echo(problem.format(), err=True)
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        click.echo("ipexpert: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    if isinstance(exc, OSError):  # a file or stream the command was given cannot be used
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"ipexpert: {one_line(where + (exc.strerror or str(exc)))}", err=True)
+        return EXIT_INVALID
+    click.echo(f"ipexpert: internal error: {type(exc).__name__}: {one_line(exc)} (set IPEXPERT_DEBUG=1 for details)", err=True)
+    return EXIT_INTERNAL
 
 
 class _Group(click.Group):
-    """Turns library errors into one line per problem and the right exit code."""
+    """The boundary: every exception a command raises becomes its exit code here."""
 
     def invoke(self, ctx):
-        from ._errors import IPExpertError
-
         try:
             return super().invoke(ctx)
-        except IPExpertError as exc:
-            for problem in exc.problems:
-                click.echo(problem.format(), err=True)
-            ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except KeyboardInterrupt:
-            click.echo("ipexpert: interrupted", err=True)
-            ctx.exit(130)
-        except Exception as exc:  # the last line of defence: one line, not a traceback
-            if os.environ.get("IPEXPERT_DEBUG"):
+        except (Exception, KeyboardInterrupt) as exc:  # the last line of defence: one line, not a traceback
+            if os.environ.get("IPEXPERT_DEBUG") and not _expected(exc):
                 raise
-            from ._errors import one_line
+            ctx.exit(_exit_code(exc))
 
-            click.echo(f"ipexpert: internal error: {type(exc).__name__}: {one_line(exc)} (set IPEXPERT_DEBUG=1 for details)", err=True)
-            ctx.exit(1)
+
+def _expected(exc: BaseException) -> bool:
+    """True for the errors a user causes and can fix, as opposed to a bug."""
+    from ._errors import IPExpertError
+
+    return isinstance(exc, (IPExpertError, KeyboardInterrupt, OSError))
 
 
 class _Date(click.ParamType):
@@ -94,10 +120,10 @@ def read_profile(path: str):
     return _profile.read(os.fspath(path), path)
 
 
-def write_output(text: str, output: str | None) -> None:
-    """Print *text*, or write it atomically to *output*."""
+def write_output(text: str | bytes, output: str | None) -> None:
+    """Print *text* (or bytes), or write it atomically to *output*."""
     if output is None or output == "-":
-        click.echo(text, nl=False)
+        click.echo(text, nl=False)  # bytes go to the binary stream as they are
         return
     from ._output import write_atomic
 
@@ -108,6 +134,17 @@ def write_output(text: str, output: str | None) -> None:
 @click.version_option(package_name="ipexpert", message="ipexpert %(version)s")
 def cli():
     """A justified IP-protection strategy outline for a cross-border e-commerce firm."""
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A pack's warning as its one line (FILE:LINE:COL: warning: ...) on stderr; others as Python shows them."""
+    from ._rulepack import PackWarning
+
+    if isinstance(message, PackWarning):
+        click.echo(str(message), err=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 @cli.command()
@@ -115,18 +152,27 @@ def cli():
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write to this file (atomically) instead of stdout; a pipe or device is written through.")
 @click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help="Change a profile value before evaluating (what if), e.g. firm.stage=stable. Repeatable.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Language of the outline or report.")
+@click.option("--paper", type=click.Choice(("A4", "Letter")), default="A4", show_default=True, help="Page size of a PDF report.")
 @as_of_option
 @rules_options
-def evaluate(profile, fmt, output, assignments, as_of, rule_paths, no_default_rules):
-    """Evaluate PROFILE (a YAML/JSON file, or - for stdin) and print its strategy outline."""
+def evaluate(profile, fmt, output, assignments, lang, paper, as_of, rule_paths, no_default_rules):
+    """Evaluate PROFILE (a YAML/JSON file, or - for stdin) and print its strategy outline or report."""
     from . import _api, _render
+
+    if fmt == "pdf" and (output is None or output == "-") and sys.stdout.isatty():
+        raise click.UsageError("a PDF is not written to a terminal: give -o FILE.pdf, or redirect the output")
 
     doc = read_profile(profile)
     if assignments:
         from ._whatif import apply_assignments
 
         doc = apply_assignments(doc, assignments)
-    outline = _api.evaluate(doc, load_rule_base(rule_paths, no_default_rules), as_of)
+    rules = load_rule_base(rule_paths, no_default_rules)
+    if fmt in ("html", "pdf"):
+        write_output(_api.report(doc, rules, as_of, lang=lang, format=fmt, paper=paper), output)
+        return
+    outline = _api.evaluate(doc, rules, as_of, lang=lang)
     write_output(_render.render(outline, fmt), output)
 
 
@@ -148,16 +194,19 @@ def validate(profiles):
             click.echo(problem.format())
         invalid += bool(problems)
     click.echo(f"{len(profiles)} checked, {invalid} invalid", err=True)
-    sys.exit(1 if invalid else 0)
+    if invalid:
+        raise ProblemsReported()
 
 
 @cli.command()
 @click.argument("which", type=click.Choice(["profile", "rule-pack", "outline", "test-case"]))
-def schema(which):
+@click.option("--path", "as_path", is_flag=True, help="Print where the installed schema file is, for an editor's settings.")
+def schema(which, as_path):
     """Print the JSON Schema of a profile, rule pack, outline or test case."""
     from . import _resources, _schemas
 
-    click.echo((_resources.schemas_dir() / _schemas.SCHEMA_FILES[which]).read_text(encoding="utf-8"), nl=False)
+    path = _resources.schema_path(_schemas.SCHEMA_FILES[which])
+    click.echo(str(path) if as_path else path.read_text(encoding="utf-8"), nl=as_path)
 
 
 @cli.group(cls=_Group)
@@ -193,7 +242,8 @@ def rules_test(paths, coverage, rule_paths, no_default_rules):
         click.echo(f"rules no test case made fire: {len(unfired)} of {len(rule_base.rules)}")
         for key in unfired:
             click.echo(f"    {key}")
-    sys.exit(1 if failed or not cases else 0)
+    if failed or not cases:
+        raise ProblemsReported()
 
 
 @rules.command("list")
@@ -216,6 +266,18 @@ def rules_show(rule, rule_paths, no_default_rules):
     click.echo("\n".join(_ruleinfo.page(packs, _ruleinfo.find(packs, rule))))
 
 
+@rules.command("sources")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True, help="How many facts to list, oldest check first.")
+@click.option("--all", "show_all", is_flag=True, help="List every sourced fact.")
+@rules_options
+def rules_sources(limit, show_all, rule_paths, no_default_rules):
+    """List the packs' sourced facts, oldest check first: date checked, fact, official or estimate, source."""
+    from . import _rulepack, _sources
+
+    packs = _rulepack.load(rule_paths, defaults=not no_default_rules)
+    click.echo("\n".join(_sources.table(packs, None if show_all else limit)))
+
+
 @rules.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--no-default-rules", is_flag=True, help="Check PATHS alone, without the bundled rule packs.")
@@ -227,7 +289,47 @@ def rules_check(paths, no_default_rules):
     for problem in problems:
         click.echo(problem.format())
     click.echo(_check.summary(problems, len(_check.default_paths(paths, not no_default_rules))), err=True)
-    sys.exit(1 if any(p.severity == "error" for p in problems) else 0)
+    if any(p.severity == "error" for p in problems):
+        raise ProblemsReported()
+
+
+@rules.command("upgrade")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def rules_upgrade(paths):
+    """Rewrite the ?name variables of the packs in PATHS as $name, in place (comments and layout kept)."""
+    from . import _rulepack, _syntax
+    from ._errors import IPExpertError
+    from ._output import write_atomic
+
+    failed = False
+    for path in _rulepack.pack_files(paths):
+        try:
+            bom, text = _yaml_text(path)
+            upgraded, count = _syntax.upgrade_text(text, str(path))
+        except IPExpertError as exc:
+            for problem in exc.problems:
+                click.echo(problem.format(), err=True)
+            failed = True
+            continue
+        if count:
+            write_atomic(path, bom + upgraded)
+            click.echo(f"{path}: {count} variable(s) rewritten as $name")
+        else:
+            click.echo(f"{path}: nothing to change")
+    if failed:
+        raise ProblemsReported()
+
+
+def _yaml_text(path) -> tuple[str, str]:
+    """(the byte-order mark the file starts with, or "", its text)."""
+    from . import _profile, _yaml
+    from ._errors import InvalidRulePackError
+
+    try:
+        raw = _profile.read_file(path, InvalidRulePackError)
+        return ("\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""), _yaml.read_text(raw, str(path))
+    except _yaml.YAMLInputError as exc:
+        raise InvalidRulePackError(exc.problem) from None
 
 
 @cli.command()
@@ -248,7 +350,8 @@ def batch(source, output, jobs, as_of, rule_paths, no_default_rules):
     else:
         summary = _batch.run(items, output, **options)
     click.echo(summary.format(), err=True)
-    sys.exit(1 if summary.invalid else 0)
+    if summary.invalid:
+        raise ProblemsReported()
 
 
 @cli.command()

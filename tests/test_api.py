@@ -31,9 +31,9 @@ def test_import_and_help_load_neither_the_engine_nor_the_schema_checker():
     # The public names load on first use, so `ipexpert --help` starts quickly.
     code = (
         "import sys, ipexpert, ipexpert.cli\n"
-        "print(sorted(m for m in ('experta', 'jsonschema') if m in sys.modules))\n"
+        "print(sorted(m for m in ('ipexpert._vendor.experta', 'jsonschema') if m in sys.modules))\n"
         "ipexpert.RuleBase\n"
-        "print('experta' in sys.modules)\n"
+        "print('ipexpert._vendor.experta' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split("\n")[:2] == ["[]", "True"]

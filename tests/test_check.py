@@ -20,16 +20,16 @@ CASES = {
         "7:33: market facts have no field 'launch'; did you mean 'launch_date'? (at $.rules[0].when[0].market.launch)",
     ],
     "unbound-variable": [
-        "5:12: {brand} is used but no condition binds ?brand (at $.rules[0].title)",
-        "8:61: ?brand is used but no condition binds it (at $.rules[0].recommend.assets[0])",
+        "5:12: {brand} is used but no condition binds $brand (at $.rules[0].title)",
+        "8:61: $brand is used but no condition binds it (at $.rules[0].recommend.assets[0])",
     ],
     "duplicate-id": [
-        "4:9: rule id 'register-brand' is already used by base/register-brand (tests/fixtures/packs/base/base.yaml:24); "
+        "4:9: rule id 'register-brand' is already used by base/register-brand (tests/fixtures/packs/base/base.yaml:21); "
         "give it another id, or override that rule instead (at $.rules[0].id)",
     ],
     "never-produced": [
-        "9:9: nothing produces 'madrid_cover' facts: it is not a profile fact kind, and no loaded rule derives it nor "
-        "pack declares it (at $.rules[0].when[2].not[0].madrid_cover)",
+        "9:15: nothing produces 'madrid_cover' facts: it is not a profile fact kind, and no loaded rule derives it nor "
+        "pack declares it (at $.rules[0].when[2].not.madrid_cover)",
         "16:19: no pack or rule produces covered facts with a field 'brand' (produced fields: asset, market) "
         "(at $.rules[1].when[0].covered.brand)",
     ],

@@ -21,7 +21,7 @@ def test_how_traces_a_recommendation_to_profile_lines(explain):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "how: register-brand:acme:de (recommendation, high): Register ACME in DE",
-        "  by base/register-brand (tests/fixtures/packs/base/base.yaml:24) with brand=ACME, market=DE",
+        "  by base/register-brand (tests/fixtures/packs/base/base.yaml:21) with brand=ACME, market=DE",
         "  because: ACME has no registration covering DE",
         "  matched:",
         "    market $.markets[1] (tests/fixtures/profiles/small.yaml:9): code=DE",
@@ -40,20 +40,20 @@ def test_how_goes_through_derived_facts(explain):
     assert ("    stage derived by base/stage-small (tests/fixtures/packs/base/base.yaml:6): declared=false, "
             "value=development") in lines
     assert "      because: the firm has fewer than 50 employees" in lines
-    assert "      from firm $.firm (tests/fixtures/profiles/small-complaints.yaml:4): employees=12" in lines
+    assert "      from firm $.firm (tests/fixtures/profiles/small-complaints.yaml:4): stage=null, employees=12" in lines
 
 
 def test_why_not_names_the_failing_condition_and_the_smallest_change(explain):
     result = explain(SMALL, "base/supplier-nda", *OWN)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "why not: base/supplier-nda (tests/fixtures/packs/base/base.yaml:38): "
+        "why not: base/supplier-nda (tests/fixtures/packs/base/base.yaml:35): "
         "Have suppliers sign confidentiality agreements",
         "  condition 2 fails: {confidentiality: {supplier_nda: false}}",
         "    held: stage derived by base/stage-small (tests/fixtures/packs/base/base.yaml:6): "
         "declared=false, value=development",
         "      because: the firm has fewer than 50 employees",
-        "      from firm $.firm (tests/fixtures/profiles/small.yaml:3): employees=12",
+        "      from firm $.firm (tests/fixtures/profiles/small.yaml:3): stage=null, employees=12",
         "    confidentiality $.confidentiality (tests/fixtures/profiles/small.yaml:22): supplier_nda is true, needs false",
         "  would fire if $.confidentiality.supplier_nda were false",
     ]
@@ -70,8 +70,8 @@ def test_why_not_for_negation_names_the_blocking_fact(explain):
     result = explain(SMALL, "register-brand:acme:us", *OWN)
     out = result.output
     assert "it fired, but not for register-brand:acme:us; it concluded: register-brand:acme:de" in out
-    assert "condition 3 fails: {not: {covered: {asset: ?brand, market: ?market}}}  (with brand=ACME, market=US)" in out
-    assert "blocked by: covered derived by base/covered (tests/fixtures/packs/base/base.yaml:15): asset=ACME, market=US" in out
+    assert "condition 3 fails: {not: {covered: {asset: $brand, market: $market}}}  (with brand=ACME, market=US)" in out
+    assert "blocked by: covered derived by base/covered (tests/fixtures/packs/base/base.yaml:13): asset=ACME, market=US" in out
     # removing the US market would remove the item asked about too, so only the registration is offered
     assert out.rstrip().splitlines()[-1] == "  would fire without $.ip_assets[0].registrations[0]"
 
@@ -101,7 +101,7 @@ def bundled():
     from ipexpert import _api
 
     rules = ipexpert.load_rules()
-    outline, run, _ = _api._evaluate_run(str(SPINWELL), rules, AS_OF)
+    outline, run, _ = _api.evaluate_run(str(SPINWELL), rules, AS_OF)
     return rules, outline, run
 
 
@@ -126,3 +126,23 @@ def test_why_not_on_every_bundled_rule_that_did_not_fire(explain):
         data = json.loads(result.output)
         assert data["explain"] == "why-not" and data["rule"] == key
         assert data["failures"] or data.get("note"), key
+
+
+def test_why_not_follows_a_missing_derived_fact_to_the_profile_value_that_blocks_it(invoke, tmp_path):
+    profile = tmp_path / "why.yaml"
+    profile.write_text(
+        "firm: {name: Why Co, home_country: CN, stage: development}\n"
+        "markets:\n  - {code: US, status: active}\n"
+        "ip_assets:\n  - type: trademark\n    name: ACME\n    registrations:\n"
+        "      - {jurisdiction: US, status: registered, filed: \"2024-01-10\"}\n"
+    )
+    result = invoke("explain", profile, "register-brand-where-selling:acme:us", "--as-of", "2026-11-25")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == "  condition 1 fails: {gap: {asset: $brand, market: $market, status: active}}"
+    assert lines[3].startswith("    paper-core/trademark-gap (") and lines[3].endswith(") would derive it with status=active")
+    assert lines[4] == ("      condition 3 fails: {not: {covered: {asset: $brand, type: trademark, market: $market}}}"
+                        "  (with brand=ACME, market=US, status=active)")
+    assert any(line.startswith("        blocked by: covered derived by paper-core/covered-national") for line in lines)
+    assert f"registration $.ip_assets[0].registrations[0] ({profile}:8)" in result.output
+    assert lines[-1] == "  would fire without $.ip_assets[0].registrations[0]"

@@ -80,7 +80,7 @@ def test_rules_list_and_show_see_the_layers(invoke, monkeypatch):
     assert "consultant 2.1.0  (tests/fixtures/packs/consultant/consultant.yaml, 1 rules)" in listing
     assert "supplier-nda" not in listing
     shown = invoke("rules", "show", "base/register-brand", *BASE, *CONSULTANT).output
-    assert "defined at tests/fixtures/packs/base/base.yaml:24" in shown
+    assert "defined at tests/fixtures/packs/base/base.yaml:21" in shown
     assert "overridden at tests/fixtures/packs/consultant/consultant.yaml:8" in shown
     covered = invoke("rules", "show", "base/covered", *BASE, *CONSULTANT).output
     assert "    consultant/brand-registry  tests/fixtures/packs/consultant/consultant.yaml:12" in covered

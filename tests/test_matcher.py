@@ -86,9 +86,9 @@ def test_a_not_condition_holds_when_many_rules_match_the_same_facts(tmp_path):
     title: r{i} in {{market}}
     when:
       - firm: {{home_country: CN}}
-      - market: {{code: ?market}}
-      - not: {{registration: {{jurisdiction: ?market, asset_type: {kind}}}}}
-    recommend: {{priority: low, markets: [?market]}}
+      - market: {{code: $market}}
+      - not: {{registration: {{jurisdiction: $market, asset_type: {kind}}}}}
+    recommend: {{priority: low, markets: [$market]}}
     because: test"""
         for i, kind in enumerate(["trademark", "patent"] * 4)
     )

@@ -77,3 +77,34 @@ def test_a_bad_as_of_is_an_ipexpert_error_not_a_crash(as_of):
     with pytest.raises(ipexpert.IPExpertError) as caught:
         ipexpert.evaluate(profile, as_of=as_of)
     assert "as_of" in str(caught.value)
+
+
+REG = "ip_assets:\n  - type: {type}\n    name: A\n{extra}    registrations:\n      - {{jurisdiction: {where}, status: {status}, filed: 2025-01-10, registered: {registered}}}\n"
+
+
+@pytest.mark.parametrize(
+    "fields, expected",
+    [
+        (dict(type="trademark", where="CN", status="registered", registered="2025-05-12", extra=""),
+         "p.yaml:14:79: registered 4 month(s) after filing in CN, which is not possible: a Chinese trademark is registered"
+         " only after examination and a 3-month opposition period after publication (Trademark Law arts. 28, 33);"
+         " check both dates (at $.ip_assets[0].registrations[0].registered)"),
+        (dict(type="trademark", where="US", status="registered", registered="2024-12-01", extra=""),
+         "p.yaml:14:79: registered 2024-12-01, before it was filed (2025-01-10) (at $.ip_assets[0].registrations[0].registered)"),
+        (dict(type="trademark", where="US", status="pending", registered="2025-09-01", extra=""),
+         "p.yaml:14:76: a registration date is given, but the status is pending (set status: registered, or remove the date)"
+         " (at $.ip_assets[0].registrations[0].registered)"),
+        (dict(type="design", where="US", status="registered", registered="2025-09-01", extra="    invented_in: CN\n"),
+         "p.yaml:13:18: invented_in is for patents and utility models, not a design (at $.ip_assets[0].invented_in)"),
+    ],
+    ids=["cn-registered-in-4-months", "registered-before-filed", "date-on-pending", "inventor-country-on-design"],
+)
+def test_impossible_registration_facts_are_errors_at_their_line(fields, expected):
+    text = BASE.format(stage="development", key="employee_nda") + REG.format(**fields)
+    assert problems(text) == [expected]
+
+
+def test_a_chinese_registration_after_a_normal_procedure_is_accepted():
+    text = BASE.format(stage="development", key="employee_nda") + REG.format(
+        type="trademark", where="CN", status="registered", registered="2025-11-20", extra="")
+    assert problems(text) == []

@@ -60,6 +60,8 @@ JSON_VALUES = st.recursive(
 
 def from_schema(schema: dict, name: str = ""):
     """A strategy for values valid against *schema* (the subset of JSON Schema the profile uses)."""
+    if "$ref" in schema:  # the code lists live in $defs
+        return from_schema(PROFILE_SCHEMA["$defs"][schema["$ref"].rsplit("/", 1)[1]], name)
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     kind = schema.get("type")
@@ -119,7 +121,13 @@ def consistent(profile: dict) -> dict:
         if (asset["type"], asset["name"]) in keys:
             continue
         keys.add((asset["type"], asset["name"]))
+        if asset["type"] not in ("patent", "utility_model"):
+            asset.pop("invented_in", None)
+            asset.pop("security_examination", None)
         for reg in asset.get("registrations", []):
+            # a registration date needs the registered status and comes at least 6 months after filing
+            if reg["status"] != "registered" or ("filed" in reg and reg.get("registered", "9999") < "%04d" % (int(reg["filed"][:4]) + 1)):
+                reg.pop("registered", None)
             if "filed" in reg and "expires" in reg and reg["expires"] <= reg["filed"]:
                 reg["filed"], reg["expires"] = reg["expires"], reg["filed"]
                 if reg["filed"] == reg["expires"]:

@@ -73,10 +73,10 @@ def test_operators(tmp_path, hit, miss):
 def test_variables_join_across_facts(tmp_path):
     rule = one(
         """\
-        - market: {code: ?m}
-        - registration: {jurisdiction: ?m, asset: ?brand}
+        - market: {code: $m}
+        - registration: {jurisdiction: $m, asset: $brand}
         """,
-        "recommend: {priority: low, markets: [?m], assets: [?brand]}",
+        "recommend: {priority: low, markets: [$m], assets: [$brand]}",
     )
     (rec,) = fired(tmp_path, rule).recommendations
     assert (rec.markets, rec.assets, rec.id) == (["US"], ["ACME"], "r:acme:us")
@@ -85,10 +85,10 @@ def test_variables_join_across_facts(tmp_path):
 def test_negation_binds_from_earlier_conditions(tmp_path):
     rule = one(
         """\
-        - market: {code: ?m}
-        - not: {registration: {jurisdiction: ?m}}
+        - market: {code: $m}
+        - not: {registration: {jurisdiction: $m}}
         """,
-        "recommend: {markets: [?m]}",
+        "recommend: {markets: [$m]}",
     )
     assert [r.markets for r in fired(tmp_path, rule).recommendations] == [["JP"]]
 
@@ -101,8 +101,8 @@ def test_exists_fires_once_however_many_facts_match(tmp_path):
 def test_a_test_condition_compares_bound_values(tmp_path):
     rule = one(
         """\
-        - registration: {filed: ?filed, expires: ?expires}
-        - test: {value: ?expires, after: {months_after: [?filed, 60]}}
+        - registration: {filed: $filed, expires: $expires}
+        - test: {value: $expires, after: {months_after: [$filed, 60]}}
         """
     )
     assert fired(tmp_path, rule).recommendations
@@ -134,25 +134,25 @@ def test_derived_facts_chain_forward_and_justify(tmp_path):
     assert [f["path"] for f in rec.justification.facts] == ["$.firm"]
 
 
-def test_salience_decides_which_inference_wins(tmp_path):
+def test_salience_decides_which_rule_of_one_stratum_fires_first(tmp_path):
     rules = """\
     - id: low
       title: guess development
       salience: 1
-      when: [{not: {stage: {}}}, {firm: {employees: {ge: 0}}}]
+      when: [{firm: {stage: {exists: false}, employees: {ge: 0}}}]
       derive: {stage: {value: development, declared: false}}
       because: weak evidence
       source: [paper §5.1]
     - id: high
-      title: guess growth
+      title: guess development
       salience: 10
-      when: [{not: {stage: {}}}, {firm: {founded: {le: 2021}}}]
-      derive: {stage: {value: growth, declared: false}}
+      when: [{firm: {stage: {exists: false}, founded: {le: 2021}}}]
+      derive: {stage: {value: development, declared: false}}
       because: founded in or before 2021
       source: [paper §5.1]
     """
     outline = fired(tmp_path, rules)
-    assert (outline.stage.value, outline.stage.declared) == ("growth", False)
+    assert (outline.stage.value, outline.stage.declared) == ("development", False)
     assert outline.stage.because == "inferred by t/high: founded in or before 2021"
     declared = dict(PROFILE, firm=dict(PROFILE["firm"], stage="stable"))
     assert fired(tmp_path, rules, declared).stage.value == "stable"
@@ -160,13 +160,13 @@ def test_salience_decides_which_inference_wins(tmp_path):
 
 def test_conditional_priority_due_date_and_timeline(tmp_path):
     rule = one(
-        "- market: {code: ?m, launch_date: {bind: ?launch}}",
+        "- market: {code: $m, launch_date: {bind: $launch}}",
         """recommend:
-    priority: {if: {value: ?launch, before: {months_from_as_of: 13}}, then: critical, else: high}
-    due: {months_before: [?launch, 2]}
-    markets: [?m]
+    priority: {if: {value: $launch, before: {months_from_as_of: 13}}, then: critical, else: high}
+    due: {months_before: [$launch, 2]}
+    markets: [$m]
     timeline:
-      - {date: ?launch, action: "Launch in {m}"}""",
+      - {date: $launch, action: "Launch in {m}"}""",
     )
     outline = fired(tmp_path, rule)
     (rec,) = outline.recommendations
@@ -179,7 +179,7 @@ def test_templates_fill_variables_and_leave_everything_else_literal(tmp_path):
     - id: r
       title: "Sell {p} in {m}; {m.__class__} {0} %(m)s {{m}}"
       category: strategy
-      when: [{sale: {product: ?p, market: ?m}}]
+      when: [{sale: {product: $p, market: $m}}]
       recommend: {actions: ["Check {p}"]}
       because: "{p} is sold in {m} as of {as_of}"
       source: [paper §4]
@@ -194,11 +194,11 @@ def test_sources_can_come_from_reference_facts(tmp_path):
     facts = 'facts:\n  - jurisdiction: {code: US, source: "https://example.org/us"}\n'
     rule = one(
         """\
-        - market: {code: ?m}
-        - jurisdiction: {code: ?m, source: ?src}
+        - market: {code: $m}
+        - jurisdiction: {code: $m, source: $src}
         """,
-        "recommend: {markets: [?m]}",
-    ).replace("source: [paper §5.1]", "source: [paper §5.1, ?src]")
+        "recommend: {markets: [$m]}",
+    ).replace("source: [paper §5.1]", "source: [paper §5.1, $src]")
     (rec,) = fired(tmp_path, rule, facts_yaml=facts).recommendations
     assert [s.to_dict() for s in rec.justification.sources] == [
         {"ref": "paper §5.1", "url": None}, {"ref": "https://example.org/us", "url": "https://example.org/us"}]
@@ -206,7 +206,7 @@ def test_sources_can_come_from_reference_facts(tmp_path):
 
 
 def test_a_risk_is_reported_with_its_severity(tmp_path):
-    rule = one("- sale: {product: ?p, market: ?m, origin: trending}", "risk: {kind: account_freeze, severity: critical, markets: [?m], products: [?p]}")
+    rule = one("- sale: {product: $p, market: $m, origin: trending}", "risk: {kind: account_freeze, severity: critical, markets: [$m], products: [$p]}")
     (risk,) = fired(tmp_path, rule).risks
     assert (risk.kind, risk.severity, risk.markets, risk.products) == ("account_freeze", "critical", ["US"], ["Gyro"])
 
@@ -214,9 +214,9 @@ def test_a_risk_is_reported_with_its_severity(tmp_path):
 @pytest.mark.parametrize(
     "rule, message",
     [
-        (one("- market: {code: US}", "recommend: {markets: [?m]}"), "?m is used but no condition binds it"),
-        (one("- market: {code: US}").replace("title: T", "title: '{x}'"), "{x} is used but no condition binds ?x"),
-        (one("- test: {value: ?nope, gt: 1}"), "the test reads ?nope, which no earlier condition binds"),
+        (one("- market: {code: US}", "recommend: {markets: [$m]}"), "$m is used but no condition binds it"),
+        (one("- market: {code: US}").replace("title: T", "title: '{x}'"), "{x} is used but no condition binds $x"),
+        (one("- test: {value: $nope, gt: 1}"), "the test reads $nope, which no earlier condition binds"),
         (one("- market: {code: {like: US}}"), "unknown key 'like'"),
     ],
     ids=["unbound-conclusion", "unbound-template", "unbound-test", "unknown-operator"],
@@ -239,8 +239,8 @@ def test_a_rule_that_derives_forever_is_stopped_and_named(tmp_path):
       source: [test]
     - id: loop
       title: loop
-      when: [{tick: {on: ?d}}]
-      derive: {tick: {on: {months_after: [?d, 1]}}}
+      when: [{tick: {on: $d}}]
+      derive: {tick: {on: {months_after: [$d, 1]}}}
       because: forever
       source: [test]
     """

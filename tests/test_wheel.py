@@ -1,6 +1,9 @@
-"""The built wheel, installed into a fresh virtual environment, finds its rules and schemas."""
+"""The built wheel, installed into a fresh virtual environment outside the checkout, runs the README's tour."""
 
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -10,28 +13,96 @@ import pytest
 from conftest import AS_OF, ROOT, SPINWELL
 
 
-@pytest.mark.slow
-def test_installed_wheel_evaluates_an_example(tmp_path):
-    dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
-                   check=True, capture_output=True)
+def tour_commands() -> list[str]:
+    """The commands of the README's "A short tour" block, without their comments."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"^## A short tour\n+```\n(.*?)^```", readme, flags=re.M | re.S).group(1)
+    commands = []
+    for line in block.splitlines():
+        command = line.split("  #")[0].strip()
+        # "ipexpert rules list / rules show X" is two commands on one line.
+        first, _, second = command.partition(" / ")
+        commands += [first] + ([f"ipexpert {second}"] if second else [])
+    return [c for c in commands if c]
+
+
+# The tour's placeholders, and what stands for them in the test's working folder.
+PLACEHOLDERS = {
+    "P.yaml": "p.yaml",
+    "profile.yaml": "p.yaml",
+    "A.yaml": "examples/nova-startup.yaml",
+    "B.yaml": "examples/oem-growth.yaml",
+    "profiles/*.yaml": "examples/*.yaml",
+    "RULE-OR-RECOMMENDATION-ID": "paper-core/register-brand-before-entry",
+    "python -m ipexpert ...": "python -m ipexpert --help",
+    "rules sources [--all]": "rules sources --all",
+}
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A fresh venv with the wheel built from this checkout, and an empty folder outside the checkout."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    dist = tmp / "dist"
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)], check=True, capture_output=True)
     (wheel,) = dist.glob("ipexpert-*.whl")
-    env_dir = tmp_path / "venv"
+    env_dir = tmp / "venv"
     venv.create(env_dir, with_pip=True)
-    python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True)
-    # Run from an empty folder, so nothing from the checkout can be picked up.
-    work = tmp_path / "elsewhere"
+    subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True)
+    work = tmp / "elsewhere"
     work.mkdir()
-    result = subprocess.run(
-        [str(env_dir / "bin" / "ipexpert"), "evaluate", str(SPINWELL), "--format", "json", "--as-of", AS_OF],
-        cwd=work, capture_output=True, text=True, check=False,
+    return env_dir, work
+
+
+def run(env_dir, work, command, **kwargs):
+    environ = {**os.environ, "PATH": f"{env_dir / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    environ.pop("PYTHONPATH", None)
+    return subprocess.run(["bash", "-c", command], cwd=work, env=environ, capture_output=True, text=True, check=False, **kwargs)
+
+
+@pytest.mark.slow
+def test_every_tour_command_exits_0_from_the_installed_wheel(installed):
+    env_dir, work = installed
+    # What a user has beside the installed package: the examples, a profile of their own, a folder of packs.
+    shutil.copytree(ROOT / "examples", work / "examples")
+    shutil.copy(SPINWELL, work / "p.yaml")
+    guide = (ROOT / "docs" / "rule-packs.md").read_text(encoding="utf-8")
+    (work / "my-packs").mkdir()
+    (work / "my-packs" / "brazil.yaml").write_text(  # the pack docs/rule-packs.md writes first
+        re.search(r"```yaml file=my-packs/brazil.yaml\n(.*?)```", guide, flags=re.S).group(1), encoding="utf-8"
     )
-    assert result.returncode == 0, result.stderr
-    outline = json.loads(result.stdout)
-    assert outline["recommendations"]
-    located = subprocess.run(
-        [str(python), "-c", "import ipexpert._resources as r; print(r.rules_dir()); print(r.schemas_dir())"],
-        cwd=work, capture_output=True, text=True, check=True,
-    ).stdout.split()
-    assert all("site-packages" in path for path in located)
+    commands = tour_commands()
+    assert len(commands) >= 15 and commands[0].startswith("ipexpert evaluate")
+    failures = []
+    for command in commands:
+        for placeholder, stand_in in PLACEHOLDERS.items():
+            command = command.replace(placeholder, stand_in)
+        done = run(env_dir, work, command)
+        if done.returncode != 0:
+            failures.append(f"{command}: exit {done.returncode}: {done.stderr.strip()[-500:]}")
+    assert failures == []
+    assert (work / "outline.md").read_text(encoding="utf-8").startswith("#")
+
+
+@pytest.mark.slow
+def test_installed_package_finds_its_data_in_site_packages(installed):
+    env_dir, work = installed
+    located = run(env_dir, work, "python -c 'import ipexpert._resources as r; print(r.rules_dir()); print(r.schemas_dir())'")
+    assert located.returncode == 0, located.stderr
+    assert all("site-packages" in path for path in located.stdout.split())
+    schema = run(env_dir, work, "ipexpert schema profile --path")
+    assert "site-packages/ipexpert/schemas/firm-profile.schema.json" in schema.stdout
+    outline = run(env_dir, work, f"ipexpert evaluate {SPINWELL} --format json --as-of {AS_OF}")
+    assert json.loads(outline.stdout)["recommendations"]
+    cases = run(env_dir, work, "ipexpert rules test")
+    assert cases.returncode == 0 and " 0 failed" in cases.stdout, cases.stdout[-2000:]
+    typed = run(
+        env_dir,
+        work,
+        "python -c 'import ipexpert, pathlib; print((pathlib.Path(ipexpert.__file__).parent / \"py.typed\").is_file())'",
+    )
+    assert typed.stdout.strip() == "True"
+    # The list of official source domains ships inside the wheel, beside the packs.
+    sources = run(env_dir, work, "ipexpert rules sources -n 1")
+    assert sources.returncode == 0, sources.stderr
+    assert "source URLs official" in sources.stdout.splitlines()[0]

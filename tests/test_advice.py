@@ -1,0 +1,71 @@
+"""What a consultant checks in every example's outline: no item contradicts another, no filing the dates make invalid, one item per decision, trade-secret advice scaled to the firm."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import ipexpert
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+EU = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT",
+      "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return ipexpert.load_rules()
+
+
+def outline(path, rules):
+    return ipexpert.evaluate(path, rules, as_of="2026-11-25")
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_an_example_outline_is_one_a_consultant_would_sign(path, rules):
+    out = outline(path, rules)
+    recs = out.recommendations
+    profile = yaml.safe_load(path.read_text(encoding="utf-8"))
+    markets = [m["code"] for m in profile["markets"] if m["status"] == "active"]
+    by_rule = {}
+    for rec in recs:
+        by_rule.setdefault(rec.rule.split("/")[1], []).append(rec)
+    # one item per decision: no national trademark or design filing in an EU member state
+    for rec in recs:
+        if rec.rule.split("/")[1] in ("register-brand-before-entry", "register-brand-where-selling",
+                                      "register-brand-planned-no-date", "protect-own-design", "design-no-longer-new",
+                                      "protect-own-design-in-grace"):
+            assert not set(rec.markets) & EU, (rec.id, "an EU member state gets the one EU item")
+    # no contradiction: Brand Registry is not advised for a brand the outline says cannot enrol anywhere it sells
+    blocked = {(a, m) for r in out.risks if r.rule.endswith("brand-registry-needs-local-mark") for a in r.assets for m in r.markets}
+    for rec in by_rule.get("enrol-amazon-brand-registry", []):
+        assert any((rec.assets[0], m) not in blocked for m in markets), rec.id
+    # no invalid filing: a design is never both to be filed and no longer new in the same place
+    filed = {(p, m) for rule in ("protect-own-design", "protect-own-design-in-grace") for r in by_rule.get(rule, []) for p in r.products for m in r.markets}
+    lost = {(p, m) for r in by_rule.get("design-no-longer-new", []) for p in r.products for m in r.markets}
+    assert not filed & lost
+    # no "confidentiality before registrations" next to critical filings
+    for rec in recs:
+        assert not any("before spending on registrations" in a.lower() for a in rec.actions), rec.id
+    # trade-secret advice scaled: a reseller gets at most one trade-secret item, and none at high
+    if profile["firm"].get("business_model") == "reseller":
+        secrets = [r for r in recs if r.category == "trade_secret"]
+        assert len(secrets) <= 1 and all(r.priority in ("medium", "low") for r in secrets), [r.id for r in secrets]
+
+
+def test_the_same_decision_in_four_member_states_is_one_item(rules):
+    profile = {
+        "firm": {"name": "F", "home_country": "CN", "employees": 30, "business_model": "own_brand"},
+        "markets": [{"code": c, "status": "active"} for c in ("DE", "FR", "IT", "ES")],
+        "products": [{"name": "Vase", "origin": "own_design", "clearance_search": True}],
+        "ip_assets": [{"type": "trademark", "name": "LUMO", "registrations": [{"jurisdiction": "CN", "status": "registered"}]}],
+    }
+    out = ipexpert.evaluate(profile, rules, as_of="2026-11-25")
+    trademark = [r for r in out.recommendations if r.category == "trademark" and "LUMO" in r.assets and r.rule != "paper-trademarks/claim-trademark-priority"]
+    design = [r for r in out.recommendations if r.category == "design"]
+    assert [(r.rule, r.markets) for r in trademark] == [("routes/eu-trade-mark-where-selling", ["EU"])]
+    assert [(r.rule, r.markets) for r in design] == [("paper-products/protect-own-design", ["EU"])]
+    # the merged item keeps the profile lines of all four member states
+    paths = {f["path"] for f in trademark[0].justification.facts}
+    assert {"$.markets[0]", "$.markets[1]", "$.markets[2]", "$.markets[3]"} <= paths

@@ -1,0 +1,164 @@
+"""Languages: every bundled rule is translated, a missing or stale translation is reported and
+shown in English (marked), and ids and codes never change with the language."""
+
+import json
+import re
+import shutil
+
+import pytest
+
+import ipexpert
+from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL
+from ipexpert import _check, _i18n, _rulepack
+
+ZH = ROOT / "rules" / "i18n" / "zh-CN"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_every_bundled_rule_has_its_chinese_texts():
+    assert _i18n.check_translations(_rulepack.load()) == []
+
+
+def test_rules_check_is_clean_with_the_translations(invoke):
+    result = invoke("rules", "check")
+    assert result.exit_code == 0 and "0 error(s), 0 warning(s)" in result.output
+
+
+def test_every_translation_keeps_the_placeholders_of_its_english():
+    for path in sorted(ZH.glob("*.yaml")):
+        data = _i18n._load(path).data
+        entries = list(data.get("values") or [])
+        for fields in (data.get("rules") or {}).values():
+            for entry in fields.values():
+                entries += entry if isinstance(entry, list) else [entry]
+        for entry in entries:
+            assert _i18n._expr.placeholders(entry["en"]) == _i18n._expr.placeholders(entry["zh-CN"]), (path.name, entry)
+            assert CJK.search(entry["zh-CN"]), (path.name, entry)
+
+
+def copy_packs(tmp_path):
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for pack in (ROOT / "rules").glob("*.yaml"):
+        shutil.copy(pack, folder / pack.name)
+    return folder
+
+
+def test_a_changed_english_text_and_a_new_rule_are_reported(tmp_path):
+    folder = copy_packs(tmp_path)
+    core = folder / "paper-core.yaml"
+    text = core.read_text(encoding="utf-8")
+    text = text.replace("Register {brand} in {market} before selling there", "Register {brand} in {market} before any sale there")
+    text += """  - id: brand-new-rule
+    title: A rule nobody has translated
+    category: strategy
+    when:
+      - firm: {name: ?firm}
+    recommend: {priority: low, actions: ["Do the new thing"]}
+    because: "{firm} needs it"
+    source: [paper §5.1]
+"""
+    core.write_text(text, encoding="utf-8")
+    packs = _rulepack.load([folder], defaults=False)
+    messages = [p.format() for p in _i18n.check_translations(packs, "zh-CN", ZH)]
+    assert any("paper-core/register-brand-before-entry title is older than its English text" in m for m in messages), messages
+    assert any("paper-core/brand-new-rule title is missing" in m for m in messages)
+    assert any("paper-core/brand-new-rule recommend.actions is missing" in m for m in messages)
+    assert all(m.startswith(str(core.name)) or "paper-core.yaml:" in m for m in messages)
+    assert all("warning:" in m for m in messages)
+
+
+def test_an_untranslated_rule_falls_back_to_english_marked(tmp_path):
+    override = tmp_path / "override.yaml"
+    override.write_text("""pack: consultant
+version: 1.0.0
+rules: []
+overrides:
+  - rule: paper-core/register-brand-before-entry
+    title: Register {brand} in {market} well before the launch
+""", encoding="utf-8")
+    rules = ipexpert.load_rules(override)
+    outline = ipexpert.evaluate(SPINWELL, rules, as_of=AS_OF, lang="zh-CN")
+    assert outline.untranslated == ["paper-core/register-brand-before-entry"]
+    rec = outline.recommendation("register-brand-before-entry:spinwell:jp")
+    assert rec.title == "Register SPINWELL in JP well before the launch"
+    assert CJK.search(rec.justification.because)  # the other texts of the rule are still translated
+    page = ipexpert.report(SPINWELL, rules, as_of=AS_OF, lang="zh-CN")
+    assert "Register SPINWELL in JP well before the launch <span class=\"mark-en\">尚未翻译：显示英文原文</span>" in page
+    text = ipexpert._render.text(outline)
+    assert "Register SPINWELL in JP well before the launch [尚未翻译：显示英文原文]" in text
+    assert json.loads(outline.to_json())["untranslated"] == ["paper-core/register-brand-before-entry"]
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_ids_and_codes_are_the_same_in_every_language(example):
+    en = json.loads(ipexpert.evaluate(example, as_of=AS_OF).to_json())
+    zh = json.loads(ipexpert.evaluate(example, as_of=AS_OF, lang="zh-CN").to_json())
+    assert en["language"] == "en" and zh["language"] == "zh-CN"
+    assert en["untranslated"] == zh["untranslated"] == []
+
+    def skeleton(outline):
+        return {
+            "recommendations": [(r["id"], r["rule"], r["category"], r["priority"], r["due"], r["markets"], r["assets"],
+                                 r["products"], [f["path"] for f in r["justification"]["facts"]],
+                                 r["justification"]["sources"]) for r in outline["recommendations"]],
+            "risks": [(r["id"], r["rule"], r["kind"], r["severity"]) for r in outline["risks"]],
+            "timeline": sorted((t["date"], t["recommendation"]) for t in outline["timeline"]),
+            "stage": (outline["stage"]["value"], outline["stage"]["declared"]),
+            "as_of": outline["as_of"], "firm": outline["firm"], "rule_packs": outline["rule_packs"],
+        }
+
+    assert skeleton(en) == skeleton(zh)
+    for rec in zh["recommendations"]:
+        assert CJK.search(rec["title"]) and CJK.search(rec["justification"]["because"])
+        assert all(CJK.search(a) for a in rec["actions"])
+    for risk in zh["risks"]:
+        assert CJK.search(risk["title"])
+
+
+def test_the_outline_schema_accepts_both_languages():
+    from ipexpert import _schemas
+
+    for lang in _i18n.LANGUAGES:
+        data = json.loads(ipexpert.evaluate(SPINWELL, as_of=AS_OF, lang=lang).to_json())
+        assert list(_schemas.validator("outline").iter_errors(data)) == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_text_and_markdown_in_chinese(invoke, fmt):
+    result = invoke("evaluate", SPINWELL, "--as-of", AS_OF, "--lang", "zh-CN", "--format", fmt)
+    assert result.exit_code == 0
+    out = result.output
+    assert "在 JP 开售前注册 SPINWELL" in out and "2026年11月25日" in out
+    assert ("== 商标 ==" if fmt == "text" else "## 商标") in out
+    assert "Register SPINWELL" not in out
+
+
+def test_an_unknown_language_is_a_usage_error(invoke):
+    result = invoke("evaluate", SPINWELL, "--lang", "fr")
+    assert result.exit_code == 2 and "'fr' is not one of 'en', 'zh-CN'" in result.output
+    with pytest.raises(ipexpert.IPExpertError, match="not a supported language"):
+        ipexpert.evaluate(SPINWELL, as_of=AS_OF, lang="fr")
+
+
+def test_the_glossary_terms_are_the_ones_the_translations_use():
+    glossary = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| ([^|]+?) \| ([^|]+?) \| ([^|]*?) \|", glossary, re.M)
+    terms = {en.strip(): zh.strip() for en, zh, note in rows if CJK.search(zh) and note.startswith("used")}
+    assert len(terms) >= 20
+    texts = "\n".join(p.read_text(encoding="utf-8") for p in ZH.glob("*.yaml"))
+    texts += (ROOT / "rules" / "i18n" / "labels.yaml").read_text(encoding="utf-8")
+    unused = [zh for zh in terms.values() if zh.split("（")[0] not in texts]
+    assert unused == []
+
+
+def test_a_new_note_in_the_reference_data_is_reported(tmp_path):
+    folder = copy_packs(tmp_path)
+    packs_file = folder / "jurisdictions.yaml"
+    text = packs_file.read_text(encoding="utf-8")
+    assert '"a Madrid member since 2003"' in text
+    packs_file.write_text(text.replace('"a Madrid member since 2003"', '"a Madrid member since 2003-11-02"'), encoding="utf-8")
+    packs = _rulepack.load([folder], defaults=False)
+    messages = [p.format() for p in _i18n.check_translations(packs, "zh-CN", ZH)]
+    assert len(messages) == 1 and "value 'a Madrid member since 2003-11-02' is missing" in messages[0]
+    assert messages[0].startswith(str(packs_file)) or "jurisdictions.yaml:" in messages[0]

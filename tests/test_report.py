@@ -1,0 +1,252 @@
+"""The client report as a person sees it: HTML in headless Chromium, PDF through poppler's tools.
+
+The browser and PDF tests need Debian's chromium, chromium-driver, poppler-utils and
+fonts-noto-cjk (installed by .ci/run). Without them they skip locally, and fail in CI (CI=true).
+"""
+
+import json
+import os
+import pty
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import ipexpert
+from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL
+
+MADRID = EXAMPLES / "madrid-designations.yaml"
+HOSTILE_NAMES = ROOT / "tests" / "hostile" / "profiles" / "markup-in-names.yaml"
+EXAMPLES_SHOWN = (SPINWELL, MADRID)
+LANGS = ("en", "zh-CN")
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def need(*tools):
+    """Skip when a system tool is absent, unless in CI, where its absence is a failure."""
+    missing = [t for t in tools if not (shutil.which(t) or os.path.exists(t))]
+    if missing:
+        message = f"needs {', '.join(missing)} (apt-get install chromium chromium-driver poppler-utils fonts-noto-cjk)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+HOSTILE_NAME = 'Evil <script>alert("x")</script> <img src=x onerror=alert(1)> \u202eTAC\u202c \u2067x\u2069 bell\x07 nul\x1b[31m'
+
+
+def hostile_profile():
+    return {
+        "firm": {"name": HOSTILE_NAME, "home_country": "CN", "employees": 3},
+        "markets": [{"code": "US", "status": "active"}, {"code": "JP", "status": "planned", "launch_date": "2027-05-01"}],
+        "products": [{"name": "<svg onload=alert(2)>", "origin": "own_design", "markets": ["US"]}],
+        "ip_assets": [{"type": "trademark", "name": "</title><script>alert(3)</script>",
+                       "registrations": [{"jurisdiction": "CN", "status": "pending", "filed": "2026-10-01"}]},
+                      {"type": "design", "name": "\u202egnp.exe", "products": ["<svg onload=alert(2)>"]}],
+    }
+
+
+def report(profile, lang="en", fmt="html"):
+    return ipexpert.report(profile, as_of=AS_OF, lang=lang, format=fmt)
+
+
+# ---- the HTML, as bytes ----
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_same_inputs_give_the_same_html_bytes(lang):
+    first = report(SPINWELL, lang)
+    ipexpert._api.default_rules.cache_clear()
+    assert report(SPINWELL, lang) == first
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_html_holds_every_part_in_order(lang):
+    page = report(SPINWELL, lang)
+    order = [page.index(f'id="{part}"') for part in ("summary", "matrix", "timeline", "plan", "risks", "sources")]
+    assert order == sorted(order)
+    assert "Spinwell Trading Co." in page and f'<html lang="{lang}">' in page
+    assert "<svg" in page and 'class="matrix"' in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.split('id="sources"')[0]), "a link before the sources"
+
+
+def test_the_chinese_report_is_in_chinese():
+    page = report(SPINWELL, "zh-CN")
+    for text in ("知识产权战略报告", "市场与权利矩阵", "时间线", "行动计划", "在 JP 开售前注册 SPINWELL", "不构成法律意见", "2026年11月25日"):
+        assert text in page
+    assert "Register SPINWELL" not in page and "尚未翻译" not in page
+
+
+def test_a_hostile_profile_gives_nothing_executable_and_nothing_raw():
+    page = report(hostile_profile())
+    lowered = page.lower()
+    assert "<script" not in lowered and "<img" not in lowered and "onerror=" not in lowered.replace("onerror=alert(1)&gt;", "")
+    assert "<svg onload" not in lowered and "</title><script" not in lowered
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    for raw in ("\u202e", "\u202c", "\u2067", "\u2069", "\x07", "\x1b"):
+        assert raw not in page
+    assert "\\x202e" in page and "\\x07" in page  # shown, not obeyed
+
+
+def test_pdf_needs_the_extra_and_says_so(monkeypatch):
+    from ipexpert import _pdf
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)
+    with pytest.raises(ipexpert.IPExpertError) as caught:
+        _pdf.from_html("<p>x</p>")
+    assert "pip install 'ipexpert[pdf]'" in caught.value.problems[0].format()
+
+
+def test_the_cli_writes_html_and_refuses_to_print_a_pdf_on_a_terminal(tmp_path):
+    out = tmp_path / "r.html"
+    cli = [sys.executable, "-m", "ipexpert", "evaluate", str(SPINWELL), "--as-of", AS_OF]
+    done = subprocess.run(cli + ["--format", "html", "--lang", "zh-CN", "-o", str(out)], capture_output=True)
+    assert done.returncode == 0 and out.read_text(encoding="utf-8") == report(SPINWELL, "zh-CN")
+    piped = subprocess.run(cli + ["--format", "pdf", "--lang", "zh-CN"], capture_output=True)  # a pipe is not a terminal
+    assert piped.returncode == 0 and piped.stdout.startswith(b"%PDF-")
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(cli + ["--format", "pdf"], stdout=follower, stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 2
+    assert b"a PDF is not written to a terminal" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_the_service_serves_the_report_and_the_chinese_outline(tmp_path):
+    pytest.importorskip("uvicorn")
+    from test_serve import request, run_server
+
+    server = run_server(tmp_path)
+    port = next(server)
+    try:
+        body = SPINWELL.read_bytes()
+        status, headers, page = request(port, "POST", f"/v1/report?as_of={AS_OF}&lang=zh-CN", body, "application/yaml")
+        assert status == 200 and headers["content-type"].startswith("text/html")
+        assert page.decode("utf-8") == report(SPINWELL, "zh-CN")
+        status, _, outline = request(port, "POST", f"/v1/report?as_of={AS_OF}&lang=zh-CN&format=json", body, "application/yaml")
+        assert status == 200 and json.loads(outline)["language"] == "zh-CN"
+        status, _, problem = request(port, "POST", "/v1/report?format=docx", body, "application/yaml")
+        assert status == 400 and json.loads(problem)["problems"][0]["path"] == "$.format"
+        status, _, spec = request(port, "GET", "/openapi.json")
+        assert "/v1/report" in json.loads(spec)["paths"]
+    finally:
+        next(server, None)
+
+
+# ---- the HTML in a real browser ----
+
+@pytest.fixture(scope="module")
+def browser():
+    need(CHROMIUM, CHROMEDRIVER)
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--hide-scrollbars"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def open_page(driver, path, width):
+    driver.set_window_size(width, 900)
+    driver.get_log("performance")  # forget earlier pages' requests
+    driver.get(path.as_uri())
+    requests = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            requests.append(message["params"]["request"]["url"])
+    return requests
+
+
+VISIBLE = """
+const el = document.querySelector(arguments[0]);
+if (!el) return null;
+const box = el.getBoundingClientRect(), style = getComputedStyle(el);
+return {w: box.width, h: box.height, shown: style.display !== 'none' && style.visibility !== 'hidden' && style.opacity !== '0'};
+"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("example", EXAMPLES_SHOWN, ids=lambda p: p.stem)
+def test_the_report_fits_and_shows_its_chart_and_matrix_in_chromium(browser, tmp_path, example, lang):
+    page = tmp_path / "report.html"
+    page.write_text(report(example, lang), encoding="utf-8")
+    for width in (1280, 390):
+        requests = open_page(browser, page, width)
+        assert requests == [page.as_uri()], f"requests left the page: {requests}"
+        scroll, inner = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= inner, f"horizontal overflow at {width}px: {scroll} > {inner}"
+        for selector in ("figure.timeline svg.chart", "table.matrix"):
+            seen = browser.execute_script(VISIBLE, selector)
+            assert seen and seen["shown"] and seen["w"] > 100 and seen["h"] > 50, f"{selector} not visible at {width}px"
+        today = browser.execute_script(VISIBLE, "figure.timeline svg.chart .today")  # a vertical line: no width
+        assert today and today["shown"] and today["h"] > 50
+        rows = browser.execute_script("return document.querySelectorAll('figure.timeline svg.chart g.event').length")
+        assert rows >= 3
+        assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+        if lang == "zh-CN":
+            heading = browser.execute_script("return document.querySelector('h1').innerText")
+            assert heading.startswith("知识产权战略报告")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_hostile_corpus_names_are_shown_not_obeyed_in_the_html(lang):
+    page = report(HOSTILE_NAMES, lang)
+    assert "<script" not in page.lower() and "href=\"javascript" not in page.lower()
+    assert not any(ch in page for ch in "\x1b\x07\r\u202e")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.parametrize("hostile", ["built", "corpus"])
+def test_a_hostile_report_runs_nothing_in_chromium(browser, tmp_path, hostile):
+    page = tmp_path / "hostile.html"
+    page.write_text(report(hostile_profile() if hostile == "built" else HOSTILE_NAMES, "zh-CN"), encoding="utf-8")
+    open_page(browser, page, 1280)
+    found = browser.execute_script("""return {
+        scripts: document.scripts.length,
+        handlers: [...document.querySelectorAll('*')].filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length,
+        images: document.images.length,
+        title: document.title,
+        text: document.body.innerText}""")
+    assert found["scripts"] == 0 and found["handlers"] == 0 and found["images"] == 0
+    assert '<script>alert(' in found["text"]
+    assert "\u202e" not in found["text"] and "\u202e" not in found["title"]
+
+
+# ---- the PDF ----
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_pdf_has_the_firm_its_text_and_an_embedded_cjk_font(tmp_path, lang):
+    need("pdftotext", "pdffonts", "pdftoppm")
+    pytest.importorskip("weasyprint")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(report(SPINWELL, lang, "pdf"))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Spinwell Trading Co." in text
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    if lang == "zh-CN":
+        assert "知识产权战略报告" in text and "在 JP 开售前注册 SPINWELL" in text
+        cjk = [line for line in fonts.splitlines() if "CJK" in line]
+        assert cjk and all(line.split()[-5] == "yes" for line in cjk), fonts  # the emb column
+    else:
+        assert "IP strategy report" in text and "Register SPINWELL in JP before selling there" in text
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    assert (tmp_path / "page-01.png").stat().st_size > 10_000  # a page with something on it
+
+
+def test_letter_paper(tmp_path):
+    need("pdfinfo")
+    pytest.importorskip("weasyprint")
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(ipexpert.report(SPINWELL, as_of=AS_OF, format="pdf", paper="Letter"))
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "612 x 792 pts (letter)" in info
