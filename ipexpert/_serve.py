@@ -14,6 +14,9 @@ evaluating and serialising a profile happen in one evaluating process per server
 larger than `Limits` is refused with 413 before it is serialised. `HTTPProtocol` closes
 connections that send no complete headers or body in time, and answers a client that
 half-closes after a complete request. `serve` runs uvicorn with every limit set.
+
+A new operation is a function in OPERATIONS (run in the evaluating process) and a Route;
+a new request option is a checked keyword passed to `Evaluator.answer` and on to it.
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import gc
 import http
 import json
 import logging
 import os
+import socket
+import threading
 import time
 
 import h11
@@ -149,57 +155,74 @@ def _rss() -> int:
         return 0  # not Linux: never replaced
 
 
-def _answer(operation: str, raw: bytes, as_of, report=None) -> tuple[int, str, bytes, int]:
+def _answer(operation: str, raw: bytes, params: dict) -> tuple[int, str, bytes, int]:
     """(status, media type, body, this process's RSS) for one request; runs in the evaluating process.
 
-    *report* is (format, lang, paper) for /v1/report, None otherwise.
+    *operation* names a function of OPERATIONS; *params* are the request's checked options
+    (such as as_of), passed to it as keywords.
     """
+    from . import _profile
+
     try:
-        status, media_type, body = _work(operation, raw, as_of, report)
+        try:
+            doc = _profile.parse(raw, REQUEST_NAME)
+        except InvalidProfileError as exc:
+            raise _Refused(400, "the body cannot be read as a YAML or JSON document", exc.problems) from None
+        status, media_type, body = OPERATIONS[operation](doc, _child["rules"], _child["limits"], **params)
     except _Refused as exc:
-        status, body = exc.status, _dumps(problem_body(exc.status, exc.detail, exc.problems))
-        media_type = PROBLEM_MEDIA_TYPE
+        status, media_type = exc.status, PROBLEM_MEDIA_TYPE
+        body = _dumps(problem_body(exc.status, exc.detail, exc.problems))
     return status, media_type, body, _rss()
 
 
-def _work(operation, raw, as_of, report=None) -> tuple[int, str, bytes]:
+def _validate(doc, rules, limits) -> tuple[int, str, bytes]:
     from . import _profile
 
-    limits = _child["limits"]
+    problems = _profile.problems(doc)
+    if problems:
+        raise _Refused(422, "the profile is not valid", problems)
+    return 200, "application/json", _dumps({"valid": True, "problems": []})
+
+
+def _evaluate(doc, rules, limits, as_of=None, lang=None) -> tuple[int, str, bytes]:
     try:
-        doc = _profile.parse(raw, REQUEST_NAME)
-    except InvalidProfileError as exc:
-        raise _Refused(400, "the body cannot be read as a YAML or JSON document", exc.problems) from None
-    if operation == "validate":
-        problems = _profile.problems(doc)
-        if problems:
-            raise _Refused(422, "the profile is not valid", problems)
-        return 200, "application/json", _dumps({"valid": True, "problems": []})
-    fmt, lang, paper = report or ("json", None, "A4")
-    try:
-        outline = _api.evaluate(doc, _child["rules"], as_of, None, lang)
+        outline = _api.evaluate(doc, rules, as_of, None, lang)
     except InvalidProfileError as exc:
         raise _Refused(422, "the profile is not valid", exc.problems) from None
     except EvaluationError as exc:  # a runaway rule, too many partial matches, a date past 9999...
         raise _Refused(500, "the rules failed on this profile", exc.problems) from None
+    _check_size(outline, limits)
+    text = outline.to_json().encode("utf-8")
+    if len(text) > limits.outline_bytes:
+        raise _Refused(413, f"the outline would be {len(text):,} bytes; the limit is {limits.outline_bytes:,} bytes")
+    return 200, "application/json", text
+
+
+def _check_size(outline, limits) -> None:
+    """413 for an outline with more items than the limit, before any of it is serialised."""
     items = len(outline.recommendations) + len(outline.risks) + len(outline.timeline)
     if items > limits.outline_items:
         raise _Refused(413, (
             f"the outline would have {items:,} items (recommendations, risks and timeline entries); "
             f"the limit is {limits.outline_items:,}: evaluate fewer markets or assets per request"
         ))
-    text = outline.to_json().encode("utf-8")
-    if len(text) > limits.outline_bytes:
-        raise _Refused(413, f"the outline would be {len(text):,} bytes; the limit is {limits.outline_bytes:,} bytes")
+
+
+def _report(doc, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -> tuple[int, str, bytes]:
+    """The client report (HTML or PDF) of a profile, or its outline JSON in *lang*: ipexpert/_report.py."""
+    status, media_type, text = _evaluate(doc, rules, limits, as_of, lang)  # the same limits first
     if fmt == "json":
-        return 200, "application/json", text
+        return status, media_type, text
     try:
-        body = _api.report(doc, _child["rules"], as_of, lang=lang, format=fmt, paper=paper)
+        body = _api.report(doc, rules, as_of, lang=lang, format=fmt, paper=paper)
     except EvaluationError as exc:
         raise _Refused(500, "the rules failed on this profile", exc.problems) from None
     except IPExpertError as exc:  # the PDF extra is not installed on the server
         raise _Refused(501, exc.problems[0].message, exc.problems) from None
     return 200, REPORT_MEDIA_TYPES[fmt], body.encode("utf-8") if isinstance(body, str) else body
+
+
+OPERATIONS = {"evaluate": _evaluate, "validate": _validate, "report": _report}  # what the evaluating process can do
 
 
 def _dumps(data) -> bytes:
@@ -217,11 +240,13 @@ class Evaluator:
     def __init__(self, options: Options):
         self.options = options
         self._pool = None
+        self._old = []
+        self._busy = {}  # pool -> requests sent to it and not yet answered
         self._baseline = None
 
     async def start(self) -> None:
         self._pool = self._new_pool()
-        *_, self._baseline = await self._call(self._pool, "validate", b"{}", None)
+        *_, self._baseline = await self._call(self._pool, "validate", b"{}", {})
 
     def _new_pool(self):
         import concurrent.futures
@@ -233,32 +258,53 @@ class Evaluator:
         )
 
     @staticmethod
-    async def _call(pool, operation, raw, as_of, report=None):
-        return await asyncio.get_running_loop().run_in_executor(pool, _answer, operation, raw, as_of, report)
+    async def _call(pool, operation, raw, params):
+        return await asyncio.get_running_loop().run_in_executor(pool, _answer, operation, raw, params)
 
-    async def answer(self, operation: str, raw: bytes, as_of, report=None) -> Response:
+    async def answer(self, operation: str, raw: bytes, **params) -> Response:
+        """The response to *operation* (a name in OPERATIONS) on the body *raw*, with *params*."""
         from concurrent.futures.process import BrokenProcessPool
 
         pool = self._pool
+        self._busy[pool] = self._busy.get(pool, 0) + 1
         try:
-            status, media_type, body, rss = await self._call(pool, operation, raw, as_of, report)
+            status, media_type, body, rss = await self._call(pool, operation, raw, params)
         except BrokenProcessPool:
             self._replace(pool)
             log.error("the evaluating process died (out of memory?); it has been replaced")
             raise _Refused(500, "the evaluating process died on this request (out of memory?)") from None
+        finally:
+            self._busy[pool] -= 1
+            if pool is not self._pool and not self._busy[pool]:
+                self._stop(pool)
         if self._baseline and rss > self._baseline + RECYCLE_ABOVE_BYTES:
             log.info("replacing the evaluating process: %d MB after a large request", rss // MB)
             self._replace(pool)
+            if not self._busy[pool]:
+                self._stop(pool)
         return Response(body, status_code=status, media_type=media_type)
 
     def _replace(self, pool) -> None:
         if pool is self._pool:
-            self._pool = self._new_pool()
-            pool.shutdown(wait=False)
+            self._pool = self._new_pool()  # requests already sent to the old one finish there
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+    def _stop(self, pool) -> None:
+        """End a replaced pool's process now: a normal exit would first free every object it holds."""
+        self._busy.pop(pool, None)
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        self._old.append(pool)  # joined at close
+        threading.Thread(target=pool.shutdown, name="ipexpert-retire", daemon=True).start()
+
+    async def close(self) -> None:
+        """Stop the evaluating process(es), waiting at most the graceful timeout for them to end."""
+        pools, self._old, self._pool = [p for p in (self._pool, *self._old) if p is not None], [], None
+        # One shutdown(wait=True) per pool: a first shutdown(wait=False) would forget the thread to join.
+        wait_all = functools.partial(lambda pools: [p.shutdown(wait=True, cancel_futures=True) for p in pools], pools)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, wait_all), self.options.graceful_timeout)
+        del pools, wait_all
+        gc.collect()  # the pools' semaphores are released now, not reported as leaked at exit
 
 
 # --- the application -----------------------------------------------------------------------
@@ -276,16 +322,17 @@ def create_app(options: Options | None = None) -> Starlette:
 
     async def evaluate(request: Request) -> Response:
         as_of = _as_of(request)
-        return await evaluator.answer("evaluate", await _body(request, limits.body_bytes), as_of)
+        return await evaluator.answer("evaluate", await _body(request, limits.body_bytes), as_of=as_of)
 
     async def report(request: Request) -> Response:
         """The client report (or the outline JSON) in a language: ipexpert/_report.py."""
         as_of = _as_of(request)
-        options = _report_options(request)
-        return await evaluator.answer("evaluate", await _body(request, limits.body_bytes), as_of, options)
+        fmt, lang, paper = _report_options(request)
+        return await evaluator.answer("report", await _body(request, limits.body_bytes),
+                                      as_of=as_of, fmt=fmt, lang=lang, paper=paper)
 
     async def validate(request: Request) -> Response:
-        return await evaluator.answer("validate", await _body(request, limits.body_bytes), None)
+        return await evaluator.answer("validate", await _body(request, limits.body_bytes))
 
     async def list_rules(request: Request) -> Response:
         return JSONResponse(listing)
@@ -303,7 +350,9 @@ def create_app(options: Options | None = None) -> Starlette:
         try:
             yield
         finally:
-            evaluator.close()
+            await evaluator.close()
+            for tally in _Tally.every:
+                tally.flush()
 
     routes = [
         Route("/v1/evaluate", evaluate, methods=["POST"]),
@@ -444,19 +493,25 @@ class _Tally:
 
     INTERVAL = 10.0
 
+    every: list = []  # flushed at shutdown, so no count is lost
+
     def __init__(self, what: str):
         self.what = what
         self.counts: dict = {}
         self.last = 0.0
+        _Tally.every.append(self)
 
     def add(self, reason: str) -> None:
         self.counts[reason] = self.counts.get(reason, 0) + 1
-        now = time.monotonic()
-        if now - self.last >= self.INTERVAL:
+        if time.monotonic() - self.last >= self.INTERVAL:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.counts:
             reasons = ", ".join(f"{n:,} × {r}" for r, n in sorted(self.counts.items()))
             log.warning("%s: %s (logged at most every %.0f s)", self.what, reasons, self.INTERVAL)
             self.counts.clear()
-            self.last = now
+        self.last = time.monotonic()
 
 
 class _AcceptErrors:
@@ -476,6 +531,11 @@ class _AcceptErrors:
         message = context.get("message", "")
         if isinstance(exc, OSError) and ("accept" in message or "transport" in message or "socket" in message):
             self.tally.add(exc.strerror or type(exc).__name__)
+            return
+        if "_start_serving" in repr(context.get("handle")):
+            # asyncio retries accept() a second after EMFILE, once per failed accept; a retry
+            # that runs after the listening socket is closed (at shutdown) fails on fd -1.
+            self.tally.add("an accept retry after the listening socket closed")
             return
         loop.default_exception_handler(context)
 
@@ -512,6 +572,13 @@ class HTTPProtocol(H11Protocol):
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
+        # asyncio sets TCP_NODELAY only when the listening socket says IPPROTO_TCP, which a
+        # socket handed to --workers processes does not: Nagle's algorithm then held each
+        # answer for a delayed ACK (about 40 ms per request).
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._follow()
 
     def data_received(self, data: bytes) -> None:
@@ -738,8 +805,10 @@ def openapi_document(limits: Limits = Limits()) -> dict:
             "/v1/report": {"post": {
                 "summary": "The client report of a profile: HTML or PDF, in English or Simplified Chinese",
                 "parameters": [
-                    {"name": "as_of", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
-                     "description": "The date the advice is computed for (default: today)."},
+                    {"name": "as_of", "in": "query", "required": False,
+                     "schema": {"type": "string", "format": "date", "pattern": AS_OF_PATTERN},
+                     "description": "The date the advice is computed for (default: today), YYYY-MM-DD "
+                                    "between 1800-01-01 and 2200-12-31."},
                     {"name": "format", "in": "query", "required": False, "schema": {"enum": list(REPORT_OPTIONS["format"]), "default": "html"},
                      "description": "html: one self-contained page; pdf: the same report as PDF; json: the outline."},
                     {"name": "lang", "in": "query", "required": False, "schema": {"enum": list(REPORT_OPTIONS["lang"]), "default": "en"},
@@ -755,6 +824,10 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                         "application/json": {"schema": {"$ref": "#/components/schemas/Outline"}}}},
                     "400": problem("The body is not readable, or a query parameter is not one of its choices."),
                     **body_errors,
+                    "413": problem(
+                        f"The body is larger than {limits.body_bytes:,} bytes, or the outline would pass "
+                        f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes."
+                    ),
                     "422": problem("The profile breaks the profile schema or its consistency checks."),
                     "500": problem("The rules failed on this profile, or an internal error occurred."),
                     "501": problem("PDF was asked for but the server lacks the ipexpert[pdf] extra."),

@@ -17,7 +17,12 @@ MAX_INT_DIGITS = 18  # every integer a profile holds fits well within this; more
 
 
 def is_date_text(text) -> bool:
-    """True for a real calendar date written exactly as YYYY-MM-DD."""
+    """False for text that is not a real calendar date written exactly as YYYY-MM-DD.
+
+    Like every JSON Schema format check, it passes what is not text: `type` reports that.
+    """
+    if not isinstance(text, str):
+        return True
     try:
         parse_date(text)
     except (TypeError, ValueError):

@@ -403,8 +403,11 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
 @click.option("--header-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds a client has to send complete request headers.")
 @click.option("--body-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds a client has to send the request body after its headers.")
 @click.option("--graceful-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="On SIGTERM, seconds requests in flight may still take.")
+@click.option("--max-outline-items", type=click.IntRange(min=1), default=10_000, show_default=True, help="Recommendations, risks and timeline entries one answer may hold; more get 413.")
+@click.option("--max-outline-bytes", type=click.IntRange(min=1024), default=16 * 1024 * 1024, show_default=True, help="Bytes of JSON one answer may hold; more get 413.")
 @rules_options
-def serve(host, port, workers, concurrency, keep_alive, header_timeout, body_timeout, graceful_timeout, rule_paths, no_default_rules):
+def serve(host, port, workers, concurrency, keep_alive, header_timeout, body_timeout, graceful_timeout,
+          max_outline_items, max_outline_bytes, rule_paths, no_default_rules):
     """Answer evaluate and validate requests over HTTP (needs: pip install 'ipexpert[serve]')."""
     try:
         from . import _serve
@@ -416,6 +419,7 @@ def serve(host, port, workers, concurrency, keep_alive, header_timeout, body_tim
         host=host, port=port, workers=workers, concurrency=concurrency, keep_alive=keep_alive,
         header_timeout=header_timeout, body_timeout=body_timeout, graceful_timeout=graceful_timeout,
         rule_paths=tuple(os.path.abspath(p) for p in rule_paths), defaults=not no_default_rules,
+        limits=_serve.Limits(outline_items=max_outline_items, outline_bytes=max_outline_bytes),
     ))
 
 

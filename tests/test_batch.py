@@ -306,3 +306,27 @@ def test_output_goes_through_a_symlink_and_into_a_named_pipe(tmp_path):
     piped = subprocess.run(f"{' '.join(command)} /dev/stdout | cat", shell=True, capture_output=True, timeout=120)
     assert piped.returncode == 0 and len(piped.stdout.decode("utf-8").splitlines()) == 2
     assert os.path.islink("/dev/stdout") or os.path.exists("/dev/stdout")
+
+
+@pytest.mark.parametrize("as_of", ["20261125", "2026-W48-3", "2026-11-25T00:00"])
+def test_as_of_is_exactly_yyyy_mm_dd(invoke, tmp_path, as_of):
+    source = tmp_path / "in.jsonl"
+    source.write_text(profilegen.jsonl(profilegen.generate(1, invalid_every=0)), encoding="utf-8")
+    result = invoke("batch", source, "-o", tmp_path / "out.jsonl", "--as-of", as_of)
+    assert result.exit_code == 2
+    assert "is not a date (YYYY-MM-DD)" in result.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_integers_are_integers_in_json_lines(invoke, tmp_path):
+    profile = profilegen.profile(random.Random(4), 4)
+    lines = [json.dumps(profile).replace(f'"employees": {profile["firm"]["employees"]}', f'"employees": {value}')
+             for value in ("2000.0", "1e308", "9" * 30)]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert invoke("batch", source, "-o", out, "--as-of", AS_OF).exit_code == 1
+    messages = [r["error"]["problems"][0]["message"] for r in records(out)]
+    assert "2000.0 should be of type integer" in messages[0]
+    assert "should be of type integer" in messages[1]
+    assert "has 30 digits; an integer has at most 18" in messages[2]
