@@ -13,6 +13,8 @@ processes. Only regular files are read from a folder: any other entry gets an er
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import collections
 import json
 import math
@@ -182,7 +184,7 @@ def _read_regular_file(path: str) -> bytes:
     named pipe or a device after the folder was listed gives an error, not a hang.
     """
 
-    def fail(message):
+    def fail(message) -> NoReturn:
         raise InvalidProfileError(Problem(path, None, None, "$", message))
 
     try:

@@ -99,7 +99,7 @@ def read_pack(path: Path) -> tuple[_yaml.Document | None, list[Problem]]:
     return parse_pack(_profile.read_file(path, InvalidRulePackError), _display(path))
 
 
-def parse_pack(raw: bytes, name: str) -> tuple[_yaml.Document, list[Problem]]:
+def parse_pack(raw: bytes, name: str) -> tuple[_yaml.Document | None, list[Problem]]:
     """Parse one pack's text, named *name* in messages and outlines, and check it against the schema."""
     try:
         doc = _yaml.load(raw, name)

@@ -240,8 +240,8 @@ class Evaluator:
     def __init__(self, options: Options):
         self.options = options
         self._pool = None
-        self._old = []
-        self._busy = {}  # pool -> requests sent to it and not yet answered
+        self._old: list = []
+        self._busy: dict = {}  # pool -> requests sent to it and not yet answered
         self._baseline = None
 
     async def start(self) -> None:
@@ -557,7 +557,7 @@ class HTTPProtocol(H11Protocol):
     graceful timeout, so a stalled upload never holds the server past it.
     """
 
-    _closed_tally = None
+    _closed_tally: _Tally | None = None
 
     def __init__(self, config, *args, **kwargs):
         super().__init__(config, *args, **kwargs)
@@ -636,7 +636,9 @@ class HTTPProtocol(H11Protocol):
         self._timer = self._phase = None
         if self.transport.is_closing():
             return
-        HTTPProtocol._closed_tally.add(f"no complete request {phase} within {self._timeouts[phase]:g} s")
+        tally = HTTPProtocol._closed_tally
+        if tally is not None:
+            tally.add(f"no complete request {phase} within {self._timeouts[phase]:g} s")
         if self.cycle is None or not self.cycle.response_started:
             self.transport.write(_TIMEOUT_RESPONSE)
         self.transport.close()
@@ -715,7 +717,7 @@ def openapi_document(limits: Limits = Limits()) -> dict:
         f"{limits.outline_bytes:,} bytes of JSON, else 413; as_of between 1800-01-01 and 2200-12-31. "
         "The server's connection limits and timeouts are the options of `ipexpert serve`."
     )
-    components = {}
+    components: dict = {}
     _component("FirmProfile", _schemas.schema("profile"), components)
     _component("Outline", _schemas.schema("outline"), components)
     components.update({

@@ -358,7 +358,7 @@ def read_until_closed(sock, timeout):
             if not chunk:
                 return data, True
             data += chunk
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         return data, False
     except ConnectionResetError:
         return data, True
