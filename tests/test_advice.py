@@ -64,7 +64,7 @@ def test_the_same_decision_in_four_member_states_is_one_item(rules):
     out = ipexpert.evaluate(profile, rules, as_of="2026-11-25")
     trademark = [r for r in out.recommendations if r.category == "trademark" and "LUMO" in r.assets and r.rule != "paper-trademarks/claim-trademark-priority"]
     design = [r for r in out.recommendations if r.category == "design"]
-    assert [(r.rule, r.markets) for r in trademark] == [("routes/eu-trade-mark-where-selling", ["EU"])]
+    assert [(r.rule, r.markets) for r in trademark] == [("routes/eu-trade-mark", ["DE", "ES", "EU", "FR", "IT"])]
     assert [(r.rule, r.markets) for r in design] == [("paper-products/protect-own-design", ["EU"])]
     # the merged item keeps the profile lines of all four member states
     paths = {f["path"] for f in trademark[0].justification.facts}

@@ -53,7 +53,7 @@ def test_a_changed_english_text_and_a_new_rule_are_reported(tmp_path):
     title: A rule nobody has translated
     category: strategy
     when:
-      - firm: {name: ?firm}
+      - firm: {name: $firm}
     recommend: {priority: low, actions: ["Do the new thing"]}
     because: "{firm} needs it"
     source: [paper §5.1]
@@ -156,9 +156,9 @@ def test_a_new_note_in_the_reference_data_is_reported(tmp_path):
     folder = copy_packs(tmp_path)
     packs_file = folder / "jurisdictions.yaml"
     text = packs_file.read_text(encoding="utf-8")
-    assert '"a Madrid member since 2003"' in text
-    packs_file.write_text(text.replace('"a Madrid member since 2003"', '"a Madrid member since 2003-11-02"'), encoding="utf-8")
+    assert '"a Madrid Protocol party"' in text
+    packs_file.write_text(text.replace('"a Madrid Protocol party"', '"a Madrid Protocol party since 2003-11-02"', 1), encoding="utf-8")
     packs = _rulepack.load([folder], defaults=False)
     messages = [p.format() for p in _i18n.check_translations(packs, "zh-CN", ZH)]
-    assert len(messages) == 1 and "value 'a Madrid member since 2003-11-02' is missing" in messages[0]
+    assert len(messages) == 1 and "value 'a Madrid Protocol party since 2003-11-02' is missing" in messages[0]
     assert messages[0].startswith(str(packs_file)) or "jurisdictions.yaml:" in messages[0]
