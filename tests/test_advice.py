@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 import ipexpert
+from ipexpert import _render
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -64,8 +65,72 @@ def test_the_same_decision_in_four_member_states_is_one_item(rules):
     out = ipexpert.evaluate(profile, rules, as_of="2026-11-25")
     trademark = [r for r in out.recommendations if r.category == "trademark" and "LUMO" in r.assets and r.rule != "paper-trademarks/claim-trademark-priority"]
     design = [r for r in out.recommendations if r.category == "design"]
-    assert [(r.rule, r.markets) for r in trademark] == [("routes/eu-trade-mark-where-selling", ["EU"])]
+    assert [(r.rule, r.markets) for r in trademark] == [("routes/eu-trade-mark", ["DE", "ES", "EU", "FR", "IT"])]
     assert [(r.rule, r.markets) for r in design] == [("paper-products/protect-own-design", ["EU"])]
     # the merged item keeps the profile lines of all four member states
     paths = {f["path"] for f in trademark[0].justification.facts}
     assert {"$.markets[0]", "$.markets[1]", "$.markets[2]", "$.markets[3]"} <= paths
+
+
+def _texts(out):
+    """Every text a reader sees in an outline: titles, actions, reasons, risks and the timeline."""
+    for rec in out.recommendations:
+        yield rec.title
+        yield from rec.actions
+        yield rec.justification.because
+    for risk in out.risks:
+        yield risk.title
+        yield risk.justification.because
+    for entry in out.timeline:
+        yield entry.action
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_a_made_to_order_firm_of_unknown_size_reads_right(rules, lang):
+    profile = {
+        "firm": {"name": "F", "home_country": "CN", "business_model": "oem", "stage": "development"},
+        "markets": [{"code": "US", "status": "active"}],
+        "products": [{"name": "Drill", "origin": "generic", "clearance_search": True}],
+        "confidentiality": {"employee_nda": False, "access_control": False, "secret_register": False},
+    }
+    out = ipexpert.evaluate(profile, rules, as_of="2026-11-25", lang=lang)
+    texts = "\n".join(_texts(out))
+    assert "{" not in texts, "a placeholder is printed as written"
+    reasons = {r.rule.split("/")[1]: r.justification.because for r in out.recommendations}
+    if lang == "en":
+        assert "made to its specifications (OEM or private label)" in reasons["development-confidentiality-first"]
+        assert "(team size not given)" in reasons["access-control"] and "small team" not in texts
+    else:
+        assert "未提供团队规模" in reasons["access-control"] and "小团队" not in texts
+
+
+def test_risk_kinds_and_channels_read_as_words_in_chinese(rules):
+    reseller = _render.text(ipexpert.evaluate(ROOT / "examples" / "generic-reseller.yaml", rules, as_of="2026-11-25", lang="zh-CN"))
+    assert "海关扣留" in reseller and "customs_detention" not in reseller
+    copied = _render.text(ipexpert.evaluate(ROOT / "examples" / "copycat-victim.yaml", rules, as_of="2026-11-25", lang="zh-CN"))
+    assert "在全球速卖通（AliExpress）上销售" in copied
+    for code in ("amazon", "ebay", "aliexpress"):
+        assert f"在 {code}" not in copied and f"在{code}" not in copied
+
+
+def test_court_deadlines_count_from_the_right_event(rules):
+    profile = {"firm": {"name": "F", "home_country": "CN", "employees": 8},
+               "markets": [{"code": "US", "status": "active"}], "history": {"tro_served": "2026-11-20"}}
+    out = ipexpert.evaluate(profile, rules, as_of="2026-11-25")
+    rec = next(r for r in out.recommendations if r.rule == "us-litigation/schedule-a-playbook-dated")
+    actions = "\n".join(rec.actions)
+    assert "from the day the court issued it (on or before 2026-11-20" in actions  # FRCP 65(b)(2)
+    assert "after the summons and complaint are served, not after the order" in actions  # FRCP 12(a)
+    ends = [t for t in out.timeline if "restraining order" in t.action and "ends" in t.action]
+    assert [(t.date, "at the latest" in t.action) for t in ends] == [("2026-12-04", True)]
+
+
+def test_a_missed_mexican_declaration_is_described_one_way(rules):
+    profile = {"firm": {"name": "F", "home_country": "CN", "employees": 40},
+               "markets": [{"code": "MX", "status": "active"}],
+               "ip_assets": [{"type": "trademark", "name": "OKTA", "registrations": [
+                   {"jurisdiction": "MX", "status": "registered", "filed": "2023-01-05", "registered": "2023-09-10"}]}]}
+    out = ipexpert.evaluate(profile, rules, as_of="2026-11-25")
+    rec = next(r for r in out.recommendations if r.rule == "maintenance/declaration-of-use-window")
+    because = rec.justification.because
+    assert "lapses" in because and "cancel" not in because

@@ -9,7 +9,9 @@ import pytest
 
 import ipexpert
 from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL
-from ipexpert import _i18n, _rulepack
+from ipexpert import _check, _i18n, _rulepack
+
+GULF = EXAMPLES / "gulf-expansion.yaml"
 
 ZH = ROOT / "rules" / "i18n" / "zh-CN"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -78,15 +80,16 @@ overrides:
     title: Register {brand} in {market} well before the launch
 """, encoding="utf-8")
     rules = ipexpert.load_rules(override)
-    outline = ipexpert.evaluate(SPINWELL, rules, as_of=AS_OF, lang="zh-CN")
+    # Saudi Arabia is filed nationally (the other Gulf markets go into one Madrid application)
+    outline = ipexpert.evaluate(GULF, rules, as_of=AS_OF, lang="zh-CN")
     assert outline.untranslated == ["paper-core/register-brand-before-entry"]
-    rec = outline.recommendation("register-brand-before-entry:spinwell:jp")
-    assert rec.title == "Register SPINWELL in JP well before the launch"
+    rec = outline.recommendation("register-brand-before-entry:desert-rose:sa")
+    assert rec.title == "Register DESERT ROSE in SA well before the launch"
     assert CJK.search(rec.justification.because)  # the other texts of the rule are still translated
-    page = ipexpert.report(SPINWELL, rules, as_of=AS_OF, lang="zh-CN")
-    assert "Register SPINWELL in JP well before the launch <span class=\"mark-en\">尚未翻译：显示英文原文</span>" in page
+    page = ipexpert.report(GULF, rules, as_of=AS_OF, lang="zh-CN")
+    assert "Register DESERT ROSE in SA well before the launch <span class=\"mark-en\">尚未翻译：显示英文原文</span>" in page
     text = ipexpert._render.text(outline)
-    assert "Register SPINWELL in JP well before the launch [尚未翻译：显示英文原文]" in text
+    assert "Register DESERT ROSE in SA well before the launch [尚未翻译：显示英文原文]" in text
     assert json.loads(outline.to_json())["untranslated"] == ["paper-core/register-brand-before-entry"]
 
 
@@ -129,9 +132,9 @@ def test_text_and_markdown_in_chinese(invoke, fmt):
     result = invoke("evaluate", SPINWELL, "--as-of", AS_OF, "--lang", "zh-CN", "--format", fmt)
     assert result.exit_code == 0
     out = result.output
-    assert "在 JP 开售前注册 SPINWELL" in out and "2026年11月25日" in out
+    assert "以 SPINWELL 在 CN 的申请为基础，提交一件指定 JP、US 的马德里国际申请" in out and "2026年11月25日" in out
     assert ("== 商标 ==" if fmt == "text" else "## 商标") in out
-    assert "Register SPINWELL" not in out
+    assert "File one Madrid application" not in out
 
 
 def test_an_unknown_language_is_a_usage_error(invoke):

@@ -53,13 +53,14 @@ def test_the_outline_lists_every_pack_with_its_version(outline):
 
 def test_the_consultant_pack_layers_on_the_bundled_packs_too(invoke, monkeypatch):
     monkeypatch.chdir(ROOT)
-    result = invoke("evaluate", "examples/spinwell-trending.yaml", "--format", "json", "--as-of", AS_OF,
+    # Saudi Arabia is the Gulf market filed nationally (AE and EG go into one Madrid application)
+    result = invoke("evaluate", "examples/gulf-expansion.yaml", "--format", "json", "--as-of", AS_OF,
                     "--rules", "tests/fixtures/packs/consultant-bundled")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["rule_packs"][-1] == {"name": "my-rules", "version": "0.1.0"}
     rec = next(r for r in data["recommendations"] if r["rule"] == "paper-core/register-brand-before-entry")
-    assert rec["justification"]["because"].endswith("file before the launch on 2027-05-01.")
+    assert rec["justification"]["because"].endswith("file before the launch on 2028-06-01.")
 
 
 def test_an_override_of_a_missing_rule_is_an_error_at_its_place(invoke, monkeypatch):

@@ -73,9 +73,9 @@ def test_the_html_holds_every_part_in_order(lang):
 
 def test_the_chinese_report_is_in_chinese():
     page = report(SPINWELL, "zh-CN")
-    for text in ("知识产权战略报告", "市场与权利矩阵", "时间线", "行动计划", "在 JP 开售前注册 SPINWELL", "不构成法律意见", "2026年11月25日"):
+    for text in ("知识产权战略报告", "市场与权利矩阵", "时间线", "行动计划", "提交一件指定 JP、US 的马德里国际申请", "不构成法律意见", "2026年11月25日"):
         assert text in page
-    assert "Register SPINWELL" not in page and "尚未翻译" not in page
+    assert "File one Madrid application" not in page and "尚未翻译" not in page
 
 
 def test_a_hostile_profile_gives_nothing_executable_and_nothing_raw():
@@ -234,11 +234,11 @@ def test_the_pdf_has_the_firm_its_text_and_an_embedded_cjk_font(tmp_path, lang):
     assert "Spinwell Trading Co." in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     if lang == "zh-CN":
-        assert "知识产权战略报告" in text and "在 JP 开售前注册 SPINWELL" in text
+        assert "知识产权战略报告" in text and "马德里国际申请" in text
         cjk = [line for line in fonts.splitlines() if "CJK" in line]
         assert cjk and all(line.split()[-5] == "yes" for line in cjk), fonts  # the emb column
     else:
-        assert "IP strategy report" in text and "Register SPINWELL in JP before selling there" in text
+        assert "IP strategy report" in text and "Madrid application" in text
     subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
     assert (tmp_path / "page-01.png").stat().st_size > 10_000  # a page with something on it
 
