@@ -9,7 +9,7 @@ import pytest
 
 import ipexpert
 from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL
-from ipexpert import _check, _i18n, _rulepack
+from ipexpert import _i18n, _rulepack
 
 GULF = EXAMPLES / "gulf-expansion.yaml"
 
