@@ -148,8 +148,11 @@ class State:
     @classmethod
     def from_json(cls, text: str) -> State:
         """A state from text a client sent back; anything malformed starts afresh."""
-        doc = _yaml.parse(text.encode("utf-8"), "<state>") if text else None
-        data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+        try:
+            data = json.loads(text) if text and len(text) <= _yaml.MAX_BYTES else {}
+        except ValueError:
+            data = {}
+        data = data if isinstance(data, dict) else {}
         profile = data.get("profile") if isinstance(data.get("profile"), dict) else {}
         settled = [s for s in data.get("settled", []) if isinstance(s, str)] if isinstance(data.get("settled"), list) else []
         return cls(_tidy(profile), settled)

@@ -5,6 +5,7 @@
     GET  /v1/rules                         the loaded packs and their rules
     GET  /healthz                          {"status": "ok", ...}
     GET  /openapi.json                     the OpenAPI 3.1 document
+    GET  /                                 the guided interview (ipexpert/_interview_web.py)
 
 Every error is an RFC 9457 problem details body (application/problem+json); no traceback
 ever reaches a response. The rule base is compiled once, before the server starts, and
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import _api, _profile, _schemas, _yaml
+from . import _api, _interview_web, _profile, _schemas, _yaml
 from ._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, one_line
 
 MEDIA_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -57,7 +58,7 @@ def problem_details(status: int, detail: str, problems=()) -> ProblemResponse:
     return ProblemResponse(body, status_code=status)
 
 
-def create_app(rules, max_bytes: int = _yaml.MAX_BYTES) -> Starlette:
+def create_app(rules, max_bytes: int = _yaml.MAX_BYTES, as_of=None) -> Starlette:
     """The ASGI application answering with *rules* (a compiled RuleBase)."""
 
     async def evaluate(request: Request) -> Response:
@@ -99,6 +100,7 @@ def create_app(rules, max_bytes: int = _yaml.MAX_BYTES) -> Starlette:
         Route("/v1/rules", list_rules, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
+        *_interview_web.routes(rules, as_of),
     ]
     handlers = {_Refused: _refused, HTTPException: _http_error, Exception: _internal_error}
     return Starlette(routes=routes, exception_handlers=handlers)
