@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from . import _interview_files, _profile, _questions, _schemas, _yaml
+from . import _api, _interview_files, _profile, _questions, _schemas, _yaml
 from ._errors import IPExpertError
 from ._interview_text import LANGUAGES, texts
 
@@ -47,14 +47,8 @@ def create_app(rules=None, as_of=None) -> Starlette:
 
 def routes(rules=None, as_of=None) -> list[Route]:
     """The interview's routes; *as_of* fixes the evaluation date (default: each day's date)."""
-    engines = {}
-
     def engine() -> _questions.Engine:
-        day = _questions._api.parse_date(as_of)
-        if day not in engines:
-            engines.clear()
-            engines[day] = _questions.Engine(rules, day)
-        return engines[day]
+        return _questions.engine(rules, _api.parse_date(as_of))
 
     async def start(request: Request) -> Response:
         lang = _lang(request.query_params.get("lang"))

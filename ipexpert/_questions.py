@@ -178,6 +178,12 @@ def resume(profile: dict) -> State:
     return State(_tidy(copy.deepcopy(profile)), [])
 
 
+@functools.lru_cache(maxsize=4)
+def engine(rule_base=None, as_of=None) -> Engine:
+    """The shared Engine for a rule base and date (its outlines are cached, so share it)."""
+    return Engine(rule_base, as_of)
+
+
 class Engine:
     """Questions for one rule base and evaluation date."""
 
