@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from . import _api, _interview_files, _profile, _questions, _schemas, _yaml
+from . import _api, _interview_files, _profile, _questions
 from ._errors import IPExpertError
 from ._interview_text import LANGUAGES, texts
 
@@ -62,21 +62,16 @@ def routes(rules=None, as_of=None) -> list[Route]:
     async def resume(request: Request) -> Response:
         form = await _form(request)
         lang = _lang(_one(form, "lang"))
-        text = _one(form, "profile")
         try:
-            doc = _yaml.load(text.encode("utf-8"), "<pasted profile>")
+            state = _questions.from_document(_profile.parse(_one(form, "profile").encode("utf-8"), "<pasted profile>"))
         except IPExpertError as exc:
-            return await run_in_threadpool(_page, engine(), _questions.State(), lang, [p.format() for p in exc.problems])
-        data = doc.data if isinstance(doc.data, dict) else {}
-        state = _trusted(_questions.resume(_plain(data)))
-        if state is None:
-            problems = [p.format() for p in _profile.problems(doc)] or ["the profile cannot be read"]
+            problems = [p.format() for p in exc.problems]
             return await run_in_threadpool(_page, engine(), _questions.State(), lang, problems)
         return await run_in_threadpool(_page, engine(), state, lang)
 
     async def download_profile(request: Request) -> Response:
         form = await _form(request)
-        state = _trusted(_questions.State.from_json(_one(form, "state"))) or _questions.State()
+        state = _questions.trusted(_questions.State.from_json(_one(form, "state"))) or _questions.State()
         body = _interview_files.profile_yaml(state.profile)
         return Response(body, media_type="application/yaml; charset=utf-8", headers={
             **_HEADERS, "Content-Disposition": 'attachment; filename="firm-profile.yaml"'})
@@ -84,7 +79,7 @@ def routes(rules=None, as_of=None) -> list[Route]:
     async def download_outline(request: Request) -> Response:
         form = await _form(request)
         fmt = _one(form, "format")
-        state = _trusted(_questions.State.from_json(_one(form, "state"))) or _questions.State()
+        state = _questions.trusted(_questions.State.from_json(_one(form, "state"))) or _questions.State()
         outline = await run_in_threadpool(engine().outline, state.profile)
         if fmt not in _interview_files.OUTLINE_FORMATS or outline is None:
             return HTMLResponse("<!doctype html><title>400</title><p>No outline yet.</p>", status_code=400, headers=_HEADERS)
@@ -126,25 +121,8 @@ def _one(form: dict, name: str) -> str:
     return values[0]
 
 
-def _plain(data):
-    """Dates and other YAML values as the JSON the state carries."""
-    if isinstance(data, dict):
-        return {str(k): _plain(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_plain(v) for v in data]
-    return data
-
-
-def _trusted(state: _questions.State) -> _questions.State | None:
-    """*state* if its profile breaks the schema only by what is still unanswered, else None."""
-    errors = _schemas.validator("profile").iter_errors(state.profile)
-    if any(error.validator not in ("required", "minItems") for error in errors):
-        return None
-    return state
-
-
 def _step(engine: _questions.Engine, form: dict, lang: str) -> Response:
-    state = _trusted(_questions.State.from_json(_one(form, "state")))
+    state = _questions.trusted(_questions.State.from_json(_one(form, "state")))
     if state is None:
         return _page(engine, _questions.State(), lang, [texts(lang).ui("restart")], status=400)
     action = _one(form, "action")

@@ -14,6 +14,7 @@ import copy
 import datetime
 import functools
 import json
+import os
 from dataclasses import dataclass, field
 
 from . import _api, _facts, _profile, _schemas, _yaml
@@ -171,6 +172,45 @@ def _tidy(profile: dict) -> dict:
         return value
 
     return walk(profile, schema)
+
+
+def trusted(state: State) -> State | None:
+    """*state* if its profile breaks the schema only by what is still unanswered, else None.
+
+    A resumed or client-sent profile may be unfinished, never wrong.
+    """
+    errors = _schemas.validator("profile").iter_errors(state.profile)
+    if any(error.validator not in ("required", "minItems") for error in errors):
+        return None
+    return state
+
+
+def read_partial(path) -> State:
+    """The state for a partial profile file; InvalidProfileError if it holds a wrong answer."""
+    return from_document(_profile.read(os.fspath(path), str(path)))
+
+
+def from_document(doc) -> State:
+    """The state for a parsed partial profile; InvalidProfileError if it holds a wrong answer."""
+    from ._errors import InvalidProfileError
+
+    data = doc.data if isinstance(doc.data, dict) else None
+    state = trusted(resume(_plain(data))) if data is not None else None
+    if state is None:
+        problems = [p for p in _profile.problems(doc) if "is a required property" not in p.message] or _profile.problems(doc)
+        raise InvalidProfileError(problems)
+    return state
+
+
+def _plain(data):
+    """YAML values (dates included) as the JSON the state carries."""
+    if isinstance(data, dict):
+        return {str(k): _plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    if isinstance(data, (datetime.date, datetime.datetime)):
+        return data.isoformat()
+    return data
 
 
 def resume(profile: dict) -> State:

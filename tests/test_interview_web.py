@@ -9,7 +9,6 @@ and the browser must make no request to anywhere but the interview server.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import shutil
