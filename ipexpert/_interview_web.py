@@ -126,7 +126,7 @@ def _step(engine: _questions.Engine, form: dict, lang: str) -> Response:
     if state is None:
         return _page(engine, _questions.State(), lang, [texts(lang).ui("restart")], status=400)
     action = _one(form, "action")
-    question = next((q for q in engine.questions(state) if q.id == _one(form, "question")), None)
+    question = engine.find(state, _one(form, "question"))
     if question is None or action not in ("answer", "skip"):
         return _page(engine, state, lang)
     if action == "skip":

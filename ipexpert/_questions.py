@@ -298,38 +298,68 @@ class Engine:
 
     # ---- the questions ----
 
-    def questions(self, state: State) -> list[Question]:
-        """Every question still worth asking, most decisive first (required ones before all)."""
-        found = list(self._walk(state.profile, self.schema, (), "", state))
-        found = [q for q in found if q.id not in state.settled]
+    def _candidates_of(self, state: State) -> list[Question]:
+        """Unanswered, unsettled questions: the required ones alone while any is left, else every
+        one some rule reads, those read by the most rules first (schema order among equals)."""
+        found = [q for q in self._walk(state.profile, self.schema, (), "", state) if q.id not in state.settled]
         required = [q for q in found if q.required]
         if required:
             return required
-        valid = self.is_valid(state.profile)
-        ranked = []
-        for order, question in enumerate(found):
-            if question.kind == "item":
-                readers = self.rules_reading(question.schema_path)
-                if readers:
-                    ranked.append((len(readers), order, _with(question, why=self._titles(readers), score=len(readers))))
-                continue
-            readers = self.rules_reading(question.schema_path)
-            if not readers:
-                continue
-            if not valid:
-                ranked.append((len(readers), order, _with(question, why=self._titles(readers), score=len(readers))))
-                continue
-            changed = self._probe(state.profile, question)
-            if changed is None:
-                ranked.append((len(readers), order, _with(question, why=self._titles(readers), score=len(readers))))
-            elif changed:
-                ranked.append((len(changed), order, _with(question, why=tuple(changed[:4]), score=len(changed))))
-        ranked.sort(key=lambda item: (-item[0], item[1]))
-        return _group_practices([q for _, _, q in ranked])
+        scored = [(len(self.rules_reading(q.schema_path)), order, q) for order, q in enumerate(found)]
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return [q for score, _, q in scored if score]
+
+    def _relevant(self, state: State, question: Question) -> Question | None:
+        """*question* with why it is asked, if its answer can still change the outline; else None."""
+        readers = self.rules_reading(question.schema_path)
+        static = _with(question, why=self._titles(readers), score=len(readers))
+        if question.required or question.kind == "item" or not self.is_valid(state.profile):
+            return static
+        changed = self._probe(state.profile, question)
+        if changed is None:
+            return static
+        return _with(question, why=tuple(changed[:4]), score=len(readers)) if changed else None
+
+    def questions(self, state: State) -> list[Question]:
+        """Every question still worth asking, in the order they would be asked."""
+        relevant = [r for q in self._candidates_of(state) if (r := self._relevant(state, q)) is not None]
+        return _group_practices(relevant)
 
     def next_question(self, state: State) -> Question | None:
-        found = self.questions(state)
-        return found[0] if found else None
+        """The most decisive question whose answer can still change the outline, or None when done.
+
+        Candidates are tried in order and the first whose answer matters is asked, so a step
+        costs a few trial evaluations; a yes/no practice is asked with its section's others.
+        """
+        candidates = self._candidates_of(state)
+        for question in candidates:
+            found = self._relevant(state, question)
+            if found is None:
+                continue
+            if _groupable(found):
+                siblings = [q for q in candidates if _groupable(q) and q.path[0] == found.path[0] and q is not question]
+                members = [found] + [r for q in siblings if (r := self._relevant(state, q)) is not None]
+                return _group_practices(members)[0]
+            return found
+        return None
+
+    def find(self, state: State, question_id: str) -> Question | None:
+        """The question called *question_id* if it is still worth asking (a form names the one it answers)."""
+        candidates = self._candidates_of(state)
+        if question_id.endswith(".*"):
+            section = question_id[:-2]
+            members = [r for q in candidates if _groupable(q) and q.path[0] == section
+                       and (r := self._relevant(state, q)) is not None]
+            grouped = _group_practices(members)
+            return grouped[0] if grouped and grouped[0].id == question_id else None
+        question = next((q for q in candidates if q.id == question_id), None)
+        found = self._relevant(state, question) if question is not None else None
+        if found is not None and _groupable(found):
+            others = [q for q in candidates if _groupable(q) and q.path[0] == found.path[0] and q.id != found.id
+                      and self._relevant(state, q) is not None]
+            if others:
+                return None  # asked as part of its section's checklist
+        return found
 
     def _titles(self, keys) -> tuple:
         titles = []
@@ -533,6 +563,10 @@ class Engine:
 
 
 GROUPED = ("confidentiality", "management", "history")
+
+
+def _groupable(q: Question) -> bool:
+    return q.kind == "field" and q.type == "boolean" and len(q.path) == 2 and q.path[0] in GROUPED
 
 
 def _group_practices(questions: list[Question]) -> list[Question]:

@@ -150,7 +150,7 @@ def _complete(driver, url, firm_name, lang="en", check_axe=False):
     while driver.find_elements(By.CSS_SELECTOR, "#question"):
         state = _page_state(driver)
         qid = driver.find_element(By.CSS_SELECTOR, "#question input[name=question]").get_attribute("value")
-        question = next(q for q in engine.questions(state) if q.id == qid)
+        question = engine.find(state, qid)
         if check_axe and question.type not in seen_kinds:
             seen_kinds.add(question.type)
             axe_problems += _axe(driver)
