@@ -58,8 +58,8 @@ def run(output: str, state: _questions.State, engine: _questions.Engine, lang: s
 
 def _ask(question, state, engine, t):
     """One question, asked again until its answer passes the profile's checks."""
-    if question.why:
-        click.echo(click.style(f"  {t.ui('why')}: " + "; ".join(question.why), dim=True))
+    why = "; ".join(question.why) if question.why else t.ui("required_why")
+    click.echo(click.style(f"  {t.ui('why')}: {why}", dim=True))
     if question.kind == "item":
         more = _has_items(state.profile, question.path)
         if not question.required:

@@ -28,6 +28,13 @@ class Texts:
         self._questions = data["questions"]
         self.formats = data["formats"]
 
+    def level(self, value: str) -> str:
+        """A priority or severity (critical, high, medium, low) in this language."""
+        return self._ui["levels"].get(value, value)
+
+    def stage(self, value: str) -> str:
+        return self._entry("firm.stage").get("choices", {}).get(value, value)
+
     def ui(self, key: str, **values) -> str:
         text = self._ui[key]
         for name, value in values.items():

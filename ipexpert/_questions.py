@@ -312,8 +312,10 @@ class Engine:
     def _relevant(self, state: State, question: Question) -> Question | None:
         """*question* with why it is asked, if its answer can still change the outline; else None."""
         readers = self.rules_reading(question.schema_path)
+        if question.required:  # every profile needs it: no rule to name
+            return _with(question, why=(), score=len(readers))
         static = _with(question, why=self._titles(readers), score=len(readers))
-        if question.required or question.kind == "item" or not self.is_valid(state.profile):
+        if question.kind == "item" or not self.is_valid(state.profile):
             return static
         changed = self._probe(state.profile, question)
         if changed is None:
@@ -362,12 +364,15 @@ class Engine:
         return found
 
     def _titles(self, keys) -> tuple:
+        """Titles of the advice these rules give (rules that conclude advice or a risk first)."""
+        rules = [r for r in (self.rules.rule(key) for key in keys) if r is not None]
+        rules.sort(key=lambda r: not ("recommend" in r.data or "risk" in r.data))
         titles = []
-        for key in keys[:4]:
-            rule = self.rules.rule(key)
-            title = (rule.data.get("title") if rule else None) or key
-            titles.append(_blank_placeholders(title))
-        return tuple(titles)
+        for rule in rules:
+            title = _blank_placeholders(rule.data.get("title") or rule.key)
+            if title not in titles:
+                titles.append(title)
+        return tuple(titles[:4])
 
     def _probe(self, profile: dict, question: Question):
         """The advice that differs between possible answers; None when values cannot be tried."""
