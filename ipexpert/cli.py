@@ -279,7 +279,13 @@ def interview(output, partial, lang, as_of, rule_paths, no_default_rules):
     if partial:
         state = _questions.read_partial(partial)
     engine = _questions.engine(load_rule_base(rule_paths, no_default_rules), _api.parse_date(as_of))
-    _interview_term.run(output, state, engine, lang)
+    try:
+        _interview_term.run(output, state, engine, lang)
+    except (KeyboardInterrupt, EOFError):
+        from ._interview_text import texts
+
+        click.echo(texts(lang).ui("cancelled"), err=True)
+        sys.exit(130)
 
 
 @cli.command()

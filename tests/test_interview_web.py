@@ -235,3 +235,29 @@ def test_answers_are_escaped_and_checked_with_the_messages_of_validate(browser, 
     assert "战略提纲" in aside
     state = _page_state(browser)
     assert state.profile["firm"]["name"] == "<img src=x onerror=alert(1)>"
+
+
+def _post(url, fields):
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, urllib.parse.urlencode(fields).encode()) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read().decode()
+
+
+def test_a_tampered_state_starts_afresh_and_a_bad_pasted_profile_says_where(server):
+    status, headers, body = _post(f"{server}/interview", {
+        "state": '{"profile": {"firm": {"founded": "<script>"}}, "settled": []}', "question": "firm.name",
+        "action": "answer", "value": "x"})
+    assert status == 400 and "<script>" not in body and "content-security-policy" in headers
+    status, _, body = _post(f"{server}/interview/resume", {"profile": "firm:\n  name: A\n  home_country: China\n"})
+    assert status == 200
+    assert "&lt;pasted profile&gt;:3:" in body and "(at $.firm.home_country)" in body
+    status, headers, body = _post(f"{server}/interview/resume", {"profile": "firm: {name: A, home_country: CN}\n"})
+    assert status == 200 and 'value="markets[+]"' in body
+    status, headers, body = _post(f"{server}/interview/profile", {"state": '{"profile": {}, "settled": []}'})
+    assert headers["content-disposition"] == 'attachment; filename="firm-profile.yaml"'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from interview_firms import AS_OF, FIRMS, FIXTURES, hand_written, reply
@@ -132,3 +133,19 @@ def test_the_profile_file_has_the_schema_modeline_and_comments(engine):
     assert "# Markets: Markets the firm sells in" in text
     assert _api.validate(text) == []
     assert _api.evaluate(text, as_of=AS_OF).firm == {"name": "Ünïcode <b>", "home_country": "NO"}
+
+
+HOSTILE = sorted((Path(__file__).parent / "hostile" / "profiles").iterdir())
+
+
+@pytest.mark.parametrize("path", HOSTILE, ids=[p.name for p in HOSTILE])
+def test_a_hostile_partial_profile_is_refused_or_resumed_never_crashes(engine, path):
+    from ipexpert._errors import InvalidProfileError
+
+    try:
+        state = _questions.read_partial(path)
+    except InvalidProfileError as exc:
+        assert exc.problems and all("\n" not in p.format() for p in exc.problems)
+        return
+    question = engine.next_question(state)
+    assert question is None or question.id
