@@ -128,7 +128,7 @@ class Question:
     def type(self) -> str:
         if self.multiple:
             return "list"
-        if "enum" in self.schema:
+        if "enum" in self.schema or self.choices:
             return "choice"
         if self.schema.get("format") == "date":
             return "date"
@@ -246,11 +246,10 @@ class Engine:
         return keys
 
     def channel_choices(self) -> tuple:
-        values = set(self.literals.get(("firm", "channels"), ()))
-        for fact in self.rules.static_facts:
-            if isinstance(fact.fields.get("channel"), str):
-                values.add(fact.fields["channel"])
-        return tuple(sorted(values)) + ("other",)
+        """Channels the rules know: those their packs' facts name (in pack order), then literals."""
+        values = [f.fields["channel"] for f in self.rules.static_facts if isinstance(f.fields.get("channel"), str)]
+        values += sorted(str(v) for v in self.literals.get(("firm", "channels"), ()))
+        return tuple(dict.fromkeys(values)) + ("other",)
 
     # ---- the outline for a set of answers ----
 
@@ -408,7 +407,7 @@ class Engine:
         if kind == "boolean":
             return [_ABSENT, True] + ([False] if schema.get("default") is not False else [])
         if kind == "choice":
-            return [_ABSENT, *schema["enum"]]
+            return [_ABSENT, *question.choices]
         if kind == "list":
             return [_ABSENT, *[[c] for c in question.choices if c != "other"]]
         if kind == "date":
