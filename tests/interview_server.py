@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 import time
 
 import uvicorn
+
+
+def forget_service_modules() -> None:
+    """Drop the imported service modules, so later tests that hide Starlette see it missing."""
+    for name in list(sys.modules):
+        if name.split(".")[0] in ("starlette", "uvicorn") or name in ("ipexpert._serve", "ipexpert._interview_web"):
+            del sys.modules[name]
+    import ipexpert
+
+    for attribute in ("_serve", "_interview_web"):
+        if hasattr(ipexpert, attribute):
+            delattr(ipexpert, attribute)
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ pytest.importorskip("jinja2")
 webdriver = pytest.importorskip("selenium.webdriver")
 
 from interview_firms import AS_OF, FIRMS, FIXTURES, hand_written, reply  # noqa: E402
-from interview_server import running  # noqa: E402
+from interview_server import forget_service_modules, running  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
@@ -65,6 +65,7 @@ def browser(tmp_path_factory):
 def server():
     with running(_serve.create_app(_api.default_rules(), as_of=AS_OF)) as url:
         yield url
+    forget_service_modules()  # test_serve checks what happens when Starlette is not installed
 
 
 def _active(driver):
