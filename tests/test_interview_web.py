@@ -226,9 +226,12 @@ def test_the_interview_writes_the_profile_of_a_firm_written_by_hand(browser, ser
 def test_answers_are_escaped_and_checked_with_the_messages_of_validate(browser, server):
     browser.get(f"{server}/?lang=zh-CN")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
-    field = _active(browser)
-    field.send_keys("<img src=x onerror=alert(1)>" + Keys.ENTER)
+    page = browser.find_element(By.TAG_NAME, "html").id
+    _active(browser).send_keys("<img src=x onerror=alert(1)>" + Keys.ENTER)
+    _wait_new_page(browser, page)
+    page = browser.find_element(By.TAG_NAME, "html").id
     _tab_to(browser, _is("input", name="value")).send_keys("China" + Keys.ENTER)
+    _wait_new_page(browser, page)
     problems = browser.find_element(By.CSS_SELECTOR, ".problems").text
     assert "'CHINA' is not valid: expected where the firm is based (ISO 3166-1 alpha-2)" in problems  # as validate says
     assert not browser.find_elements(By.CSS_SELECTOR, "img")
