@@ -6,6 +6,7 @@
     GET  /v1/rules                         the loaded packs and their rules
     GET  /healthz                          {"status": "ok", ...}
     GET  /openapi.json                     the OpenAPI 3.1 document
+    GET  /                                 the guided interview (ipexpert/_interview_web.py)
 
 Every error is an RFC 9457 problem details body (application/problem+json); no traceback
 ever reaches a response or the log. The event loop only speaks HTTP: reading, checking,
@@ -42,7 +43,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from . import _api, _rulepack, _values, _workers, _yaml
+from . import _api, _interview_web, _rulepack, _values, _workers, _yaml
 from ._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, one_line
 
 MEDIA_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -319,6 +320,8 @@ def create_app(options: Options | None = None) -> Starlette:
     openapi = openapi_document(options.limits)
     evaluator = Evaluator(options)
     limits = options.limits
+    # The interview (at /) asks and evaluates in this process, in a thread: it needs the compiled rules here.
+    interview_rules = _api.load_rules(*options.rule_paths, defaults=options.defaults) if options.rule_paths or not options.defaults else None
 
     async def evaluate(request: Request) -> Response:
         as_of = _as_of(request)
@@ -361,6 +364,7 @@ def create_app(options: Options | None = None) -> Starlette:
         Route("/v1/rules", list_rules, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
+        *_interview_web.routes(interview_rules, None),
     ]
     handlers = {
         _Refused: _refused, ClientDisconnect: _client_gone, HTTPException: _http_error, Exception: _internal_error,

@@ -424,6 +424,31 @@ def serve(host, port, workers, concurrency, keep_alive, header_timeout, body_tim
 
 
 @cli.command()
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The profile to write (YAML, atomically, at the end).")
+@click.option("--from", "partial", type=click.Path(exists=True, dir_okay=False), default=None, help="A partial profile to continue: only what is missing is asked.")
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True, help="The interview's language.")
+@as_of_option
+@rules_options
+def interview(output, partial, lang, as_of, rule_paths, no_default_rules):
+    """Ask only the questions that can change the outline, write the profile, offer the outline."""
+    from . import _api, _interview_term, _questions
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise click.UsageError("the interview needs a terminal; in a browser, run `ipexpert serve` and open its page")
+    state = _questions.State()
+    if partial:
+        state = _questions.read_partial(partial)
+    engine = _questions.engine(load_rule_base(rule_paths, no_default_rules), _api.parse_date(as_of))
+    try:
+        _interview_term.run(output, state, engine, lang)
+    except (KeyboardInterrupt, EOFError):
+        from ._interview_text import texts
+
+        click.echo(texts(lang).ui("cancelled"), err=True)
+        sys.exit(130)
+
+
+@cli.command()
 @click.argument("profile")
 @click.argument("target", metavar="RULE-OR-ID")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")

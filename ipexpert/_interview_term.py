@@ -1,0 +1,135 @@
+"""The interview in the terminal, on questionary (prompt_toolkit underneath).
+
+questionary gives arrow-key lists, tick lists and input checked while it is typed, which is
+what a seller who has never seen the schema needs; prompt_toolkit alone would mean writing
+those widgets here. The file is written once, atomically, at the end: Ctrl-C at any
+point leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import click
+import questionary
+from prompt_toolkit.validation import ValidationError, Validator
+
+from . import _interview_files, _questions, _render
+from ._interview_text import texts
+from ._output import write_atomic
+
+SKIP = "\0skip"
+
+
+class _DateValidator(Validator):
+    """A YYYY-MM-DD date between 1800 and 2200, checked as it is typed."""
+
+    def __init__(self, hint: str, required: bool):
+        self.hint = hint
+        self.required = required
+
+    def validate(self, document):
+        text = document.text.strip()
+        if not text and not self.required:
+            return
+        try:
+            day = datetime.date.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(message=self.hint, cursor_position=len(document.text)) from None
+        if not 1800 <= day.year <= 2200:
+            raise ValidationError(message=self.hint, cursor_position=len(document.text))
+
+
+def run(output: str, state: _questions.State, engine: _questions.Engine, lang: str = "en") -> _questions.State:
+    """Ask until nothing can change the outline, then write the profile to *output*."""
+    t = texts(lang)
+    while True:
+        question = engine.next_question(state)
+        if question is None:
+            break
+        state = _ask(question, state, engine, t)
+    write_atomic(output, _interview_files.profile_yaml(state.profile))
+    click.echo(t.ui("saved", path=output))
+    outline = engine.outline(state.profile)
+    if outline is not None and questionary.confirm(t.ui("evaluate_offer"), default=True).unsafe_ask():
+        click.echo(_render.render(outline, "text"), nl=False)
+    return state
+
+
+def _ask(question, state, engine, t):
+    """One question, asked again until its answer passes the profile's checks."""
+    why = "; ".join(question.why) if question.why else t.ui("required_why")
+    click.echo(click.style(f"  {t.ui('why')}: {why}", dim=True))
+    if question.kind == "item":
+        more = _has_items(state.profile, question.path)
+        if not question.required:
+            go = questionary.select(t.label(question, more=more), choices=[
+                questionary.Choice(t.ui("add"), "add"), questionary.Choice(t.ui("no_more"), SKIP)]).unsafe_ask()
+            if go == SKIP:
+                return engine.skip(state, question)
+        else:
+            click.echo(t.label(question, more=more))
+    while True:
+        if question.kind == "item":
+            raw = {sub.path[-1]: _prompt(sub, t, required=True) for sub in question.fields}
+        else:
+            value = _prompt(question, t, required=question.required)
+            if value == SKIP:
+                return engine.skip(state, question)
+            raw = {"value": value}
+        new_state, problems = engine.answer(state, question, raw)
+        if not problems:
+            return new_state
+        for problem in problems:
+            click.echo(click.style(f"  {t.ui('errors')}: {problem}", fg="red"))
+
+
+def _prompt(question, t, required):
+    label = t.label(question)
+    help_text = t.help(question)
+    instruction = f"({help_text})" if help_text else None
+    kind = question.type
+    if kind in ("choice", "boolean"):
+        if kind == "boolean":
+            choices = [questionary.Choice(t.ui("answer_yes"), "yes"), questionary.Choice(t.ui("answer_no"), "no")]
+        else:
+            choices = [questionary.Choice(t.choice(question, v), v) for v in question.choices]
+        if not required:
+            choices.append(questionary.Choice(t.ui("skip"), SKIP))
+        return questionary.select(label, choices=choices, instruction=instruction).unsafe_ask()
+    if kind == "list":
+        known = [v for v in question.choices if v != "other"]
+        choices = [questionary.Choice(t.choice(question, v), v) for v in known]
+        if question.kind == "group":
+            picked = questionary.checkbox(label, choices=choices, instruction=instruction).unsafe_ask()
+            return picked
+        if "other" in question.choices:
+            choices.append(questionary.Choice(t.ui("other"), "other"))
+        picked = questionary.checkbox(label, choices=choices, instruction=instruction).unsafe_ask()
+        if "other" in picked:
+            picked.remove("other")
+            picked += questionary.text(t.ui("other_values")).unsafe_ask().replace(",", " ").split()
+        if not picked and not required:
+            return SKIP
+        return picked
+    if kind == "date":
+        hint = t.ui("date_hint")
+        text = questionary.text(label, instruction=f"({help_text or 'YYYY-MM-DD'})", validate=_DateValidator(hint, required),
+                                validate_while_typing=True).unsafe_ask()
+    else:
+        extra = "" if required else f" [{t.ui('skip')}: Enter]"
+        text = questionary.text(label, instruction=(f"({help_text})" if help_text else "") + extra or None).unsafe_ask()
+    text = text.strip()
+    if not text and not required:
+        return SKIP
+    return text
+
+
+def _has_items(profile, path) -> bool:
+    data = profile
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return bool(data)

@@ -1,0 +1,136 @@
+"""Take the screenshots in docs/interview.md: the web interview in headless Chromium, and the
+terminal interview in tmux (its screen rendered as a page and photographed the same way).
+
+    .venv/bin/python scripts/interview_screenshots.py      # writes docs/interview/*.png
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
+
+from interview_firms import AS_OF, hand_written, reply  # noqa: E402
+from interview_server import running  # noqa: E402
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+from ipexpert import _api, _interview_web, _questions  # noqa: E402
+
+OUT = ROOT / "docs" / "interview"
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1200,860", "--hide-scrollbars"):
+        options.add_argument(flag)
+    return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"))
+
+
+def answer_page(driver, engine, firm):
+    """Answer the question on the page as *firm*; False when the interview is done."""
+    forms = driver.find_elements(By.ID, "question")
+    if not forms:
+        return False
+    state = _questions.State.from_json(driver.find_element(By.CSS_SELECTOR, "#question input[name=state]").get_attribute("value"))
+    question = engine.find(state, driver.find_element(By.CSS_SELECTOR, "#question input[name=question]").get_attribute("value"))
+    action, answer = reply(question, state.profile, firm)
+    if action == "answer":
+        for sub in question.fields if question.kind == "item" else [question]:
+            name = sub.path[-1] if question.kind == "item" else "value"
+            value = answer[name]
+            if sub.type in ("choice", "boolean"):
+                driver.find_element(By.CSS_SELECTOR, f"input[name='{name}'][value='{value}']").click()
+            elif sub.type == "list":
+                for item in value:
+                    boxes = driver.find_elements(By.CSS_SELECTOR, f"input[name='{name}'][value='{item}']")
+                    if boxes:
+                        boxes[0].click()
+                    else:
+                        driver.find_element(By.NAME, "other").send_keys(item + ",")
+            else:
+                driver.find_element(By.NAME, name).send_keys(value)
+    old = driver.find_element(By.TAG_NAME, "html").id
+    driver.find_element(By.CSS_SELECTOR, f"button[value='{action}']").click()
+    for _ in range(600):
+        try:
+            if driver.find_element(By.TAG_NAME, "html").id != old:
+                break
+        except Exception:  # the page is being replaced
+            pass
+        time.sleep(0.05)
+    return True
+
+
+def web(driver, url, lang, firm_name, shots):
+    """Walk one firm's interview, saving the pages whose number is in *shots* ({step: name})."""
+    engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
+    firm = hand_written(firm_name)
+    driver.get(f"{url}/?lang={lang}")
+    step = 1
+    while True:
+        if step in shots:
+            driver.save_screenshot(str(OUT / f"{shots[step]}.png"))
+        if not answer_page(driver, engine, firm):
+            break
+        step += 1
+    if "done" in shots:
+        driver.save_screenshot(str(OUT / f"{shots['done']}.png"))
+
+
+def terminal(driver, lang, name, keys):
+    """Run the terminal interview in tmux, type *keys*, and photograph the screen."""
+    session = f"ipexpert-shot-{os.getpid()}"
+    with tempfile.TemporaryDirectory() as folder:
+        command = f"{sys.executable} -m ipexpert interview -o {folder}/p.yaml --lang {lang} --as-of {AS_OF}"
+        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "24", command], check=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+        try:
+            for key in keys:
+                time.sleep(2.5)
+                subprocess.run(["tmux", "send-keys", "-t", session, *key], check=True)
+            time.sleep(3)
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], check=True,
+                                    capture_output=True, text=True).stdout
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+    page = Path(tempfile.mkstemp(suffix=".html")[1])
+    page.write_text(
+        "<!doctype html><meta charset=utf-8><body style='margin:0;background:#1e1e1e'>"
+        "<pre style='margin:0;padding:14px;color:#e8e8e8;font:15px/1.35 \"Noto Sans Mono CJK SC\",monospace'>"
+        f"{html.escape(screen.rstrip())}</pre>", encoding="utf-8")
+    driver.set_window_size(1000, 520)
+    driver.get(page.as_uri())
+    driver.save_screenshot(str(OUT / f"{name}.png"))
+    page.unlink()
+    driver.set_window_size(1200, 860)
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    driver = browser()
+    try:
+        with running(_interview_web.create_app(_api.default_rules(), as_of=AS_OF)) as url:
+            web(driver, url, "en", "eu-brand-owner", {1: "web-1-start", 4: "web-2-market", 9: "web-3-registration",
+                                                      14: "web-4-checklist", 16: "web-5-channels",
+                                                      "done": "web-6-done"})
+            web(driver, url, "zh-CN", "small-reseller", {6: "web-7-zh-CN", "done": "web-8-zh-CN-done"})
+        terminal(driver, "en", "term-1-choice", [["Lumen Home Ltd.", "Enter"], ["CN", "Enter"], ["EU", "Enter"],
+                                                 ["Down"]])
+        terminal(driver, "zh-CN", "term-2-zh-CN", [["Quickship Goods", "Enter"], ["CN", "Enter"], ["US", "Enter"],
+                                                   ["Enter"], ["Enter"]])
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""The terminal interview driven through a pseudo-terminal, keys and all, for the three firms."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+from interview_firms import AS_OF, FIRMS, FIXTURES, hand_written, reply  # noqa: E402
+
+from ipexpert import _api, _questions  # noqa: E402
+from ipexpert._interview_text import texts  # noqa: E402
+
+DOWN, ENTER, SPACE = "\x1b[B", "\r", " "
+IPEXPERT = [sys.executable, "-m", "ipexpert"]
+
+
+def spawn(*args, cwd):
+    env = dict(os.environ, TERM="xterm", COLUMNS="120", LINES="40", NO_COLOR="1")
+    return pexpect.spawn(IPEXPERT[0], IPEXPERT[1:] + list(args), cwd=str(cwd), env=env, encoding="utf-8",
+                         timeout=60, dimensions=(40, 120))
+
+
+def see(child, text):
+    child.expect(re.escape(text[:40]))
+
+
+def select(child, options, value):
+    child.send(DOWN * options.index(value) + ENTER)
+
+
+def comparable(outline):
+    import json
+
+    data = json.loads(outline.to_json())
+    for section in ("recommendations", "risks"):
+        for entry in data[section]:
+            entry["justification"].pop("facts", None)
+    return {key: data[key] for key in ("firm", "stage", "recommendations", "risks", "timeline")}
+
+
+def answer_field(child, question, value, t, required):
+    """Type one answer the way a person would: arrows for choices, Space to tick, text and Enter."""
+    kind = question.type
+    see(child, t.label(question))
+    if kind == "boolean":
+        options = ["yes", "no"] + ([] if required else ["skip"])
+        select(child, options, value)
+    elif kind == "choice":
+        options = list(question.choices) + ([] if required else ["skip"])
+        select(child, options, value)
+    elif kind == "list":
+        known = [v for v in question.choices if v != "other"]
+        options = known + (["other"] if "other" in question.choices and question.kind != "group" else [])
+        typed = [v for v in value if v not in known]
+        keys = ""
+        for option in options:
+            if option in value or (option == "other" and typed):
+                keys += SPACE
+            keys += DOWN
+        child.send(keys + ENTER)
+        if typed:
+            see(child, t.ui("other_values"))
+            child.send(", ".join(typed) + ENTER)
+    elif kind == "date":
+        child.send(value[:6])  # half a date: the hint shows while it is typed
+        see(child, "for example 2027-06-01")
+        child.send(value[6:] + ENTER)
+    else:
+        child.send(value + ENTER)
+
+
+def skip_field(child, question, t):
+    see(child, t.label(question))
+    kind = question.type
+    if kind in ("boolean", "choice"):
+        options = (["yes", "no"] if kind == "boolean" else list(question.choices)) + ["skip"]
+        select(child, options, "skip")
+    else:
+        child.send(ENTER)  # nothing typed or ticked
+
+
+def run_interview(tmp_path, firm_name, t):
+    firm = hand_written(firm_name)
+    engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
+    child = spawn("interview", "-o", "profile.yaml", "--as-of", AS_OF, cwd=tmp_path)
+    state, asked = _questions.State(), []
+    while (question := engine.next_question(state)) is not None:
+        asked.append(question)
+        action, answer = reply(question, state.profile, firm)
+        if question.kind == "item":
+            if not question.required:
+                see(child, t.label(question, more=bool(asked and _has(state.profile, question.path))))
+                select(child, ["add", "skip"], "add" if action == "answer" else "skip")
+            if action == "answer":
+                for sub in question.fields:
+                    answer_field(child, sub, answer[sub.path[-1]], t, required=True)
+        elif action == "answer":
+            answer_field(child, question, answer["value"], t, question.required)
+        else:
+            skip_field(child, question, t)
+        state = engine.skip(state, question) if action == "skip" else engine.answer(state, question, answer)[0]
+    return child, asked
+
+
+def _has(profile, path):
+    data = profile
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return bool(data)
+
+
+@pytest.mark.parametrize("firm_name", FIRMS)
+def test_the_terminal_interview_writes_the_profile_of_a_firm_written_by_hand(tmp_path, firm_name, capsys):
+    t = texts("en")
+    child, asked = run_interview(tmp_path, firm_name, t)
+    see(child, t.ui("evaluate_offer"))
+    child.send("y")
+    child.expect("IP strategy outline for")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    text = (tmp_path / "profile.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=")
+    assert _api.validate(text) == []
+    by_hand = _api.evaluate(FIXTURES / f"{firm_name}.yaml", as_of=AS_OF)
+    assert comparable(_api.evaluate(text, as_of=AS_OF)) == comparable(by_hand)
+    engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
+    not_asked = engine.count_fields() - len(_questions.asked_fields(asked))
+    with capsys.disabled():
+        print(f"\n{firm_name}: {len(asked)} questions asked in the terminal, {not_asked} of {engine.count_fields()} schema fields not asked")
+
+
+def test_ctrl_c_leaves_no_file(tmp_path):
+    t = texts("zh-CN")
+    child = spawn("interview", "-o", "profile.yaml", "--lang", "zh-CN", "--as-of", AS_OF, cwd=tmp_path)
+    see(child, "贵公司叫什么名字？")
+    child.send("Quickship" + ENTER)
+    see(child, "贵公司设在哪个国家？")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert list(tmp_path.iterdir()) == []
+    assert t.ui("title")
+
+
+def test_a_partial_profile_is_resumed_asking_only_what_is_missing(tmp_path):
+    (tmp_path / "partial.yaml").write_text("firm: {name: Quickship Goods, home_country: CN}\n", encoding="utf-8")
+    child = spawn("interview", "-o", "profile.yaml", "--from", "partial.yaml", "--as-of", AS_OF, cwd=tmp_path)
+    index = child.expect([re.escape("What is your firm's name"), re.escape("Add a market")])
+    assert index == 1  # the name and country are not asked again
+    child.sendintr()
+    child.expect(pexpect.EOF)
+
+
+def test_a_wrong_answer_in_a_partial_profile_is_one_line(tmp_path):
+    (tmp_path / "partial.yaml").write_text("firm:\n  name: Quickship Goods\n  home_country: China\n", encoding="utf-8")
+    child = spawn("interview", "-o", "profile.yaml", "--from", "partial.yaml", cwd=tmp_path)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert re.search(r"partial\.yaml:3:17: .*China.* \(at \$\.firm\.home_country\)", child.before)
+    assert not (Path(tmp_path) / "profile.yaml").exists()

@@ -1,0 +1,267 @@
+"""The web interview in real headless Chromium, used with the keyboard only, as a person would.
+
+For each of the three firms the browser answers every question the page asks (Tab,
+arrow keys, Space, typing, Enter), downloads the profile and the outline, and the
+profile must validate and evaluate to the outline of the same firm written by hand.
+axe-core (from npm, injected into the page) must find no serious or critical problem,
+and the browser must make no request to anywhere but the interview server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("uvicorn")
+pytest.importorskip("jinja2")
+webdriver = pytest.importorskip("selenium.webdriver")
+
+from interview_firms import AS_OF, FIRMS, FIXTURES, hand_written, reply  # noqa: E402
+from interview_server import forget_service_modules, running  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+
+from ipexpert import _api, _interview_web, _questions  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+AXE = Path(__file__).resolve().parent.parent / ".ci" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _need(path, what):
+    if not Path(path).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{what} is missing at {path}; .ci/run installs it")
+        pytest.skip(f"{what} is not installed ({path})")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    _need(CHROMIUM, "chromium")
+    _need(CHROMEDRIVER, "chromium-driver")
+    downloads = tmp_path_factory.mktemp("downloads")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                 "--window-size=1280,1000", "--no-first-run", "--disable-default-apps"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.downloads = downloads
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with running(_interview_web.create_app(_api.default_rules(), as_of=AS_OF)) as url:
+        yield url
+    forget_service_modules()  # test_serve checks what happens when Starlette is not installed
+
+
+def _active(driver):
+    return driver.switch_to.active_element
+
+
+def _tab_to(driver, matches, limit=60):
+    """Press Tab until the focused element matches; the test sees focus as a sighted user does."""
+    for _ in range(limit):
+        element = _active(driver)
+        if matches(element):
+            return element
+        element.send_keys(Keys.TAB)
+    raise AssertionError("Tab never reached the element")
+
+
+def _is(tag=None, **attrs):
+    def matches(element):
+        if tag and element.tag_name != tag:
+            return False
+        return all(element.get_attribute(name) == value for name, value in attrs.items())
+    return matches
+
+
+def _choose_radio(driver, name, value):
+    first = _tab_to(driver, _is("input", type="radio", name=name))
+    radios = [e.get_attribute("value") for e in driver.find_elements(By.NAME, name)]
+    first.send_keys(Keys.SPACE)
+    for _ in range(radios.index(value)):
+        _active(driver).send_keys(Keys.ARROW_DOWN)
+    assert _active(driver).get_attribute("value") == value and _active(driver).is_selected()
+
+
+def _fill(driver, question, name, value):
+    """Answer one field of the form with the keyboard."""
+    kind = question.type
+    if kind in ("choice", "boolean"):
+        _choose_radio(driver, name, value)
+    elif kind == "list":
+        for item in value:
+            if item in question.choices:
+                _tab_to(driver, _is("input", type="checkbox", name=name, value=item)).send_keys(Keys.SPACE)
+        typed = [item for item in value if item not in question.choices]
+        if typed:
+            _tab_to(driver, _is("input", name="other")).send_keys(", ".join(typed))
+    else:
+        _tab_to(driver, _is("input", name=name)).send_keys(value)
+
+
+def _page_state(driver):
+    return _questions.State.from_json(driver.find_element(By.CSS_SELECTOR, "#question input[name=state]").get_attribute("value"))
+
+
+def _wait_for(path: Path, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size and not list(path.parent.glob("*.crdownload")):
+            return path
+        time.sleep(0.1)
+    raise AssertionError(f"{path.name} was not downloaded")
+
+
+def _axe(driver):
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script("const done = arguments[0]; axe.run(document).then(r => done(r.violations));")
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in result if v["impact"] in ("serious", "critical")]
+
+
+def _comparable(outline) -> dict:
+    data = json.loads(outline.to_json())
+    for section in ("recommendations", "risks"):
+        for entry in data[section]:
+            entry["justification"].pop("facts", None)  # file and line differ; what they say does not
+    return {key: data[key] for key in ("firm", "stage", "recommendations", "risks", "timeline")}
+
+
+def _complete(driver, url, firm_name, lang="en", check_axe=False):
+    """Answer every question for one firm with the keyboard; the questions asked, in order."""
+    firm = hand_written(firm_name)
+    engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))  # the server's: its work is cached
+    driver.get(f"{url}/?lang={lang}")
+    asked, axe_problems, seen_kinds = [], [], set()
+    while driver.find_elements(By.CSS_SELECTOR, "#question"):
+        state = _page_state(driver)
+        qid = driver.find_element(By.CSS_SELECTOR, "#question input[name=question]").get_attribute("value")
+        question = engine.find(state, qid)
+        if check_axe and question.type not in seen_kinds:
+            seen_kinds.add(question.type)
+            axe_problems += _axe(driver)
+        asked.append(question)
+        action, answer = reply(question, state.profile, firm)
+        if action == "answer":
+            fields = question.fields if question.kind == "item" else [question]
+            for sub in fields:
+                name = sub.path[-1] if question.kind == "item" else "value"
+                _fill(driver, sub if question.kind == "item" else question, name, answer[name])
+        button = _tab_to(driver, _is("button", value=action))
+        before = driver.current_url, driver.find_element(By.TAG_NAME, "html").id
+        button.send_keys(Keys.ENTER)
+        _wait_new_page(driver, before[1])
+        assert not driver.find_elements(By.CSS_SELECTOR, ".problems"), driver.find_element(By.CSS_SELECTOR, ".problems").text
+        assert len(asked) < 80, "the interview does not end"
+    if check_axe:
+        axe_problems += _axe(driver)
+    return asked, axe_problems
+
+
+def _wait_new_page(driver, old_html_id, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if driver.find_element(By.TAG_NAME, "html").id != old_html_id:
+                return
+        except Exception:  # the page is being replaced
+            pass
+        time.sleep(0.02)
+    raise AssertionError("the next page did not load")
+
+
+def _outside_requests(driver, url):
+    out = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            target = message["params"]["request"]["url"]
+            if not target.startswith(url) and not target.startswith("data:"):
+                out.append(target)
+    return out
+
+
+@pytest.mark.parametrize("firm_name", FIRMS)
+def test_the_interview_writes_the_profile_of_a_firm_written_by_hand(browser, server, firm_name, capsys):
+    for old in browser.downloads.iterdir():
+        old.unlink()
+    browser.get_log("performance")
+    asked, axe_problems = _complete(browser, server, firm_name, check_axe=firm_name == FIRMS[0])
+    assert browser.find_element(By.ID, "done").is_displayed()
+
+    _tab_to(browser, _is("button", id="download-profile")).send_keys(Keys.ENTER)
+    profile = _wait_for(browser.downloads / "firm-profile.yaml")
+    _tab_to(browser, _is("button", id="download-markdown")).send_keys(Keys.ENTER)
+    outline_md = _wait_for(browser.downloads / "ip-outline.md")
+
+    text = profile.read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=")
+    assert _api.validate(text) == []
+    by_hand = _api.evaluate(FIXTURES / f"{firm_name}.yaml", as_of=AS_OF)
+    assert _comparable(_api.evaluate(text, as_of=AS_OF)) == _comparable(by_hand)
+    assert by_hand.recommendations[0].title in outline_md.read_text(encoding="utf-8")
+    assert axe_problems == []
+    assert _outside_requests(browser, server) == []
+    engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
+    not_asked = engine.count_fields() - len(_questions.asked_fields(asked))
+    with capsys.disabled():
+        print(f"\n{firm_name}: {len(asked)} questions asked in the browser, {not_asked} of {engine.count_fields()} schema fields not asked")
+
+
+def test_answers_are_escaped_and_checked_with_the_messages_of_validate(browser, server):
+    browser.get(f"{server}/?lang=zh-CN")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
+    page = browser.find_element(By.TAG_NAME, "html").id
+    _active(browser).send_keys("<img src=x onerror=alert(1)>" + Keys.ENTER)
+    _wait_new_page(browser, page)
+    page = browser.find_element(By.TAG_NAME, "html").id
+    _tab_to(browser, _is("input", name="value")).send_keys("China" + Keys.ENTER)
+    _wait_new_page(browser, page)
+    problems = browser.find_element(By.CSS_SELECTOR, ".problems").text
+    assert "'CHINA' is not valid: expected where the firm is based (ISO 3166-1 alpha-2)" in problems  # as validate says
+    assert not browser.find_elements(By.CSS_SELECTOR, "img")
+    aside = browser.find_element(By.TAG_NAME, "aside").text
+    assert "战略提纲" in aside
+    state = _page_state(browser)
+    assert state.profile["firm"]["name"] == "<img src=x onerror=alert(1)>"
+
+
+def _post(url, fields):
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, urllib.parse.urlencode(fields).encode()) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read().decode()
+
+
+def test_a_tampered_state_starts_afresh_and_a_bad_pasted_profile_says_where(server):
+    status, headers, body = _post(f"{server}/interview", {
+        "state": '{"profile": {"firm": {"founded": "<script>"}}, "settled": []}', "question": "firm.name",
+        "action": "answer", "value": "x"})
+    assert status == 400 and "<script>" not in body and "content-security-policy" in headers
+    status, _, body = _post(f"{server}/interview/resume", {"profile": "firm:\n  name: A\n  home_country: China\n"})
+    assert status == 200
+    assert "&lt;pasted profile&gt;:3:" in body and "(at $.firm.home_country)" in body
+    status, headers, body = _post(f"{server}/interview/resume", {"profile": "firm: {name: A, home_country: CN}\n"})
+    assert status == 200 and 'value="markets[+]"' in body
+    status, headers, body = _post(f"{server}/interview/profile", {"state": '{"profile": {}, "settled": []}'})
+    assert headers["content-disposition"] == 'attachment; filename="firm-profile.yaml"'

@@ -1,0 +1,151 @@
+"""The question engine: what it asks, in which order, and why, for the three firms and partial profiles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from interview_firms import AS_OF, FIRMS, FIXTURES, hand_written, reply
+
+from ipexpert import _api, _interview_files, _questions
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
+
+
+def interview(engine, firm, state=None):
+    """Answer as *firm* until the engine has nothing left to ask; (questions asked, final state)."""
+    state = state or _questions.State()
+    asked = []
+    while (question := engine.next_question(state)) is not None:
+        asked.append(question)
+        action, answer = reply(question, state.profile, firm)
+        if action == "skip":
+            state = engine.skip(state, question)
+        else:
+            state, problems = engine.answer(state, question, answer)
+            assert problems == [], (question.id, problems)
+        assert len(asked) < 80
+    return asked, state
+
+
+def comparable(outline):
+    data = json.loads(outline.to_json())
+    for section in ("recommendations", "risks"):
+        for entry in data[section]:
+            entry["justification"].pop("facts", None)
+    return {key: data[key] for key in ("firm", "stage", "recommendations", "risks", "timeline")}
+
+
+@pytest.mark.parametrize("firm_name", FIRMS)
+def test_the_answers_give_the_outline_of_the_profile_written_by_hand(engine, firm_name, capsys):
+    asked, state = interview(engine, hand_written(firm_name))
+    profile = _interview_files.profile_yaml(state.profile)
+    assert _api.validate(profile) == []
+    by_hand = _api.evaluate(FIXTURES / f"{firm_name}.yaml", as_of=AS_OF)
+    assert comparable(_api.evaluate(profile, as_of=AS_OF)) == comparable(by_hand)
+    not_asked = engine.count_fields() - len(_questions.asked_fields(asked))
+    with capsys.disabled():
+        print(f"\n{firm_name}: {len(asked)} questions asked, {not_asked} of {engine.count_fields()} schema fields not asked")
+
+
+def test_the_reseller_is_asked_nothing_about_designs_or_patents_of_its_own(engine):
+    asked, _ = interview(engine, hand_written("small-reseller"))
+    paths = {q.schema_path for q in asked} | _questions.asked_fields(asked)
+    assert not any(p.startswith("ip_assets[].") for p in paths if p not in ("ip_assets[].type", "ip_assets[].name"))
+    assert "ip_assets[].products" not in paths and "ip_assets[].registrations[]" not in paths
+
+
+def test_a_field_no_rule_reads_is_never_asked(engine):
+    assert not any(kind == "firm" and field == "payment_providers" for kind, field in _questions.fields_read_by_rules(engine.rules))
+    for firm_name in FIRMS:
+        asked, _ = interview(engine, hand_written(firm_name))
+        assert "payment_providers" not in _questions.asked_fields(asked)
+
+
+def test_fields_read_by_rules_names_the_rules(engine):
+    read = _questions.fields_read_by_rules(engine.rules)
+    assert "paper-products/product-clearance-search" in read[("sale", "clearance_search")]
+    assert "paper-products/copycat-risk" in read[("history", "copycats_seen")]
+
+
+def test_registrations_are_asked_only_for_markets_the_firm_names(engine):
+    state = _questions.resume({"firm": {"name": "A", "home_country": "CN"},
+                               "markets": [{"code": "US", "status": "active"}, {"code": "EU", "status": "planned"}],
+                               "ip_assets": [{"type": "trademark", "name": "ACME"}]})
+    question = engine.find(state, "ip_assets[0].registrations[+]")
+    assert question is not None
+    jurisdiction = next(sub for sub in question.fields if sub.path[-1] == "jurisdiction")
+    assert jurisdiction.choices == ("US", "EU", "WO")
+
+
+def test_every_question_says_which_advice_depends_on_it(engine):
+    asked, _ = interview(engine, hand_written("patent-holder"))
+    optional = [q for q in asked if not q.required]
+    assert optional and all(q.why for q in optional)
+    clearance = next(q for q in asked if q.schema_path == "products[].clearance_search")
+    assert any("Folding e-bike" in why for why in clearance.why)
+
+
+def test_answers_are_checked_with_the_messages_of_validate(engine):
+    state = _questions.resume({"firm": {"name": "A", "home_country": "CN"}, "markets": [{"code": "US", "status": "active"}]})
+    question = engine.find(state, "firm.founded")
+    assert question is not None
+    same, problems = engine.answer(state, question, {"value": "1700"})
+    expected = _api.validate({**state.profile, "firm": {**state.profile["firm"], "founded": 1700}})
+    assert problems == [p.message for p in expected] and problems
+    assert same is state
+    dated = _questions.resume({**state.profile, "markets": [{"code": "EU", "status": "planned"}],
+                               "ip_assets": [{"type": "trademark", "name": "ACME"}]})
+    launch = engine.find(dated, "markets[0].launch_date")
+    _, problems = engine.answer(dated, launch, {"value": "2027-02-30"})
+    assert problems == [p.message for p in _api.validate({**dated.profile, "markets": [
+        {"code": "EU", "status": "planned", "launch_date": "2027-02-30"}]})] and problems
+
+
+def test_a_partial_profile_is_resumed_with_only_what_is_missing(engine, tmp_path):
+    firm = hand_written("eu-brand-owner")
+    partial = tmp_path / "partial.yaml"
+    partial.write_text("firm: {name: Lumen Home Ltd., home_country: CN, employees: 25}\n"
+                       "markets: [{code: US, status: active}]\n", encoding="utf-8")
+    state = _questions.read_partial(partial)
+    asked, final = interview(engine, firm, state)
+    ids = {q.id for q in asked}
+    assert not ids & {"firm.name", "firm.home_country", "firm.employees"}
+    assert comparable(_api.evaluate(final.profile, as_of=AS_OF)) == comparable(
+        _api.evaluate(FIXTURES / "eu-brand-owner.yaml", as_of=AS_OF))
+
+
+def test_a_state_sent_back_with_a_wrong_value_is_not_trusted():
+    assert _questions.trusted(_questions.State.from_json('{"profile": {"firm": {"founded": "soon"}}, "settled": []}')) is None
+    assert _questions.State.from_json("not json").profile == {}
+    unfinished = _questions.State.from_json('{"profile": {"firm": {"name": "A"}}, "settled": []}')
+    assert _questions.trusted(unfinished) is unfinished
+
+
+def test_the_profile_file_has_the_schema_modeline_and_comments(engine):
+    text = _interview_files.profile_yaml({"firm": {"name": "Ünïcode <b>", "home_country": "NO"},
+                                          "markets": [{"code": "NO", "status": "planned", "launch_date": "2027-01-02"}]})
+    assert text.splitlines()[0] == "# yaml-language-server: $schema=https://ipexpert.dev/schemas/firm-profile.schema.json"
+    assert "# Markets: Markets the firm sells in" in text
+    assert _api.validate(text) == []
+    assert _api.evaluate(text, as_of=AS_OF).firm == {"name": "Ünïcode <b>", "home_country": "NO"}
+
+
+HOSTILE = sorted((Path(__file__).parent / "hostile" / "profiles").iterdir())
+
+
+@pytest.mark.parametrize("path", HOSTILE, ids=[p.name for p in HOSTILE])
+def test_a_hostile_partial_profile_is_refused_or_resumed_never_crashes(engine, path):
+    from ipexpert._errors import InvalidProfileError
+
+    try:
+        state = _questions.read_partial(path)
+    except InvalidProfileError as exc:
+        assert exc.problems and all("\n" not in p.format() for p in exc.problems)
+        return
+    question = engine.next_question(state)
+    assert question is None or question.id
