@@ -11,7 +11,7 @@ LANGUAGES = ("en", "zh-CN")
 _DIR = Path(__file__).parent / "interview"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def texts(lang: str = "en") -> Texts:
     """The texts for *lang* (en or zh-CN); anything else gets English."""
     lang = lang if lang in LANGUAGES else "en"
@@ -47,7 +47,7 @@ class Texts:
     def label(self, question, more: bool = False) -> str:
         entry = self._entry(question.schema_path)
         text = entry.get("more") if more and entry.get("more") else entry.get("label") or question.schema.get("title") or question.id
-        return text.replace("{item}", question.about or "")
+        return str(text).replace("{item}", question.about or "")
 
     def help(self, question) -> str:
         return self._entry(question.schema_path).get("help", "")

@@ -154,7 +154,7 @@ class State:
         except ValueError:
             data = {}
         data = data if isinstance(data, dict) else {}
-        profile = data.get("profile") if isinstance(data.get("profile"), dict) else {}
+        profile: dict = data["profile"] if isinstance(data.get("profile"), dict) else {}
         settled = [s for s in data.get("settled", []) if isinstance(s, str)] if isinstance(data.get("settled"), list) else []
         return cls(_tidy(profile), settled)
 
@@ -285,7 +285,7 @@ class Engine:
         if not self.is_valid(profile):
             return None
         run = self.rules.run(_facts.build(profile, self.as_of), self.as_of)
-        out = {}
+        out: dict[tuple, str | None] = {}
         for firing in run.firings:
             bindings = tuple(sorted((k, repr(v)) for k, v in firing.bindings.items()))
             concludes = "recommend" in firing.rule.data or "risk" in firing.rule.data
@@ -630,7 +630,7 @@ def _blank_placeholders(text: str) -> str:
 
 def _put(profile: dict, path: tuple, value) -> None:
     target = profile
-    for i, part in enumerate(path[:-1]):
+    for part in path[:-1]:
         if isinstance(target, dict) and part not in target:
             target[part] = {}
         target = target[part]
@@ -706,7 +706,7 @@ def _problems_at(profile: dict, path: tuple) -> list[str]:
 
 def asked_fields(questions) -> set[str]:
     """The schema paths a list of asked questions covered (an item counts its own fields)."""
-    out = set()
+    out: set[str] = set()
     for question in questions:
         if question.kind in ("item", "group"):
             out.update(sub.schema_path for sub in question.fields)
