@@ -233,7 +233,9 @@ def test_answers_are_escaped_and_checked_with_the_messages_of_validate(browser, 
     _tab_to(browser, _is("input", name="value")).send_keys("China" + Keys.ENTER)
     _wait_new_page(browser, page)
     problems = browser.find_element(By.CSS_SELECTOR, ".problems").text
-    assert "'CHINA' is not valid: expected where the firm is based (ISO 3166-1 alpha-2)" in problems  # as validate says
+    said = _api.validate({"firm": {"name": "x", "home_country": "CHINA"}})
+    assert [p.message for p in said if p.path == "$.firm.home_country"][0] in problems  # as validate says
+    assert "did you mean 'CN' (China)?" in problems
     assert not browser.find_elements(By.CSS_SELECTOR, "img")
     aside = browser.find_element(By.TAG_NAME, "aside").text
     assert "战略提纲" in aside
