@@ -104,16 +104,24 @@ async def connection(port, head, body, stop_at, latencies, errors):
 
 async def level(port: int, connections: int, seconds: float) -> dict:
     body = PROFILE.read_bytes()
-    head = (f"POST /v1/evaluate?as_of={AS_OF} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/yaml\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"POST /v1/evaluate?as_of={AS_OF} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/yaml\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
     latencies, errors = [], []
     start = time.monotonic()
     await asyncio.gather(*(connection(port, head, body, start + seconds, latencies, errors) for _ in range(connections)))
     elapsed = time.monotonic() - start
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [float("nan")] * 99
-    return {"connections": connections, "requests": len(latencies), "errors": len(errors),
-            "req_per_s": len(latencies) / elapsed, "p50_ms": cuts[49] * 1000, "p95_ms": cuts[94] * 1000,
-            "p99_ms": cuts[98] * 1000}
+    return {
+        "connections": connections,
+        "requests": len(latencies),
+        "errors": len(errors),
+        "req_per_s": len(latencies) / elapsed,
+        "p50_ms": cuts[49] * 1000,
+        "p95_ms": cuts[94] * 1000,
+        "p99_ms": cuts[98] * 1000,
+    }
 
 
 def request(port, method, path, body=b"", content_type=None, timeout=120):
@@ -132,11 +140,14 @@ def big_profile() -> bytes:
     from ipexpert import _codes
 
     codes = _codes.market_codes()  # every market there is
-    return json.dumps({
-        "firm": {"name": "Everywhere Ltd", "home_country": "CN", "employees": 10, "business_model": "own_brand"},
-        "channels": ["amazon"], "markets": [{"code": c, "status": "active"} for c in codes],
-        "ip_assets": [{"type": "trademark", "name": f"MARK{i}", "registrations": []} for i in range(50)],
-    }).encode()
+    return json.dumps(
+        {
+            "firm": {"name": "Everywhere Ltd", "home_country": "CN", "employees": 10, "business_model": "own_brand"},
+            "channels": ["amazon"],
+            "markets": [{"code": c, "status": "active"} for c in codes],
+            "ip_assets": [{"type": "trademark", "name": f"MARK{i}", "registrations": []} for i in range(50)],
+        }
+    ).encode()
 
 
 def healthz_during_large_request(port: int) -> dict:
@@ -153,15 +164,22 @@ def healthz_during_large_request(port: int) -> dict:
         status, _ = big.result()
     from ipexpert import _codes
 
-    return {"status": status, "markets": len(_codes.market_codes()), "healthz_max_ms": max(times) * 1000,
-            "healthz_p50_ms": statistics.median(times) * 1000, "healthz_samples": len(times)}
+    return {
+        "status": status,
+        "markets": len(_codes.market_codes()),
+        "healthz_max_ms": max(times) * 1000,
+        "healthz_p50_ms": statistics.median(times) * 1000,
+        "healthz_samples": len(times),
+    }
 
 
 def run_workers(workers: int, connections: list, seconds: float, large: bool) -> dict:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "ipexpert", "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -209,19 +227,25 @@ def main() -> None:
         print(f"\n--workers {count}   RSS {result['rss_before_mb']:.0f} MB before, {result['rss_after_mb']:.0f} MB after")
         print(f"{'conns':>6} {'requests':>9} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
         for row in result["levels"]:
-            print(f"{row['connections']:>6} {row['requests']:>9} {row['errors']:>6} {row['req_per_s']:>8.1f} "
-                  f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} {row['p99_ms']:>8.1f}")
+            print(
+                f"{row['connections']:>6} {row['requests']:>9} {row['errors']:>6} {row['req_per_s']:>8.1f} "
+                f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} {row['p99_ms']:>8.1f}"
+            )
         if "large" in result:
             large = result["large"]
-            print(f"{large['markets']} markets x 50 marks: HTTP {large['status']}; /healthz meanwhile: median {large['healthz_p50_ms']:.1f} ms, "
-                  f"max {large['healthz_max_ms']:.1f} ms over {large['healthz_samples']} requests; "
-                  f"RSS afterwards {result['rss_after_large_mb']:.0f} MB")
+            print(
+                f"{large['markets']} markets x 50 marks: HTTP {large['status']}; /healthz meanwhile: median {large['healthz_p50_ms']:.1f} ms, "
+                f"max {large['healthz_max_ms']:.1f} ms over {large['healthz_samples']} requests; "
+                f"RSS afterwards {result['rss_after_large_mb']:.0f} MB"
+            )
     if len(results) >= 2:
         first, second = results[0], results[1]
         for a, b in zip(first["levels"], second["levels"]):
             if a["req_per_s"]:
-                print(f"{a['connections']} connections: --workers {second['workers']} / --workers {first['workers']} "
-                      f"= {b['req_per_s'] / a['req_per_s']:.2f}x")
+                print(
+                    f"{a['connections']} connections: --workers {second['workers']} / --workers {first['workers']} "
+                    f"= {b['req_per_s'] / a['req_per_s']:.2f}x"
+                )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (a shared machine: figures are noisy)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")

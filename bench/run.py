@@ -99,6 +99,7 @@ def typical_example():
 
 # ---------------------------------------------------------------- sections
 
+
 def cold_start(report, runs):
     report.section(f"CLI cold start (whole process, median of {runs})")
     example = typical_example()
@@ -162,7 +163,12 @@ def warm(report, rule_base, runs):
         report.add("warm", f"{example.name} p50", ms(percentile(times, 50)), "ms", f"p95 {ms(percentile(times, 95))} ms")
     worst = max(p50s.values())
     typical = p50s[typical_example().name]
-    report.target("warm evaluation p50, typical example", "<= 10 ms", f"{typical * 1000:.2f} ms ({typical_example().name}); worst example {worst * 1000:.2f} ms", typical <= 0.010)
+    report.target(
+        "warm evaluation p50, typical example",
+        "<= 10 ms",
+        f"{typical * 1000:.2f} ms ({typical_example().name}); worst example {worst * 1000:.2f} ms",
+        typical <= 0.010,
+    )
     return typical
 
 
@@ -180,7 +186,12 @@ def reports(report, rule_base, runs, pdf_runs):
         html[lang] = percentile(repeat(lambda lang=lang: _api.report(text, rule_base, AS_OF, lang=lang), runs, warmup=3), 50)
         report.add("report", f"HTML report ({lang}) p50", ms(html[lang]), "ms", f"{html[lang] / json_p50:.2f}x the JSON outline")
     worst = max(html.values())
-    report.target("HTML report vs JSON outline", "<= 2x", f"{worst / json_p50:.2f}x ({worst * 1000:.1f} ms vs {json_p50 * 1000:.1f} ms)", worst <= 2 * json_p50)
+    report.target(
+        "HTML report vs JSON outline",
+        "<= 2x",
+        f"{worst / json_p50:.2f}x ({worst * 1000:.1f} ms vs {json_p50 * 1000:.1f} ms)",
+        worst <= 2 * json_p50,
+    )
     try:
         import weasyprint  # noqa: F401
     except (ImportError, OSError):
@@ -193,9 +204,17 @@ def reports(report, rule_base, runs, pdf_runs):
         times = repeat(lambda lang=lang: _api.report(text, rule_base, AS_OF, lang=lang, format="pdf"), pdf_runs, warmup=1)
         cpu[lang] = (time.process_time() - started) / (pdf_runs + 1)  # this process's CPU: what other jobs cannot inflate
         pdf[lang] = statistics.median(times)
-        report.add("report", f"PDF report ({lang}) median", ms(pdf[lang]), "ms", f"{pdf_runs} runs after a warm-up; CPU {cpu[lang]:.2f} s each")
+        report.add(
+            "report",
+            f"PDF report ({lang}) median",
+            ms(pdf[lang]),
+            "ms",
+            f"{pdf_runs} runs after a warm-up; CPU {cpu[lang]:.2f} s each",
+        )
     slowest = max(pdf.values())
-    report.target("PDF report", "<= 2 s", f"{slowest:.2f} s wall, {max(cpu.values()):.2f} s CPU (slowest language)", slowest <= 2.0)
+    report.target(
+        "PDF report", "<= 2 s", f"{slowest:.2f} s wall, {max(cpu.values()):.2f} s CPU (slowest language)", slowest <= 2.0
+    )
 
 
 def evaluation_time(rule_base, profile, runs):
@@ -223,20 +242,30 @@ def batch(report, count, workdir):
     for jobs in (1, 2):
         output = workdir / f"out-{jobs}.jsonl"
         start = time.perf_counter()
-        done = subprocess.run(ipexpert_command() + ["batch", str(source), "-o", str(output), "--jobs", str(jobs), "--as-of", AS_OF],
-                              capture_output=True, cwd=ROOT)
+        done = subprocess.run(
+            ipexpert_command() + ["batch", str(source), "-o", str(output), "--jobs", str(jobs), "--as-of", AS_OF],
+            capture_output=True,
+            cwd=ROOT,
+        )
         seconds = time.perf_counter() - start
         if done.returncode != 0:
             report.add("batch", f"{jobs} worker(s)", None, "", f"failed: {done.stderr.decode().strip()[:200]}")
             continue
         lines = sum(1 for _ in open(output, encoding="utf-8"))
         rates[jobs] = count / seconds
-        report.add("batch", f"{jobs} worker(s)", round(rates[jobs], 1), "profiles/s",
-                   f"{lines} lines in {seconds:.2f} s; command says: {done.stderr.decode().strip().splitlines()[-1]}")
+        report.add(
+            "batch",
+            f"{jobs} worker(s)",
+            round(rates[jobs], 1),
+            "profiles/s",
+            f"{lines} lines in {seconds:.2f} s; command says: {done.stderr.decode().strip().splitlines()[-1]}",
+        )
     if 1 in rates and 2 in rates:
         report.add("batch", "speed-up, 2 workers / 1", round(rates[2] / rates[1], 2), "x")
     rate = rates.get(2)
-    report.target("batch, 2 workers", ">= 150 profiles/s", f"{rate:.0f} profiles/s" if rate else "failed", bool(rate and rate >= 150))
+    report.target(
+        "batch, 2 workers", ">= 150 profiles/s", f"{rate:.0f} profiles/s" if rate else "failed", bool(rate and rate >= 150)
+    )
 
 
 def exponent(size_a, time_a, size_b, time_b):
@@ -270,7 +299,9 @@ def scaling(report, rule_base, quick):
                 worst = max(worst, k)
             report.add("scaling", f"{label}: {m} markets, {a} assets", ms(seconds), "ms", note)
             previous = (size, seconds)
-    report.target("growth in markets x assets", "linear or better (exponent <= 1.1)", f"largest exponent {worst:.2f}", worst <= 1.1)
+    report.target(
+        "growth in markets x assets", "linear or better (exponent <= 1.1)", f"largest exponent {worst:.2f}", worst <= 1.1
+    )
 
 
 def rule_growth(report, rule_base, quick, workdir):
@@ -292,12 +323,20 @@ def rule_growth(report, rule_base, quick, workdir):
         grown._engine()
         build = time.perf_counter() - start
         seconds = evaluation_time(grown, text, 11 if factor == 10 else 5)
-        same = _api.evaluate(text, grown, AS_OF).to_dict()["recommendations"] == _api.evaluate(text, rule_base, AS_OF).to_dict()["recommendations"]
+        same = (
+            _api.evaluate(text, grown, AS_OF).to_dict()["recommendations"]
+            == _api.evaluate(text, rule_base, AS_OF).to_dict()["recommendations"]
+        )
         ratio = seconds / base
         if factor == 10:
             ratio10 = ratio
-        report.add("rules", f"{len(grown.rules)} rules ({factor}x)", ms(seconds), "ms",
-                   f"x{ratio:.2f} time; load+compile+network {build:.2f} s; same recommendations: {same}")
+        report.add(
+            "rules",
+            f"{len(grown.rules)} rules ({factor}x)",
+            ms(seconds),
+            "ms",
+            f"x{ratio:.2f} time; load+compile+network {build:.2f} s; same recommendations: {same}",
+        )
     report.target("10x non-matching rules", "<= 2x time", f"x{ratio10:.2f}", ratio10 <= 2)
 
 
@@ -305,6 +344,7 @@ def reference(report, quick, workdir):
     report.section("Reference shape: Firm(stage=S) & Market(code=?m) & not Registration(market=?m, kind=K)")
     try:
         import clips  # noqa: F401
+
         have_clips = True
     except ImportError:
         have_clips = False
@@ -322,7 +362,8 @@ def reference(report, quick, workdir):
         experta = synthetic.ExpertaReference(rules)
         naive_runs = 3 if n >= 1000 else runs
         rows["experta, new engine per evaluation"] = statistics.median(
-            repeat(lambda: experta.evaluate(experta.new_engine(), facts), naive_runs))
+            repeat(lambda: experta.evaluate(experta.new_engine(), facts), naive_runs)
+        )
         correct["experta, new engine per evaluation"] = experta.evaluate(experta.new_engine(), facts) == expected
         engine = experta.new_engine()
         rows["experta, one engine reused"] = statistics.median(repeat(lambda: experta.evaluate(engine, facts), runs))
@@ -364,12 +405,20 @@ def memory(report, rule_base):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     report.add("memory", f"allocated during one evaluation ({example.name})", round(peak / 1024, 1), "KB", "tracemalloc peak")
-    report.add("memory", "peak RSS of this benchmark process", round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "MB", "ru_maxrss, includes the grown rule packs")
+    report.add(
+        "memory",
+        "peak RSS of this benchmark process",
+        round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "MB",
+        "ru_maxrss, includes the grown rule packs",
+    )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Benchmark ipexpert and print a table.")
-    parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes: checks that every row runs; its figures are rough")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repeats and smaller sizes: checks that every row runs; its figures are rough"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -400,11 +449,21 @@ def main(argv=None):
         state = "not measured" if t["met"] is None else ("met" if t["met"] else "MISSED")
         print(f"  {t['target']:<40} {t['goal']:<36} {t['measured']:<40} {state}")
     if args.json:
-        Path(args.json).write_text(json.dumps({
-            "python": platform.python_version(), "cpus": os.cpu_count(), "quick": quick,
-            "load_average": {"before": round(load_before[0], 2), "after": round(load_after[0], 2)},
-            "rows": report.rows, "targets": report.targets,
-        }, indent=2) + "\n", encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "python": platform.python_version(),
+                    "cpus": os.cpu_count(),
+                    "quick": quick,
+                    "load_average": {"before": round(load_before[0], 2), "after": round(load_after[0], 2)},
+                    "rows": report.rows,
+                    "targets": report.targets,
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         print(f"\nwrote {args.json}")
 
 

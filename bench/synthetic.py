@@ -14,6 +14,8 @@ from pathlib import Path
 
 STAGES = ("development", "growth", "stable", "startup")
 KINDS = ("trademark", "patent", "design")
+
+
 # Real ISO 3166-1 codes in a fixed order (profiles may only use real codes), the home country
 # CN left out so a generated market is never the firm's home.
 def _codes():
@@ -26,6 +28,7 @@ CODES = _codes()
 
 
 # ---------------------------------------------------------------- scaled profiles
+
 
 def scaled_profile(markets: int, assets: int) -> dict:
     """A valid profile with *markets* markets (a third planned) and *assets* trademarks.
@@ -44,12 +47,20 @@ def scaled_profile(markets: int, assets: int) -> dict:
     ip_assets = []
     for a in range(assets):
         registrations = [{"jurisdiction": "CN", "status": "registered", "filed": "2024-01-10", "expires": "2034-01-09"}]
-        registrations += [{"jurisdiction": code, "status": "pending", "filed": "2026-03-01"}
-                          for code in sorted({codes[a % markets], codes[(a + 1) % markets]})]
+        registrations += [
+            {"jurisdiction": code, "status": "pending", "filed": "2026-03-01"}
+            for code in sorted({codes[a % markets], codes[(a + 1) % markets]})
+        ]
         ip_assets.append({"type": "trademark", "name": f"BRAND{a:04d}", "registrations": registrations})
     return {
-        "firm": {"name": "Scaling Co.", "home_country": "CN", "founded": 2020, "employees": 30,
-                 "annual_revenue_usd": 2_000_000, "business_model": "reseller"},
+        "firm": {
+            "name": "Scaling Co.",
+            "home_country": "CN",
+            "founded": 2020,
+            "employees": 30,
+            "annual_revenue_usd": 2_000_000,
+            "business_model": "reseller",
+        },
         "channels": ["amazon"],
         "markets": market_list,
         "products": [{"name": "Gadget", "origin": "trending", "clearance_search": False}],
@@ -60,6 +71,7 @@ def scaled_profile(markets: int, assets: int) -> dict:
 
 
 # ---------------------------------------------------------------- non-matching rules
+
 
 def non_matching_packs(rule_base, copies: int, directory: Path) -> Path:
     """Write *copies* packs, each a clone of every bundled rule made unable to fire.
@@ -101,6 +113,7 @@ def _dump(data, path: Path):
 
 # ---------------------------------------------------------------- the reference shape
 
+
 def reference_rules(n: int) -> list[tuple[str, str, str]]:
     """(rule id, stage, registration kind) of the n reference rules."""
     return [(f"r{i}", STAGES[i % len(STAGES)], KINDS[(i // len(STAGES)) % len(KINDS)]) for i in range(n)]
@@ -136,6 +149,7 @@ class ExpertaReference:
         self.Registration = type("Registration", (Fact,), {})
         namespace = {}
         for rid, stage, kind in rules:
+
             def fire(engine, m, rid=rid):
                 engine.results.add((rid, m))
 
@@ -165,12 +179,21 @@ class ExpertaReference:
 def reference_pack(rules, directory: Path) -> Path:
     """The reference rules as an ipexpert rule pack (registration kind is `asset_type`)."""
     data = {
-        "pack": "reference", "version": "0.0.1", "title": "Reference rule shape",
+        "pack": "reference",
+        "version": "0.0.1",
+        "title": "Reference rule shape",
         "rules": [
-            {"id": rid, "title": f"{rid} for {{market}}", "because": "reference shape",
-             "recommend": {"priority": "low", "markets": ["$market"]},
-             "when": [{"firm": {"stage": stage}}, {"market": {"code": "$market"}},
-                      {"not": {"registration": {"jurisdiction": "$market", "asset_type": kind}}}]}
+            {
+                "id": rid,
+                "title": f"{rid} for {{market}}",
+                "because": "reference shape",
+                "recommend": {"priority": "low", "markets": ["$market"]},
+                "when": [
+                    {"firm": {"stage": stage}},
+                    {"market": {"code": "$market"}},
+                    {"not": {"registration": {"jurisdiction": "$market", "asset_type": kind}}},
+                ],
+            }
             for rid, stage, kind in rules
         ],
     }
@@ -193,8 +216,10 @@ class IPExpertReference:
         stage, codes, registrations = facts
         specs = [FactSpec("firm", {"stage": stage}, ("firm",))]
         specs += [FactSpec("market", {"code": c}, ("markets", i)) for i, c in enumerate(codes)]
-        specs += [FactSpec("registration", {"jurisdiction": m, "asset_type": k}, ("ip_assets", i))
-                  for i, (m, k) in enumerate(registrations)]
+        specs += [
+            FactSpec("registration", {"jurisdiction": m, "asset_type": k}, ("ip_assets", i))
+            for i, (m, k) in enumerate(registrations)
+        ]
         run = self.rule_base.run(specs, None)
         return {(f.rule.id, f.bindings["market"]) for f in run.firings}
 
@@ -214,7 +239,7 @@ class ClipsReference:
         for rid, stage, kind in rules:
             self.env.build(
                 f"(defrule {rid} (firm (stage {stage})) (market (code ?m)) "
-                f"(not (registration (market ?m) (kind {kind}))) => (record \"{rid}\" ?m))"
+                f'(not (registration (market ?m) (kind {kind}))) => (record "{rid}" ?m))'
             )
         self.firm = self.env.find_template("firm")
         self.market = self.env.find_template("market")

@@ -1,9 +1,9 @@
 """ipexpert: a justified IP-protection strategy outline for a cross-border e-commerce firm.
 
-    >>> import ipexpert
-    >>> rules = ipexpert.load_rules()                 # compile once, share freely
-    >>> outline = ipexpert.evaluate("examples/spinwell-trending.yaml", rules, as_of="2026-11-25")
-    >>> outline.recommendations[0].title
+>>> import ipexpert
+>>> rules = ipexpert.load_rules()                 # compile once, share freely
+>>> outline = ipexpert.evaluate("examples/spinwell-trending.yaml", rules, as_of="2026-11-25")
+>>> outline.recommendations[0].title
 """
 
 __version__ = "0.1.0"
@@ -44,6 +44,7 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "EvaluationError",

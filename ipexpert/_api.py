@@ -35,8 +35,9 @@ def validate(profile, name: str | None = None) -> list[Problem]:
     return _profile.problems(doc)
 
 
-def evaluate(profile, rules: _engine.RuleBase | None = None, as_of=None, name: str | None = None,
-             lang: str | None = None) -> _outline.Outline:
+def evaluate(
+    profile, rules: _engine.RuleBase | None = None, as_of=None, name: str | None = None, lang: str | None = None
+) -> _outline.Outline:
     """The justified strategy outline for *profile* (a dict, YAML/JSON text, or a path).
 
     *as_of* (a date or YYYY-MM-DD) is the date the advice is computed for; today by default.
@@ -46,8 +47,15 @@ def evaluate(profile, rules: _engine.RuleBase | None = None, as_of=None, name: s
     return evaluate_run(profile, rules, as_of, name, lang)[0]
 
 
-def report(profile, rules: _engine.RuleBase | None = None, as_of=None, name: str | None = None,
-           lang: str | None = None, format: str = "html", paper: str = "A4"):
+def report(
+    profile,
+    rules: _engine.RuleBase | None = None,
+    as_of=None,
+    name: str | None = None,
+    lang: str | None = None,
+    format: str = "html",
+    paper: str = "A4",
+):
     """The client report for *profile*: one self-contained HTML page (str), or a PDF (bytes).
 
     *format* is "html" or "pdf" (PDF needs the `ipexpert[pdf]` extra); *paper* is "A4" or "Letter".

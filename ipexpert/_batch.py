@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 import collections
+import functools
 import json
 import math
 import os
@@ -48,8 +49,7 @@ class Summary:
         total = self.evaluated + self.invalid
         rate = total / self.seconds if self.seconds > 0 else 0.0
         return (
-            f"{total} inputs: {self.evaluated} evaluated, {self.invalid} invalid "
-            f"in {self.seconds:.1f} s ({rate:.0f} profiles/s)"
+            f"{total} inputs: {self.evaluated} evaluated, {self.invalid} invalid in {self.seconds:.1f} s ({rate:.0f} profiles/s)"
         )
 
 
@@ -137,7 +137,9 @@ def _results(items, rules, spec, jobs):
     chunks = iter([items[i : i + size] for i in range(0, len(items), size)])
     context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
     try:
-        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), *spec)) as pool:
+        with concurrent.futures.ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), *spec)
+        ) as pool:
             pending = collections.deque()
             for chunk in chunks:
                 pending.append(pool.submit(_evaluate_chunk, chunk))
@@ -205,8 +207,13 @@ def _read_regular_file(path: str) -> bytes:
             fail(f"cannot read: {exc.strerror or exc}")
 
 
-_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket",
-          stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
 
 
 class _DuplicateKey(ValueError):
@@ -319,3 +326,67 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
+
+
+def prepare(
+    source,
+    output,
+    *,
+    engine="local",
+    scheduler=None,
+    jobs=1,
+    partition_size=50,
+    column="profile",
+    output_format="jsonl",
+    echo=print,
+    **options,
+):
+    """(the number of inputs, or None when unknown; a function of a progress callback that runs the batch).
+
+    The local engine on a local JSON Lines file or folder is `run`; Parquet and URL inputs,
+    Parquet tables out, and the Dask engine go through `_parquet` and `_dask_batch`.
+    """
+    plain = (
+        engine == "local"
+        and output_format == "jsonl"
+        and "://" not in source
+        and not source.lower().endswith((".parquet", ".pq"))
+    )
+    if plain:
+        items = collect(source)
+        return len(items), functools.partial(_run_with_progress, items, output, jobs, options)
+    from . import _parquet
+
+    inputs = _parquet.open_inputs(source, column)
+    if engine == "dask":
+        from . import _dask_batch
+
+        tables = output_format == "parquet"
+
+        def on_dask(progress):
+            return _dask_batch.run(
+                inputs,
+                output,
+                progress=progress,
+                echo=echo,
+                scheduler=scheduler,
+                workers=jobs,
+                partition_size=partition_size,
+                tables=tables,
+                **options,
+            )
+
+        return inputs.count, on_dask
+    if output_format == "parquet":
+        return inputs.count, functools.partial(_parquet_tables, inputs, output, jobs, options)
+    return inputs.count, functools.partial(_run_with_progress, list(inputs), output, jobs, options)
+
+
+def _run_with_progress(items, output, jobs, options, progress):
+    return run(items, output, jobs=jobs, progress=progress, **options)
+
+
+def _parquet_tables(inputs, output, jobs, options, progress):
+    from . import _parquet
+
+    return _parquet.local_tables(inputs, output, jobs=jobs, progress=progress, **options)

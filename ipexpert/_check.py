@@ -20,6 +20,7 @@ BUILTIN_KINDS = {"stage": ("value", "declared")}
 # Kinds an evaluation has at most one fact of.
 SINGLE_KINDS = frozenset({"firm", "confidentiality", "management", "history", "evaluation", "stage"})
 
+
 def schema_path(kind: str, name: str) -> tuple | None:
     """The place of fact field *kind.name* in the profile schema, or None if it is computed (see `_facts.SOURCES`)."""
     path = _facts.profile_path(kind, name)
@@ -82,7 +83,7 @@ def catalog(packs) -> Catalog:
         for rule in pack.rules:
             derive = rule.data.get("derive")
             if derive:
-                (kind, values), = derive.items()
+                ((kind, values),) = derive.items()
                 cat.add(kind, set(values) | {"path"}, rule.key)
                 for name, value in values.items():
                     cat.add_values(kind, name, value)
@@ -127,8 +128,9 @@ class _RuleChecker:
         self.check_cross_joins(self.rule.conditions)
         self.check_conclusions(bound | {"as_of"})
         if not data.get("source"):
-            self.problem(("id",), f"rule {self.rule.key} has no source: add the paper section or URL it rests on",
-                         severity="warning")
+            self.problem(
+                ("id",), f"rule {self.rule.key} has no source: add the paper section or URL it rests on", severity="warning"
+            )
         return bound
 
     def check_cross_joins(self, conditions):
@@ -154,10 +156,14 @@ class _RuleChecker:
             return
         names = ", ".join(f"{i + 1} ({kind})" for i, kind in loose)
         for i, kind in loose:
-            self.problem(("when", i, kind), f"condition {i + 1} shares no variable with the rest of rule {self.rule.key}: "
-                                            f"conditions {names} join every fact with every other (a cross join); "
-                                            "join them on a variable, or narrow them with a literal test",
-                         key=True, severity="warning")
+            self.problem(
+                ("when", i, kind),
+                f"condition {i + 1} shares no variable with the rest of rule {self.rule.key}: "
+                f"conditions {names} join every fact with every other (a cross join); "
+                "join them on a variable, or narrow them with a literal test",
+                key=True,
+                severity="warning",
+            )
 
     def few(self, kind, fields) -> bool:
         """Whether a pattern picks few facts: a kind there is one of, or a literal test on a field."""
@@ -198,8 +204,9 @@ class _RuleChecker:
         for section, names in (("collect", node.collect), ("min", node.least), ("max", node.most)):
             for new, name in names.items():
                 if name not in local - bound:
-                    self.problem(node.path + ("group", section, new),
-                                 f"{section} reads ${name}, which the group's pattern does not bind")
+                    self.problem(
+                        node.path + ("group", section, new), f"{section} reads ${name}, which the group's pattern does not bind"
+                    )
         bound |= node.outputs()
 
     def reads(self, item, bound, path, skip=()):
@@ -210,8 +217,12 @@ class _RuleChecker:
     def check_pattern(self, path, kind, fields):
         cat = self.cat
         if kind not in cat.fields:
-            self.problem(path, f"nothing produces {kind!r} facts: it is not a profile fact kind, and no loaded "
-                               f"rule derives it nor pack declares it{_schemas.suggest(kind, cat.fields)}", key=True)
+            self.problem(
+                path,
+                f"nothing produces {kind!r} facts: it is not a profile fact kind, and no loaded "
+                f"rule derives it nor pack declares it{_schemas.suggest(kind, cat.fields)}",
+                key=True,
+            )
             return
         known = cat.fields[kind]
         for name, spec in fields.items():
@@ -219,8 +230,10 @@ class _RuleChecker:
                 if cat.producers[kind] == ["profile"]:
                     message = f"{kind} facts have no field {name!r}{_schemas.suggest(name, known - {'path'})}"
                 else:
-                    message = (f"no pack or rule produces {kind} facts with a field {name!r} "
-                               f"(produced fields: {', '.join(sorted(known - {'path'}))}){_schemas.suggest(name, known)}")
+                    message = (
+                        f"no pack or rule produces {kind} facts with a field {name!r} "
+                        f"(produced fields: {', '.join(sorted(known - {'path'}))}){_schemas.suggest(name, known)}"
+                    )
                 self.problem(path + (name,), message, key=True)
                 continue
             self.check_values(path + (name,), kind, name, spec)
@@ -243,8 +256,11 @@ class _RuleChecker:
                 items = [(where, operand)]
             for at, value in items:
                 if not _can_be(value, allowed):
-                    self.problem(path + at, f"this condition can never be true: {kind}.{name} is never "
-                                            f"{_show(value)} ({label}){_schemas.suggest(value, _names(allowed))}")
+                    self.problem(
+                        path + at,
+                        f"this condition can never be true: {kind}.{name} is never "
+                        f"{_show(value)} ({label}){_schemas.suggest(value, _names(allowed))}",
+                    )
 
     def check_conclusions(self, bound):
         data = self.rule.data
@@ -356,18 +372,29 @@ def _across(packs) -> list[Problem]:
             if rule.id in first_id:
                 other = first_id[rule.id]
                 where = "in this pack" if other.pack == rule.pack else f"by {other.key}"
-                problems.append(rule.doc.problem(rule.path + ("id",), f"rule id {rule.id!r} is already used {where} "
-                                                 f"({other.location()}); give it another id, or override that rule instead"))
+                problems.append(
+                    rule.doc.problem(
+                        rule.path + ("id",),
+                        f"rule id {rule.id!r} is already used {where} "
+                        f"({other.location()}); give it another id, or override that rule instead",
+                    )
+                )
                 continue
             first_id[rule.id] = rule
     for pack in packs:
         for rule in pack.rules:
             derive = rule.data.get("derive")
             if derive:
-                (kind, _), = derive.items()
+                ((kind, _),) = derive.items()
                 if kind not in consumed and kind not in _facts.KINDS and kind not in BUILTIN_KINDS:
-                    problems.append(rule.doc.problem(rule.path + ("derive", kind), f"no rule has a condition on the "
-                                                     f"{kind!r} facts this rule derives", key=True, severity="warning"))
+                    problems.append(
+                        rule.doc.problem(
+                            rule.path + ("derive", kind),
+                            f"no rule has a condition on the {kind!r} facts this rule derives",
+                            key=True,
+                            severity="warning",
+                        )
+                    )
     problems.extend(_overrides(packs, bound))
     return problems
 
@@ -382,8 +409,9 @@ def _overrides(packs, bound) -> list[Problem]:
                 continue
             for where, text in _strings({k: v for k, v in override.items() if k in ("title", "because", "actions")}, ()):
                 for name in sorted(_expr.placeholders(text) - names - {"as_of"}):
-                    problems.append(pack.doc.problem(("overrides", i) + where,
-                                                     f"{{{name}}} is used but {override['rule']} binds no ?{name}"))
+                    problems.append(
+                        pack.doc.problem(("overrides", i) + where, f"{{{name}}} is used but {override['rule']} binds no ?{name}")
+                    )
     return problems
 
 

@@ -36,9 +36,7 @@ class _Test:
         self.value_operand = value_operand
         self.value_var = value_var
         self.ops = ops
-        self.__signature__ = inspect.Signature(
-            [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in sorted(names)]
-        )
+        self.__signature__ = inspect.Signature([inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in sorted(names)])
 
     def __call__(self, **bindings):
         try:

@@ -135,11 +135,17 @@ def _parse(condition, path):
         return Test(ops.pop("value"), ops, path)
     if "group" in condition:
         spec = condition["group"]
-        (kind, fields), = spec["match"].items()
+        ((kind, fields),) = spec["match"].items()
         names = lambda m: {key: _expr.variable(value) for key, value in (m or {}).items()}  # noqa: E731
-        return Group(Pattern(kind, fields or {}, path + ("group", "match", kind)), names(spec.get("collect")),
-                     _expr.variable(spec.get("count")), names(spec.get("min")), names(spec.get("max")), path)
-    (kind, fields), = condition.items()
+        return Group(
+            Pattern(kind, fields or {}, path + ("group", "match", kind)),
+            names(spec.get("collect")),
+            _expr.variable(spec.get("count")),
+            names(spec.get("min")),
+            names(spec.get("max")),
+            path,
+        )
+    ((kind, fields),) = condition.items()
     return Pattern(kind, fields or {}, path + (kind,))
 
 
@@ -147,7 +153,7 @@ def _one(condition, path):
     """A condition written alone under `not`/`exists` (no list): its path has no index."""
     if "test" in condition or "not" in condition or "exists" in condition or "group" in condition:
         return _parse(condition, path)
-    (kind, fields), = condition.items()
+    ((kind, fields),) = condition.items()
     return Pattern(kind, fields or {}, path + (kind,))
 
 

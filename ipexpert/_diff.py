@@ -5,9 +5,14 @@ from __future__ import annotations
 
 def diff(before, after) -> dict:
     """The differences from outline *before* to outline *after*, matched by recommendation and risk id."""
-    out = {"before": before.source, "after": after.source, "as_of": after.as_of, "stage": None,
-           "recommendations": _compare(before.recommendations, after.recommendations, "priority"),
-           "risks": _compare(before.risks, after.risks, "severity")}
+    out = {
+        "before": before.source,
+        "after": after.source,
+        "as_of": after.as_of,
+        "stage": None,
+        "recommendations": _compare(before.recommendations, after.recommendations, "priority"),
+        "risks": _compare(before.risks, after.risks, "severity"),
+    }
     if (before.stage.value, before.stage.declared) != (after.stage.value, after.stage.declared):
         out["stage"] = {"before": before.stage.value, "after": after.stage.value}
     return out

@@ -290,7 +290,7 @@ def _record(rule, captures, context, engine, late=None):
     run.firings.append(firing)
     derive = rule.data.get("derive")
     if derive:
-        (kind, template), = derive.items()
+        ((kind, template),) = derive.items()
         values = {name: _thaw(_expr.value(operand, bindings, run.as_of)) for name, operand in template.items()}
         fact = engine.declare(engine._ipexpert_types[kind](**values))
         if fact is not None:

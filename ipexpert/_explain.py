@@ -40,14 +40,21 @@ def explain(profile, target: str, rules=None, as_of=None, name=None) -> dict:
 
 
 def _find_rule(rules, target):
-    name = target[len("risk:"):] if target.startswith("risk:") else target
+    name = target[len("risk:") :] if target.startswith("risk:") else target
     name = name.split(":", 1)[0]
     try:
         return _ruleinfo.find(rules.packs, name)
     except IPExpertError:
         choices = [r.key for r in rules.rules]
-        raise IPExpertError(Problem("explain", None, None, "$", f"{target!r} is neither a recommendation or risk "
-                                    f"of this outline nor a loaded rule{_suggest(name, choices)}")) from None
+        raise IPExpertError(
+            Problem(
+                "explain",
+                None,
+                None,
+                "$",
+                f"{target!r} is neither a recommendation or risk of this outline nor a loaded rule{_suggest(name, choices)}",
+            )
+        ) from None
 
 
 def _suggest(word, choices):
@@ -102,8 +109,11 @@ class _Context:
             rule = origin.firing.rule
             return {"derived_by": rule.key, "file": rule.file, "line": rule.line}
         if hasattr(spec, "pack"):
-            return {"path": f"{spec.pack}:facts[{spec.path[1]}]", "file": spec.doc.source,
-                    "line": spec.doc.position(spec.path)[0]}
+            return {
+                "path": f"{spec.pack}:facts[{spec.path[1]}]",
+                "file": spec.doc.source,
+                "line": spec.doc.position(spec.path)[0],
+            }
         if origin.kind == "evaluation":
             return {"path": "--as-of", "file": None, "line": None}
         return {"path": spec.json_path, "file": self.doc.source, "line": self.doc.position(spec.path)[0]}
@@ -134,22 +144,30 @@ class _Context:
         return out
 
     def how(self, target, firings, item) -> dict:
-        out = {"explain": "how", "target": target, "profile": self.doc.source, "as_of": self.run.as_of.isoformat(),
-               "firings": []}
+        out = {"explain": "how", "target": target, "profile": self.doc.source, "as_of": self.run.as_of.isoformat(), "firings": []}
         if item is not None:
             level = getattr(item, "priority", None) or getattr(item, "severity", None)
-            out["conclusion"] = {"id": item.id, "type": "risk" if item.id.startswith("risk:") else "recommendation",
-                                 "title": item.title, "level": level}
+            out["conclusion"] = {
+                "id": item.id,
+                "type": "risk" if item.id.startswith("risk:") else "recommendation",
+                "title": item.title,
+                "level": level,
+            }
         for firing in firings:
             rule = firing.rule
             bindings = dict(firing.bindings, as_of=self.run.as_of)
             absent = [flow(_fill_condition(c["not"], bindings)) for c in rule.data["when"] if "not" in c]
-            out["firings"].append({
-                "rule": rule.key, "file": rule.file, "line": rule.line,
-                "bindings": {k: _plain(v) for k, v in sorted(firing.bindings.items())},
-                "because": _expr.fill(rule.data["because"], bindings),
-                "matched": self.matched(firing), "absent": absent,
-            })
+            out["firings"].append(
+                {
+                    "rule": rule.key,
+                    "file": rule.file,
+                    "line": rule.line,
+                    "bindings": {k: _plain(v) for k, v in sorted(firing.bindings.items())},
+                    "because": _expr.fill(rule.data["because"], bindings),
+                    "matched": self.matched(firing),
+                    "absent": absent,
+                }
+            )
         return out
 
 
@@ -228,7 +246,7 @@ class _WhyNot:
         rule, ctx = self.rule, self.ctx
         self.target = target
         plain = target.split("~", 1)[0]  # a digest added to tell apart subjects whose readable ids meet
-        parts = plain[len("risk:"):].split(":") if plain.startswith("risk:") else plain.split(":")
+        parts = plain[len("risk:") :].split(":") if plain.startswith("risk:") else plain.split(":")
         self.subjects = set(parts[1:])
         spec = rule.data.get("risk" if target.startswith("risk:") else "recommend") or {}
         self.subject_vars = sorted(_expr.variables_in([spec.get(k) for k in ("markets", "assets", "products")]))
@@ -237,9 +255,20 @@ class _WhyNot:
         conditions = rule.data["when"]
         complete = list(self.search(rule.conditions, 0, {}, []))
         fired = sorted({i.id for i in ctx.outline.recommendations + ctx.outline.risks if i.rule == rule.key})
-        out = {"explain": "why-not", "target": target, "profile": ctx.doc.source, "as_of": ctx.run.as_of.isoformat(),
-               "rule": rule.key, "file": rule.file, "line": rule.line, "title": rule.data["title"],
-               "conditions": [flow(c) for c in conditions], "fired_for": fired, "failures": [], "changes": []}
+        out = {
+            "explain": "why-not",
+            "target": target,
+            "profile": ctx.doc.source,
+            "as_of": ctx.run.as_of.isoformat(),
+            "rule": rule.key,
+            "file": rule.file,
+            "line": rule.line,
+            "title": rule.data["title"],
+            "conditions": [flow(c) for c in conditions],
+            "fired_for": fired,
+            "failures": [],
+            "changes": [],
+        }
         if complete and not fired and not any(f.rule is rule for f in ctx.run.firings):
             out["note"] = "every condition holds on the final facts; the rule was blocked while the engine ran"
         deepest = max((d for d, _, _ in self.failures), default=0)
@@ -266,10 +295,14 @@ class _WhyNot:
         condition = conditions[index]
         node = self.rule.conditions[index]
         as_of = self.ctx.run.as_of
-        out = {"condition": index + 1, "text": flow(condition),
-               "bindings": {k: _plain(v) for k, v in sorted(bindings.items())},
-               "held": [self.ctx.fact(o, _pattern_fields(conditions[j], o)) for j, o in enumerate(trail) if o is not None],
-               "reasons": [], "candidates": []}
+        out = {
+            "condition": index + 1,
+            "text": flow(condition),
+            "bindings": {k: _plain(v) for k, v in sorted(bindings.items())},
+            "held": [self.ctx.fact(o, _pattern_fields(conditions[j], o)) for j, o in enumerate(trail) if o is not None],
+            "reasons": [],
+            "candidates": [],
+        }
         if "not" in condition:
             inner = condition["not"] if isinstance(condition["not"], list) else [condition["not"]]
             shown = inner[0] if len(inner) == 1 else inner
@@ -320,7 +353,9 @@ class _WhyNot:
         out["reasons"] = [r for r in out["reasons"] if r]
         if not out["candidates"]:
             makers = [r.key for r in self.ctx.rules.rules if "derive" in r.data and kind in r.data["derive"]]
-            text = f"no {kind} fact matches for {', '.join(sorted(self.subjects))}" if self.subjects else f"no {kind} fact matches"
+            text = (
+                f"no {kind} fact matches for {', '.join(sorted(self.subjects))}" if self.subjects else f"no {kind} fact matches"
+            )
             out["reasons"].append(text + (f"; {kind} facts are derived by {', '.join(makers)}" if makers else ""))
             out["via"] = self.derivations(node, bindings)
         return out
@@ -350,8 +385,15 @@ class _WhyNot:
             failures = []
             for _, found, trail in [f for f in nested.failures if f[0] == deepest][:2]:
                 failures.append(nested.failure(maker.data["when"], deepest, found, trail))
-            out.append({"rule": maker.key, "file": maker.file, "line": maker.line,
-                        "bindings": {k: _plain(v) for k, v in sorted(start.items())}, "failures": failures})
+            out.append(
+                {
+                    "rule": maker.key,
+                    "file": maker.file,
+                    "line": maker.line,
+                    "bindings": {k: _plain(v) for k, v in sorted(start.items())},
+                    "failures": failures,
+                }
+            )
             if len(out) >= MAX_MAKERS:
                 break
         return out
@@ -432,7 +474,7 @@ def _pattern_fields(condition, origin):
     """The fields a pattern names (to show a profile fact briefly), or None for every field."""
     if origin.firing is not None or len(condition) != 1:
         return None
-    (kind, fields), = condition.items()
+    ((kind, fields),) = condition.items()
     return [name for name in (fields or {}) if name != "path"] or None
 
 
@@ -568,12 +610,17 @@ def _failure_lines(failure, indent) -> list[str]:
             values = ""
             if "derived_by" in candidate:
                 values = " {" + ", ".join(f"{k}: {flow(v)}" for k, v in candidate["values"].items()) + "}"
-            lines.append(f"{pad}  {candidate['kind']}{values} {_origin_text(candidate)}: {candidate['field']} is "
-                         f"{flow(candidate['actual'])}, needs {candidate['needs']}")
+            lines.append(
+                f"{pad}  {candidate['kind']}{values} {_origin_text(candidate)}: {candidate['field']} is "
+                f"{flow(candidate['actual'])}, needs {candidate['needs']}"
+            )
     for via in failure.get("via", []):
         binds = ", ".join(f"{k}={flow(v)}" for k, v in via["bindings"].items())
-        lines.append(f"{pad}  {via['rule']} ({via['file']}:{via['line']}) would derive it" + (f" with {binds}" if binds else "")
-                     + ("" if via["failures"] else ", but no condition of it fails on the final facts"))
+        lines.append(
+            f"{pad}  {via['rule']} ({via['file']}:{via['line']}) would derive it"
+            + (f" with {binds}" if binds else "")
+            + ("" if via["failures"] else ", but no condition of it fails on the final facts")
+        )
         for nested in via["failures"]:
             lines += _failure_lines(nested, indent + 4)
     return lines

@@ -95,7 +95,7 @@ def value(operand, bindings: dict, as_of: datetime.date | None):
             raise Unbound(name)
         return bindings[name]
     if isinstance(operand, dict) and len(operand) == 1:
-        (form, arg), = operand.items()
+        ((form, arg),) = operand.items()
         if form == "months_from_as_of":
             return add_months(_evaluation_date(as_of, form), _number(value(arg, bindings, as_of)))
         if form == "days_from_as_of":

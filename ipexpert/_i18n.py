@@ -27,7 +27,9 @@ def check_language(lang) -> str:
     if lang is None:
         return DEFAULT
     if lang not in LANGUAGES:
-        raise IPExpertError(Problem("lang", None, None, "$", f"{lang!r} is not a supported language; use one of: {', '.join(LANGUAGES)}"))
+        raise IPExpertError(
+            Problem("lang", None, None, "$", f"{lang!r} is not a supported language; use one of: {', '.join(LANGUAGES)}")
+        )
     return lang
 
 
@@ -182,14 +184,25 @@ def check_translations(packs, lang: str = "zh-CN", folder: Path | None = None) -
                 entry = fields.get(where)
                 state = "is older than its English text" if entry else "is missing"
                 file = f"rules/i18n/{lang}/{pack.name}.yaml"
-                problems.append(rule.doc.problem(rule.path + tuple(where.split(".")), f"the {lang} translation of "
-                                                 f"{rule.key} {where} {state} (update {file}; until then it is shown in English)",
-                                                 severity="warning"))
+                problems.append(
+                    rule.doc.problem(
+                        rule.path + tuple(where.split(".")),
+                        f"the {lang} translation of "
+                        f"{rule.key} {where} {state} (update {file}; until then it is shown in English)",
+                        severity="warning",
+                    )
+                )
         for path, english in _shown_values(pack.doc.data):
             if english not in cat.values:
-                problems.append(pack.doc.problem(path, f"the {lang} translation of the value {english[:60]!r} is missing "
-                                                 f"(add it under values: in rules/i18n/{lang}/{pack.name}.yaml; until then "
-                                                 f"it is shown in English)", severity="warning"))
+                problems.append(
+                    pack.doc.problem(
+                        path,
+                        f"the {lang} translation of the value {english[:60]!r} is missing "
+                        f"(add it under values: in rules/i18n/{lang}/{pack.name}.yaml; until then "
+                        f"it is shown in English)",
+                        severity="warning",
+                    )
+                )
     return problems
 
 

@@ -63,8 +63,10 @@ def _ask(question, state, engine, t):
     if question.kind == "item":
         more = _has_items(state.profile, question.path)
         if not question.required:
-            go = questionary.select(t.label(question, more=more), choices=[
-                questionary.Choice(t.ui("add"), "add"), questionary.Choice(t.ui("no_more"), SKIP)]).unsafe_ask()
+            go = questionary.select(
+                t.label(question, more=more),
+                choices=[questionary.Choice(t.ui("add"), "add"), questionary.Choice(t.ui("no_more"), SKIP)],
+            ).unsafe_ask()
             if go == SKIP:
                 return engine.skip(state, question)
         else:
@@ -114,8 +116,12 @@ def _prompt(question, t, required):
         return picked
     if kind == "date":
         hint = t.ui("date_hint")
-        text = questionary.text(label, instruction=f"({help_text or 'YYYY-MM-DD'})", validate=_DateValidator(hint, required),
-                                validate_while_typing=True).unsafe_ask()
+        text = questionary.text(
+            label,
+            instruction=f"({help_text or 'YYYY-MM-DD'})",
+            validate=_DateValidator(hint, required),
+            validate_while_typing=True,
+        ).unsafe_ask()
     else:
         extra = "" if required else f" [{t.ui('skip')}: Enter]"
         text = questionary.text(label, instruction=(f"({help_text})" if help_text else "") + extra or None).unsafe_ask()

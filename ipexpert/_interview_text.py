@@ -46,7 +46,9 @@ class Texts:
 
     def label(self, question, more: bool = False) -> str:
         entry = self._entry(question.schema_path)
-        text = entry.get("more") if more and entry.get("more") else entry.get("label") or question.schema.get("title") or question.id
+        text = (
+            entry.get("more") if more and entry.get("more") else entry.get("label") or question.schema.get("title") or question.id
+        )
         return str(text).replace("{item}", question.about or "")
 
     def help(self, question) -> str:

@@ -28,14 +28,20 @@ from ._errors import IPExpertError
 from ._interview_text import LANGUAGES, texts
 
 _DIR = Path(__file__).parent / "interview"
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
+CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 MAX_FORM_BYTES = 2 * 1024 * 1024
-_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-            "Cache-Control": "no-store"}
+_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 
 _templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(_DIR)), autoescape=True, trim_blocks=True, lstrip_blocks=True,
+    loader=jinja2.FileSystemLoader(str(_DIR)),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
 )
 
@@ -47,6 +53,7 @@ def create_app(rules=None, as_of=None) -> Starlette:
 
 def routes(rules=None, as_of=None) -> list[Route]:
     """The interview's routes; *as_of* fixes the evaluation date (default: each day's date)."""
+
     def engine() -> _questions.Engine:
         return _questions.engine(rules, _api.parse_date(as_of))
 
@@ -73,8 +80,11 @@ def routes(rules=None, as_of=None) -> list[Route]:
         form = await _form(request)
         state = _questions.trusted(_questions.State.from_json(_one(form, "state"))) or _questions.State()
         body = _interview_files.profile_yaml(state.profile)
-        return Response(body, media_type="application/yaml; charset=utf-8", headers={
-            **_HEADERS, "Content-Disposition": 'attachment; filename="firm-profile.yaml"'})
+        return Response(
+            body,
+            media_type="application/yaml; charset=utf-8",
+            headers={**_HEADERS, "Content-Disposition": 'attachment; filename="firm-profile.yaml"'},
+        )
 
     async def download_outline(request: Request) -> Response:
         form = await _form(request)
@@ -84,11 +94,16 @@ def routes(rules=None, as_of=None) -> list[Route]:
         if fmt not in _interview_files.OUTLINE_FORMATS or outline is None:
             return HTMLResponse("<!doctype html><title>400</title><p>No outline yet.</p>", status_code=400, headers=_HEADERS)
         name, media_type, body = _interview_files.outline_file(outline, fmt)
-        return Response(body, media_type=media_type, headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(
+            body, media_type=media_type, headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+        )
 
     async def stylesheet(request: Request) -> Response:
-        return Response((_DIR / "interview.css").read_text(encoding="utf-8"), media_type="text/css",
-                        headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"})
+        return Response(
+            (_DIR / "interview.css").read_text(encoding="utf-8"),
+            media_type="text/css",
+            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
 
     return [
         Route("/", start, methods=["GET"]),
@@ -154,9 +169,16 @@ def _page(engine, state, lang, problems=(), question=None, entered=None, status=
         question = engine.next_question(state)
     outline = engine.outline(state.profile)
     html = _templates.get_template("page.html").render(
-        t=t, lang=lang, other_lang="zh-CN" if lang == "en" else "en", state=state.to_json(),
-        question=question, problems=list(problems), entered=entered or {}, outline=_outline_view(outline),
-        formats=list(_interview_files.OUTLINE_FORMATS), answered=len(state.settled) + _count(state.profile),
+        t=t,
+        lang=lang,
+        other_lang="zh-CN" if lang == "en" else "en",
+        state=state.to_json(),
+        question=question,
+        problems=list(problems),
+        entered=entered or {},
+        outline=_outline_view(outline),
+        formats=list(_interview_files.OUTLINE_FORMATS),
+        answered=len(state.settled) + _count(state.profile),
         more=question is not None and question.kind == "item" and _has_items(state.profile, question.path),
     )
     return HTMLResponse(html, status_code=status, headers=_HEADERS)

@@ -97,9 +97,7 @@ class ChangedNodesMatcher(ReteMatcher):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._pending = set()
-        self._nodes = tuple(
-            _ConflictSet(node, index, self._pending) for index, node in enumerate(self._get_conflict_set_nodes())
-        )
+        self._nodes = tuple(_ConflictSet(node, index, self._pending) for index, node in enumerate(self._get_conflict_set_nodes()))
         self.budget = MatchBudget()
         self._rewire({id(terminal.node): terminal for terminal in self._nodes})
         self._routes = {}
@@ -249,6 +247,7 @@ def _unique_nodes(root) -> tuple:
 
 # ---------------------------------------------------------------- which variables a join compares
 
+
 class _KeyAnalysis:
     """The context keys every token leaving a node carries, to choose what a join hashes on.
 
@@ -266,10 +265,7 @@ class _KeyAnalysis:
         left_keys, left_exact = self.keys(left)
         right_keys, right_exact = self.keys(right)
         names = tuple(sorted(k for k in left_keys & right_keys if isinstance(k, str)))
-        exact = (
-            left_exact and right_exact
-            and all(isinstance(k, str) for k in left_keys | right_keys)
-        )
+        exact = left_exact and right_exact and all(isinstance(k, str) for k in left_keys | right_keys)
         return names, exact
 
     def keys(self, node):
@@ -332,6 +328,7 @@ def _constraint_keys(how):
 
 # ---------------------------------------------------------------- alpha nodes
 
+
 class _AlphaMemory:
     """The tokens that passed an alpha node, kept for the joins not yet linked to it."""
 
@@ -373,9 +370,13 @@ class _FeatureTester:
             self.children = tuple(child.callback for child in self.node.children)
         else:
             self.children = tuple(
-                child.callback for child in self.node.children
-                if not (isinstance(child.node, _JoinBase) and child.node.source is self.memory
-                        and child.callback == child.node.activate_right)
+                child.callback
+                for child in self.node.children
+                if not (
+                    isinstance(child.node, _JoinBase)
+                    and child.node.source is self.memory
+                    and child.callback == child.node.activate_right
+                )
             )
 
     def activate(self, token):
@@ -544,6 +545,7 @@ class _Where:
 
 
 # ---------------------------------------------------------------- joins
+
 
 class _Bucketed:
     """Entries kept in buckets keyed by the values of a join's variables, in arrival order."""
@@ -742,8 +744,9 @@ class _Join(_JoinBase):
         total[0] += change
         if change > 0 and (cell[0] > budget.per_rule or total[0] > budget.all_rules):
             over_rule = cell[0] > budget.per_rule
-            raise MatchLimitExceeded(self.rule, cell[0] if over_rule else total[0],
-                                     budget.per_rule if over_rule else budget.all_rules, not over_rule)
+            raise MatchLimitExceeded(
+                self.rule, cell[0] if over_rule else total[0], budget.per_rule if over_rule else budget.all_rules, not over_rule
+            )
 
 
 class _Not(_JoinBase):
@@ -914,7 +917,7 @@ class ExactDepthStrategy(DepthStrategy):
         if keys is None or len(keys) < len(activations):
             keys = agenda.ipexpert_keys = [activation.key for activation in activations]
         elif len(keys) > len(activations):
-            del keys[len(activations):]
+            del keys[len(activations) :]
         for activation in removed:
             key = activation.key = self.get_key(activation)
             low = bisect.bisect_left(keys, key)

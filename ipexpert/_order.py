@@ -91,10 +91,14 @@ def _cycle_problem(rules, edges, inside, start, producer, read):
         steps.append(f"{rules[a].key} reads `{kind}`, which {rules[b].key} derives")
     unique = list(dict.fromkeys(names))
     rule = rules[start]
-    who = f"rule {unique[0]} reads {read.how} the kind it derives" if len(unique) == 1 else \
-        f"rules {', '.join(unique)} form a cycle through negation"
-    message = (f"{who} ({'; '.join(steps)}): no order of firing gives it one meaning; "
-               "negate a fact that none of these rules derives")
+    who = (
+        f"rule {unique[0]} reads {read.how} the kind it derives"
+        if len(unique) == 1
+        else f"rules {', '.join(unique)} form a cycle through negation"
+    )
+    message = (
+        f"{who} ({'; '.join(steps)}): no order of firing gives it one meaning; negate a fact that none of these rules derives"
+    )
     return rule.doc.problem(rule.path + read.path, message, key=True)
 
 

@@ -16,8 +16,16 @@ from . import _expr, _i18n
 
 LEVELS = ("critical", "high", "medium", "low")
 CATEGORIES = (
-    "strategy", "trade_secret", "trademark", "patent", "design", "copyright", "freedom_to_operate",
-    "enforcement", "management_system", "organization",
+    "strategy",
+    "trade_secret",
+    "trademark",
+    "patent",
+    "design",
+    "copyright",
+    "freedom_to_operate",
+    "enforcement",
+    "management_system",
+    "organization",
 )
 
 
@@ -62,9 +70,17 @@ class Recommendation:
 
     def to_dict(self):
         return {
-            "id": self.id, "rule": self.rule, "category": self.category, "priority": self.priority,
-            "title": self.title, "actions": self.actions, "markets": self.markets, "assets": self.assets,
-            "products": self.products, "due": self.due, "justification": self.justification.to_dict(),
+            "id": self.id,
+            "rule": self.rule,
+            "category": self.category,
+            "priority": self.priority,
+            "title": self.title,
+            "actions": self.actions,
+            "markets": self.markets,
+            "assets": self.assets,
+            "products": self.products,
+            "due": self.due,
+            "justification": self.justification.to_dict(),
         }
 
 
@@ -83,8 +99,15 @@ class Risk:
 
     def to_dict(self):
         return {
-            "id": self.id, "rule": self.rule, "kind": self.kind, "severity": self.severity, "title": self.title,
-            "markets": self.markets, "assets": self.assets, "products": self.products, "because": self.because,
+            "id": self.id,
+            "rule": self.rule,
+            "kind": self.kind,
+            "severity": self.severity,
+            "title": self.title,
+            "markets": self.markets,
+            "assets": self.assets,
+            "products": self.products,
+            "because": self.because,
             "justification": self.justification.to_dict(),
         }
 
@@ -200,8 +223,12 @@ class _Justifier:
         if spec is None:
             return None
         if hasattr(spec, "pack"):  # reference data from a rule pack
-            return {"kind": origin.kind, "path": f"{spec.pack}:facts[{spec.path[1]}]", "file": spec.doc.source,
-                    "line": spec.doc.position(spec.path)[0]}
+            return {
+                "kind": origin.kind,
+                "path": f"{spec.pack}:facts[{spec.path[1]}]",
+                "file": spec.doc.source,
+                "line": spec.doc.position(spec.path)[0],
+            }
         if origin.kind == "evaluation":
             return {"kind": "evaluation", "path": "--as-of", "file": None, "line": None}
         line = self.doc.position(spec.path)[0] if self.doc is not None else None
@@ -227,12 +254,16 @@ class _Justifier:
                 seen_chain.add(key)
                 self._walk(origin.firing, facts, chain, seen_facts, seen_chain)
                 rule = origin.firing.rule
-                chain.append({
-                    "fact": origin.kind,
-                    "values": _plain(origin.fields),
-                    "rule": rule.key,
-                    "because": self.tr.fill(rule, "because", rule.data["because"], _with_as_of(origin.firing.bindings, self.run.as_of)),
-                })
+                chain.append(
+                    {
+                        "fact": origin.kind,
+                        "values": _plain(origin.fields),
+                        "rule": rule.key,
+                        "because": self.tr.fill(
+                            rule, "because", rule.data["because"], _with_as_of(origin.firing.bindings, self.run.as_of)
+                        ),
+                    }
+                )
             else:
                 ref = self.fact_ref(origin)
                 if ref is not None and ref["path"] not in seen_facts:

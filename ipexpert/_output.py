@@ -109,7 +109,7 @@ def _replace(target: str, shown: str, binary: bool = False):
     except OSError as exc:
         raise _cannot_write(shown, exc) from None
     try:
-        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as handle:
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -25,10 +25,15 @@ def from_html(html_text: str, paper: str = "A4") -> bytes:
 
         import weasyprint
     except ImportError:
-        raise IPExpertError(Problem("pdf", None, None, "$", "PDF output needs the pdf extra: pip install 'ipexpert[pdf]'")) from None
+        raise IPExpertError(
+            Problem("pdf", None, None, "$", "PDF output needs the pdf extra: pip install 'ipexpert[pdf]'")
+        ) from None
     except OSError as exc:  # WeasyPrint installed, but the Pango libraries it loads are not
-        raise IPExpertError(Problem("pdf", None, None, "$", f"PDF output needs Pango (e.g. apt-get install libpango-1.0-0 "
-                                    f"libpangoft2-1.0-0): {exc}")) from None
+        raise IPExpertError(
+            Problem(
+                "pdf", None, None, "$", f"PDF output needs Pango (e.g. apt-get install libpango-1.0-0 libpangoft2-1.0-0): {exc}"
+            )
+        ) from None
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     page = weasyprint.CSS(string=f"@page {{ size: {PAPER[paper]}; }}")
     document = weasyprint.HTML(string=html_text, url_fetcher=_refuse)

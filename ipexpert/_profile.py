@@ -100,7 +100,9 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
     for i, market in enumerate(data["markets"]):
         code = market["code"]
         if code in codes:
-            found.append(doc.problem(("markets", i, "code"), f"market {code} is listed twice (first at $.markets[{codes[code]}])"))
+            found.append(
+                doc.problem(("markets", i, "code"), f"market {code} is listed twice (first at $.markets[{codes[code]}])")
+            )
         codes.setdefault(code, i)
         found += _dates_in_range(doc, ("markets", i), market, ("launch_date",))
         if market["status"] == "active" and "launch_date" in market:
@@ -134,12 +136,16 @@ def consistency(doc: _yaml.Document) -> list[Problem]:
         assets.setdefault(key, i)
         for name in ("invented_in", "security_examination"):
             if name in asset and asset["type"] not in ("patent", "utility_model"):
-                found.append(doc.problem(("ip_assets", i, name), f"{name} is for patents and utility models, not a {asset['type']}"))
+                found.append(
+                    doc.problem(("ip_assets", i, name), f"{name} is for patents and utility models, not a {asset['type']}")
+                )
         for j, reg in enumerate(asset.get("registrations", [])):
             where = ("ip_assets", i, "registrations", j)
             found += _dates_in_range(doc, where, reg, ("filed", "registered", "expires"))
             if "filed" in reg and "expires" in reg and reg["expires"] <= reg["filed"]:
-                found.append(doc.problem(where + ("expires",), f"expires {reg['expires']}, not after it was filed ({reg['filed']})"))
+                found.append(
+                    doc.problem(where + ("expires",), f"expires {reg['expires']}, not after it was filed ({reg['filed']})")
+                )
             found += _registration_date(doc, where, asset["type"], reg)
             if reg.get("designations") and reg["jurisdiction"] != "WO":
                 found.append(doc.problem(where + ("designations",), "designations are only for international (WO) registrations"))
@@ -152,7 +158,10 @@ FIRST_DATE, LAST_DATE = "1800-01-01", "2200-12-31"
 # China: examination, then publication and a 3-month opposition period before registration
 # (Trademark Law arts. 28, 33, 34; http://www.npc.gov.cn/zgrdw/englishnpc/Law/2007-12/11/content_1383570.htm).
 MIN_MONTHS_TO_REGISTER = {
-    ("trademark", "CN"): (6, "a Chinese trademark is registered only after examination and a 3-month opposition period after publication (Trademark Law arts. 28, 33)"),
+    ("trademark", "CN"): (
+        6,
+        "a Chinese trademark is registered only after examination and a 3-month opposition period after publication (Trademark Law arts. 28, 33)",
+    ),
 }
 
 
@@ -162,11 +171,18 @@ def _registration_date(doc, where, asset_type, reg) -> list[Problem]:
         return []
     found = []
     if reg["status"] in ("pending", "opposed", "refused"):
-        found.append(doc.problem(where + ("registered",), f"a registration date is given, but the status is {reg['status']} (set status: registered, or remove the date)"))
+        found.append(
+            doc.problem(
+                where + ("registered",),
+                f"a registration date is given, but the status is {reg['status']} (set status: registered, or remove the date)",
+            )
+        )
     if "filed" not in reg:
         return found
     if reg["registered"] < reg["filed"]:
-        found.append(doc.problem(where + ("registered",), f"registered {reg['registered']}, before it was filed ({reg['filed']})"))
+        found.append(
+            doc.problem(where + ("registered",), f"registered {reg['registered']}, before it was filed ({reg['filed']})")
+        )
         return found
     rule = MIN_MONTHS_TO_REGISTER.get((asset_type, reg["jurisdiction"]))
     if rule is not None:
@@ -174,10 +190,12 @@ def _registration_date(doc, where, asset_type, reg) -> list[Problem]:
         filed, registered = (datetime.date.fromisoformat(reg[k]) for k in ("filed", "registered"))
         elapsed = (registered.year - filed.year) * 12 + registered.month - filed.month - (registered.day < filed.day)
         if elapsed < months:
-            found.append(doc.problem(
-                where + ("registered",),
-                f"registered {elapsed} month(s) after filing in {reg['jurisdiction']}, which is not possible: {why}; check both dates",
-            ))
+            found.append(
+                doc.problem(
+                    where + ("registered",),
+                    f"registered {elapsed} month(s) after filing in {reg['jurisdiction']}, which is not possible: {why}; check both dates",
+                )
+            )
     return found
 
 

@@ -30,8 +30,12 @@ _FEEDS = {
     "payment_providers": [("firm", "payment_providers")],
     "markets[]": [("market", "code"), ("firm", "market_count")],
     "markets[].code": [("market", "code"), ("sale", "market")],
-    "markets[].status": [("market", "status"), ("sale", "market_status"), ("firm", "active_market_count"),
-                         ("firm", "planned_market_count")],
+    "markets[].status": [
+        ("market", "status"),
+        ("sale", "market_status"),
+        ("firm", "active_market_count"),
+        ("firm", "planned_market_count"),
+    ],
     "products[]": [("product", "name"), ("sale", "product"), ("firm", "product_count")],
     "products[].name": [("product", "name"), ("sale", "product")],
     "products[].origin": [("product", "origin"), ("sale", "origin")],
@@ -42,8 +46,11 @@ _FEEDS = {
     "ip_assets[].name": [("asset", "name"), ("registration", "asset"), ("conflict", "asset")],
     "ip_assets[].products": [("asset", "products"), ("registration", "products")],
     "ip_assets[].taken_in": [("asset", "taken_in"), ("asset", "taken_count"), ("conflict", "market")],
-    "ip_assets[].registrations[]": [("registration", "jurisdiction"), ("asset", "registration_count"),
-                                    ("firm", "registered_right_count")],
+    "ip_assets[].registrations[]": [
+        ("registration", "jurisdiction"),
+        ("asset", "registration_count"),
+        ("firm", "registered_right_count"),
+    ],
     "ip_assets[].registrations[].status": [("registration", "status"), ("firm", "registered_right_count")],
 }
 _TOTALS = {"confidentiality": "measures_in_place", "management": "systems_in_place"}
@@ -54,9 +61,16 @@ def _feeds(schema_path: str) -> list[tuple[str, str]]:
     if schema_path in _FEEDS:
         return _FEEDS[schema_path]
     parent, _, name = schema_path.rpartition(".")
-    kind = {"firm": "firm", "markets[]": "market", "products[]": "product", "ip_assets[]": "asset",
-            "ip_assets[].registrations[]": "registration", "confidentiality": "confidentiality",
-            "management": "management", "history": "history"}.get(parent)
+    kind = {
+        "firm": "firm",
+        "markets[]": "market",
+        "products[]": "product",
+        "ip_assets[]": "asset",
+        "ip_assets[].registrations[]": "registration",
+        "confidentiality": "confidentiality",
+        "management": "management",
+        "history": "history",
+    }.get(parent)
     if kind is None:
         return []
     feeds = [(kind, name)]
@@ -100,7 +114,7 @@ def literals_read_by_rules(rule_base) -> dict[tuple[str, str], set]:
         for kind, tests in _conditions(rule.data.get("when", [])):
             for name, test in tests.items():
                 values = found.setdefault((kind, name), set())
-                for value in (test.values() if isinstance(test, dict) else [test]):
+                for value in test.values() if isinstance(test, dict) else [test]:
                     for item in value if isinstance(value, list) else [value]:
                         if isinstance(item, (int, float, str)) and not isinstance(item, bool) and not str(item).startswith("?"):
                             values.add(item)
@@ -143,8 +157,9 @@ class State:
     settled: list = field(default_factory=list)  # ids answered "skip" or "no more"
 
     def to_json(self) -> str:
-        return json.dumps({"profile": self.profile, "settled": self.settled}, ensure_ascii=False, sort_keys=True,
-                          separators=(",", ":"))
+        return json.dumps(
+            {"profile": self.profile, "settled": self.settled}, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        )
 
     @classmethod
     def from_json(cls, text: str) -> State:
@@ -349,15 +364,19 @@ class Engine:
         candidates = self._candidates_of(state)
         if question_id.endswith(".*"):
             section = question_id[:-2]
-            members = [r for q in candidates if _groupable(q) and q.path[0] == section
-                       and (r := self._relevant(state, q)) is not None]
+            members = [
+                r for q in candidates if _groupable(q) and q.path[0] == section and (r := self._relevant(state, q)) is not None
+            ]
             grouped = _group_practices(members)
             return grouped[0] if grouped and grouped[0].id == question_id else None
         question = next((q for q in candidates if q.id == question_id), None)
         found = self._relevant(state, question) if question is not None else None
         if found is not None and _groupable(found):
-            others = [q for q in candidates if _groupable(q) and q.path[0] == found.path[0] and q.id != found.id
-                      and self._relevant(state, q) is not None]
+            others = [
+                q
+                for q in candidates
+                if _groupable(q) and q.path[0] == found.path[0] and q.id != found.id and self._relevant(state, q) is not None
+            ]
             if others:
                 return None  # asked as part of its section's checklist
         return found
@@ -453,9 +472,16 @@ class Engine:
         for name in item_schema.get("required", ()):
             sub = item_schema["properties"][name]
             fields.append(self._field_question(path + (-1, name), f"{spath}.{name}", sub, True, state))
-        return Question(id=f"{_yaml.json_path(path)[2:]}[+]", kind="item", path=path, schema_path=spath,
-                        schema=item_schema, required=required, fields=tuple(fields),
-                        about=str(parent.get("name", "")) if isinstance(parent, dict) else "")
+        return Question(
+            id=f"{_yaml.json_path(path)[2:]}[+]",
+            kind="item",
+            path=path,
+            schema_path=spath,
+            schema=item_schema,
+            required=required,
+            fields=tuple(fields),
+            about=str(parent.get("name", "")) if isinstance(parent, dict) else "",
+        )
 
     def _field_question(self, path, spath, sub, required, state):
         profile = state.profile
@@ -474,8 +500,15 @@ class Engine:
             item = profile["ip_assets"][path[1]]["registrations"][path[3]]
             if item.get("jurisdiction") != "WO":
                 return None
-        base = dict(id=_yaml.json_path(path)[2:].replace("[-1]", "[+]"), kind="field", path=path, schema_path=spath,
-                    schema=sub, required=required, about=about)
+        base = dict(
+            id=_yaml.json_path(path)[2:].replace("[-1]", "[+]"),
+            kind="field",
+            path=path,
+            schema_path=spath,
+            schema=sub,
+            required=required,
+            about=about,
+        )
         if sub.get("type") == "array":
             if spath == "channels":
                 return Question(**base, choices=self.channel_choices(), multiple=True)
@@ -550,6 +583,7 @@ class Engine:
 
     def count_fields(self) -> int:
         """How many fields the profile schema has (each leaf and each list of objects)."""
+
         def walk(node):
             total = 0
             for name, sub in node.get("properties", {}).items():
@@ -594,10 +628,21 @@ def _group_practices(questions: list[Question]) -> list[Question]:
             why = []
             for member in group:
                 why += [w for w in member.why if w not in why]
-            out.append(Question(id=f"{section}.*", kind="group", path=(section,), schema_path=section,
-                                schema={"type": "object"}, required=False, choices=tuple(m.path[1] for m in group),
-                                multiple=True, fields=tuple(group), why=tuple(why[:4]),
-                                score=max(m.score for m in group)))
+            out.append(
+                Question(
+                    id=f"{section}.*",
+                    kind="group",
+                    path=(section,),
+                    schema_path=section,
+                    schema={"type": "object"},
+                    required=False,
+                    choices=tuple(m.path[1] for m in group),
+                    multiple=True,
+                    fields=tuple(group),
+                    why=tuple(why[:4]),
+                    score=max(m.score for m in group),
+                )
+            )
     return out
 
 

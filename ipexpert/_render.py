@@ -96,8 +96,11 @@ def text(outline) -> str:
             subjects = _subjects(risk, lang)
             severity = risk.severity.upper() if lang == "en" else _i18n.word(lang, "priority", risk.severity)
             kind = risk.kind if lang == "en" else _i18n.word(lang, "risk_kind", risk.kind)
-            out.append(f"* [{severity}] {kind}{colon}{plain(risk.title)}" + (f" ({plain(subjects)})" if subjects else "")
-                       + _mark(outline, risk))
+            out.append(
+                f"* [{severity}] {kind}{colon}{plain(risk.title)}"
+                + (f" ({plain(subjects)})" if subjects else "")
+                + _mark(outline, risk)
+            )
             out.append(f"    {label('because')}{colon}{plain(risk.because)}")
     if outline.timeline:
         out.append("")
@@ -119,7 +122,10 @@ def markdown(outline) -> str:
     stage_name = _i18n.word(lang, "stage", stage.value) if stage.value else label("unknown")
     out.append(f"- **{label('as_of')}:** {_i18n.date(lang, outline.as_of)}")
     out.append(f"- **{label('stage')}:** {stage_name} ({markdown_text(stage.because)})")
-    out.append(f"- **{label('rule_packs')}:** " + ", ".join(f"{markdown_text(p['name'])} {markdown_text(p['version'])}" for p in outline.rule_packs))
+    out.append(
+        f"- **{label('rule_packs')}:** "
+        + ", ".join(f"{markdown_text(p['name'])} {markdown_text(p['version'])}" for p in outline.rule_packs)
+    )
     for category, recs in sections(outline):
         out += ["", f"## {_i18n.word(lang, 'category', category) if category in CATEGORIES else markdown_text(category)}", ""]
         for rec in recs:
@@ -141,8 +147,10 @@ def markdown(outline) -> str:
         out += ["", f"## {label('risks')}", "", "| " + " | ".join(head) + " |", "|---|---|---|---|"]
         for risk in outline.risks:
             kind = risk.kind if lang == "en" else _i18n.word(lang, "risk_kind", risk.kind)
-            out.append(f"| {_i18n.word(lang, 'priority', risk.severity)} | {kind} | {markdown_text(risk.title)}"
-                       f"{markdown_text(_mark(outline, risk))} | {markdown_text(risk.because)} |")
+            out.append(
+                f"| {_i18n.word(lang, 'priority', risk.severity)} | {kind} | {markdown_text(risk.title)}"
+                f"{markdown_text(_mark(outline, risk))} | {markdown_text(risk.because)} |"
+            )
     if outline.timeline:
         out += ["", f"## {label('timeline')}", "", f"| {label('date')} | {label('action')} |", "|---|---|"]
         for entry in outline.timeline:

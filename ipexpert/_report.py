@@ -24,8 +24,14 @@ EXPIRING_MONTHS = 12  # a right ending within this many months of the as-of date
 SUMMARY_ITEMS = 6
 EVENT_KINDS = ("planned", "filed", "expected", "launch", "priority", "expiry")
 # Colours are SVG attributes, not CSS, so browsers and WeasyPrint draw them alike.
-EVENT_COLOURS = {"planned": "#2f6db5", "filed": "#1e7b3c", "expected": "#5d9c70", "launch": "#6a3fb5",
-                 "priority": "#c25e00", "expiry": "#b3261e"}
+EVENT_COLOURS = {
+    "planned": "#2f6db5",
+    "filed": "#1e7b3c",
+    "expected": "#5d9c70",
+    "launch": "#6a3fb5",
+    "priority": "#c25e00",
+    "expiry": "#b3261e",
+}
 
 
 def render(outline, run, doc, fmt: str = "html", paper: str = "A4"):
@@ -187,13 +193,20 @@ def _summary(outline, lang) -> list:
     """The most urgent recommendations, by priority then due date (the outline's own order)."""
     urgent = [r for r in outline.recommendations if r.priority in ("critical", "high")] or outline.recommendations
     return [
-        {"id": r.id, "title": r.title, "priority": r.priority, "priority_text": _i18n.word(lang, "priority", r.priority),
-         "due": _i18n.date(lang, r.due) if r.due else None, "untranslated": r.rule in outline.untranslated}
+        {
+            "id": r.id,
+            "title": r.title,
+            "priority": r.priority,
+            "priority_text": _i18n.word(lang, "priority", r.priority),
+            "due": _i18n.date(lang, r.due) if r.due else None,
+            "untranslated": r.rule in outline.untranslated,
+        }
         for r in urgent[:SUMMARY_ITEMS]
     ]
 
 
 # ---- the market x right matrix ----
+
 
 def _covers(registration, market, eu_markets) -> bool:
     where = registration["jurisdiction"]
@@ -220,9 +233,15 @@ def _matrix(data, facts, as_of, lang) -> dict:
         code = market["code"]
         cells = []
         for asset in assets:
-            regs = [r for r in asset.get("registrations") or [] if r["status"] in ("registered", "pending") and _covers(r, code, eu_markets)]
+            regs = [
+                r
+                for r in asset.get("registrations") or []
+                if r["status"] in ("registered", "pending") and _covers(r, code, eu_markets)
+            ]
             via = sorted({r["jurisdiction"] for r in regs} - {code})
-            ends = sorted(d for r in regs for d in [expiry.get((asset["name"], r["jurisdiction"]))] if isinstance(d, datetime.date))
+            ends = sorted(
+                d for r in regs for d in [expiry.get((asset["name"], r["jurisdiction"]))] if isinstance(d, datetime.date)
+            )
             if (asset["name"], code) in covered or regs:
                 if ends and ends[0] <= horizon:
                     state, detail = "expiring", _i18n.date(lang, ends[0])
@@ -237,14 +256,19 @@ def _matrix(data, facts, as_of, lang) -> dict:
             else:
                 state, detail = "missing", ""
             cells.append({"state": state, "text": _i18n.word(lang, "cell", state), "detail": detail})
-        rows.append({"market": code, "status": _i18n.word(lang, "market_status", market["status"]),
-                     "cells": cells})
+        rows.append({"market": code, "status": _i18n.word(lang, "market_status", market["status"]), "cells": cells})
     columns = [{"name": a["name"], "type": _i18n.word(lang, "type", a["type"])} for a in assets]
-    return {"columns": columns, "rows": rows if columns else [],
-            "states": [{"state": s, "text": _i18n.word(lang, "cell", s)} for s in ("registered", "pending", "expiring", "taken", "missing")]}
+    return {
+        "columns": columns,
+        "rows": rows if columns else [],
+        "states": [
+            {"state": s, "text": _i18n.word(lang, "cell", s)} for s in ("registered", "pending", "expiring", "taken", "missing")
+        ],
+    }
 
 
 # ---- the timeline ----
+
 
 def _events(outline, data, facts, as_of, lang) -> list:
     def label(key, **values):
@@ -259,8 +283,12 @@ def _events(outline, data, facts, as_of, lang) -> list:
     months = {f["code"]: f.get("tm_months") for f in facts.get("jurisdiction", [])}
     fallback = next((f.get("months") for f in facts.get("fallback", []) if f.get("months")), 13)
     paris = (facts.get("paris") or [{}])[0]
-    priority = {"trademark": paris.get("tm_priority_months"), "design": paris.get("design_priority_months"),
-                "patent": paris.get("patent_priority_months"), "utility_model": paris.get("patent_priority_months")}
+    priority = {
+        "trademark": paris.get("tm_priority_months"),
+        "design": paris.get("design_priority_months"),
+        "patent": paris.get("patent_priority_months"),
+        "utility_model": paris.get("patent_priority_months"),
+    }
     for asset in data.get("ip_assets") or []:
         for reg in asset.get("registrations") or []:
             filed = _date(reg.get("filed"))
@@ -270,17 +298,35 @@ def _events(outline, data, facts, as_of, lang) -> list:
             events.append(Event(filed, "filed", label("ev_filed_text", asset=asset["name"], jurisdiction=where)))
             if asset["type"] == "trademark" and reg["status"] in ("pending", "opposed"):
                 expected = _expr.add_months(filed, months.get(where) or fallback)
-                events.append(Event(expected, "expected", label("ev_expected_text", asset=asset["name"], jurisdiction=where)
-                                    + label("ev_estimated"), start=filed, estimated=True))
+                events.append(
+                    Event(
+                        expected,
+                        "expected",
+                        label("ev_expected_text", asset=asset["name"], jurisdiction=where) + label("ev_estimated"),
+                        start=filed,
+                        estimated=True,
+                    )
+                )
             period = priority.get(asset["type"])
             if period and _expr.add_months(filed, period) >= as_of:
-                events.append(Event(_expr.add_months(filed, period), "priority",
-                                    label("ev_priority_text", asset=asset["name"], jurisdiction=where)))
+                events.append(
+                    Event(
+                        _expr.add_months(filed, period),
+                        "priority",
+                        label("ev_priority_text", asset=asset["name"], jurisdiction=where),
+                    )
+                )
     for fact in facts.get("expiry", []):
         if isinstance(fact.get("date"), datetime.date):
             text = label("ev_expiry_text", asset=fact["asset"], jurisdiction=fact["jurisdiction"])
-            events.append(Event(fact["date"], "expiry", text + (label("ev_estimated") if fact.get("estimated") else ""),
-                                estimated=bool(fact.get("estimated"))))
+            events.append(
+                Event(
+                    fact["date"],
+                    "expiry",
+                    text + (label("ev_estimated") if fact.get("estimated") else ""),
+                    estimated=bool(fact.get("estimated")),
+                )
+            )
     for market in data.get("markets") or []:
         day = _date(market.get("launch_date"))
         if day is not None:
@@ -302,7 +348,10 @@ def _date(value):
 
 WIDTH, LEFT, RIGHT, ROW, TOP = 1000, 360, 985, 22, 46
 LABEL_UNITS = 56
-WINDOW_BEFORE, WINDOW_AFTER = 24, 36  # months of the chart before and after the as-of date, at most  # how many half-width characters fit in the label column
+WINDOW_BEFORE, WINDOW_AFTER = (
+    24,
+    36,
+)  # months of the chart before and after the as-of date, at most  # how many half-width characters fit in the label column
 
 
 def _fit(text: str) -> str:
@@ -336,15 +385,31 @@ def _chart(events, as_of, lang) -> dict | None:
         outside = not start <= event.date <= end  # drawn at the edge, its date in the label
         side = "earlier" if event.date < start else "later"
         text = event.text + (" " + _i18n.label(lang, side, date=_i18n.date(lang, event.date)) if outside else "")
-        rows.append({
-            "y": y, "x": x(event.date), "x0": x(event.start) if event.start else None, "kind": event.kind,
-            "label": _fit(text), "title": f"{_i18n.date(lang, event.date)}: {event.text}",
-            "estimated": event.estimated, "odd": i % 2 == 1, "outside": outside, "color": EVENT_COLOURS[event.kind],
-        })
+        rows.append(
+            {
+                "y": y,
+                "x": x(event.date),
+                "x0": x(event.start) if event.start else None,
+                "kind": event.kind,
+                "label": _fit(text),
+                "title": f"{_i18n.date(lang, event.date)}: {event.text}",
+                "estimated": event.estimated,
+                "odd": i % 2 == 1,
+                "outside": outside,
+                "color": EVENT_COLOURS[event.kind],
+            }
+        )
     years = [{"x": x(datetime.date(year, 1, 1)), "year": year} for year in range(start.year, end.year + 1)]
     height = TOP + len(rows) * ROW + 12
     return {
-        "width": WIDTH, "height": height, "left": LEFT, "right": RIGHT, "top": TOP, "years": years, "rows": rows,
-        "today": x(as_of), "today_label": _i18n.label(lang, "today", date=_i18n.date(lang, as_of)),
+        "width": WIDTH,
+        "height": height,
+        "left": LEFT,
+        "right": RIGHT,
+        "top": TOP,
+        "years": years,
+        "rows": rows,
+        "today": x(as_of),
+        "today_label": _i18n.label(lang, "today", date=_i18n.date(lang, as_of)),
         "legend": [{"kind": k, "text": _i18n.label(lang, "ev_" + k), "color": EVENT_COLOURS[k]} for k in EVENT_KINDS],
     }

@@ -16,7 +16,7 @@ def category(rule) -> str:
         return data.get("category", "strategy")
     if "risk" in data:
         return "risk:" + data["risk"]["kind"]
-    (kind, _), = data["derive"].items()
+    ((kind, _),) = data["derive"].items()
     return f"derives {kind}"
 
 
@@ -33,8 +33,10 @@ def table(packs) -> list[str]:
     for pack in packs:
         if lines:
             lines.append("")
-        lines.append(f"{pack.name} {pack.version}  ({pack.file}, {len(pack.rules)} rules"
-                     f"{', ' + str(len(pack.facts)) + ' facts' if pack.facts else ''})")
+        lines.append(
+            f"{pack.name} {pack.version}  ({pack.file}, {len(pack.rules)} rules"
+            f"{', ' + str(len(pack.facts)) + ' facts' if pack.facts else ''})"
+        )
         rows = [(rule.id, category(rule), rule.data["title"], sources(rule)) for rule in pack.rules]
         if not rows:
             continue
@@ -60,7 +62,7 @@ def find(packs, name: str):
 def source_file(doc) -> Path:
     """The file a Document was read from (bundled files are named `<bundled>/rules/...`)."""
     if doc.source.startswith("<bundled>/"):
-        return _resources.rules_dir().parent / doc.source[len("<bundled>/"):]
+        return _resources.rules_dir().parent / doc.source[len("<bundled>/") :]
     return Path(doc.source)
 
 
@@ -105,10 +107,9 @@ def page(packs, rule) -> list[str]:
     if "risk" in data:
         lines.append(f"concludes: a risk of kind {data['risk']['kind']}")
     if "derive" in data:
-        (kind, values), = data["derive"].items()
+        ((kind, values),) = data["derive"].items()
         lines.append(f"concludes: derives a {kind} fact ({', '.join(values)})")
-        users = [r for p in packs for r in p.rules
-                 if any(k == kind for _, k, _, _ in _check.patterns(r))]
+        users = [r for p in packs for r in p.rules if any(k == kind for _, k, _, _ in _check.patterns(r))]
         if users:
             lines.append(f"used by ({len(users)}):")
             lines += [f"    {r.key}  {r.location()}" for r in users]

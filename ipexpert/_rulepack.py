@@ -164,7 +164,10 @@ def _layered(parsed) -> list[Pack]:
         for rule in pack.rules:
             if rule.id in ids:
                 problems.append(
-                    rule.doc.problem(rule.path + ("id",), f"rule id {rule.id!r} is used twice in pack {pack.name} (first at line {ids[rule.id]})")
+                    rule.doc.problem(
+                        rule.path + ("id",),
+                        f"rule id {rule.id!r} is used twice in pack {pack.name} (first at line {ids[rule.id]})",
+                    )
                 )
             ids.setdefault(rule.id, rule.line)
     if not problems:
@@ -190,7 +193,7 @@ def build(doc: _yaml.Document) -> Pack:
         pack.warnings.append(_syntax.warning(doc, old))
     pack.rules = [RuleSpec(pack.name, rule, doc, ("rules", i)) for i, rule in enumerate(data.get("rules", []))]
     for i, item in enumerate(data.get("facts", [])):
-        (kind, fields), = item.items()
+        ((kind, fields),) = item.items()
         pack.facts.append(StaticFact(kind, dict(fields), pack.name, doc, ("facts", i)))
     return pack
 
@@ -204,13 +207,17 @@ def apply_layers(packs: list[Pack], docs) -> list[Problem]:
         data = pack.doc.data
         for i, key in enumerate(data.get("disable", [])):
             if key not in index:
-                problems.append(pack.doc.problem(("disable", i), f"cannot disable {key}: no such rule{_schemas.suggest(key, index)}"))
+                problems.append(
+                    pack.doc.problem(("disable", i), f"cannot disable {key}: no such rule{_schemas.suggest(key, index)}")
+                )
             disabled.add(key)
         for i, override in enumerate(data.get("overrides", [])):
             key = override["rule"]
             if key not in index:
                 problems.append(
-                    pack.doc.problem(("overrides", i, "rule"), f"cannot override {key}: no such rule{_schemas.suggest(key, index)}")
+                    pack.doc.problem(
+                        ("overrides", i, "rule"), f"cannot override {key}: no such rule{_schemas.suggest(key, index)}"
+                    )
                 )
                 continue
             _, rule = index[key]

@@ -119,7 +119,10 @@ def _problem(doc: Document, error) -> Problem:
     if kind == "minItems":
         return doc.problem(path, f"needs at least {error.validator_value} item(s)")
     if kind == "maxLength":
-        return doc.problem(path, f"{_short(error.instance)} is {len(error.instance):,} characters long; at most {error.validator_value} are allowed")
+        return doc.problem(
+            path,
+            f"{_short(error.instance)} is {len(error.instance):,} characters long; at most {error.validator_value} are allowed",
+        )
     return doc.problem(path, error.message if len(error.message) < 200 else error.message[:197] + "...")
 
 

@@ -203,10 +203,13 @@ def _check_size(outline, limits) -> None:
     """413 for an outline with more items than the limit, before any of it is serialised."""
     items = len(outline.recommendations) + len(outline.risks) + len(outline.timeline)
     if items > limits.outline_items:
-        raise _Refused(413, (
-            f"the outline would have {items:,} items (recommendations, risks and timeline entries); "
-            f"the limit is {limits.outline_items:,}: evaluate fewer markets or assets per request"
-        ))
+        raise _Refused(
+            413,
+            (
+                f"the outline would have {items:,} items (recommendations, risks and timeline entries); "
+                f"the limit is {limits.outline_items:,}: evaluate fewer markets or assets per request"
+            ),
+        )
 
 
 def _report(doc, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -> tuple[int, str, bytes]:
@@ -254,7 +257,9 @@ class Evaluator:
         import multiprocessing
 
         return concurrent.futures.ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_child,
+            1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_child,
             initargs=(os.getpid(), self.options.rule_paths, self.options.defaults, self.options.limits),
         )
 
@@ -321,7 +326,9 @@ def create_app(options: Options | None = None) -> Starlette:
     evaluator = Evaluator(options)
     limits = options.limits
     # The interview (at /) asks and evaluates in this process, in a thread: it needs the compiled rules here.
-    interview_rules = _api.load_rules(*options.rule_paths, defaults=options.defaults) if options.rule_paths or not options.defaults else None
+    interview_rules = (
+        _api.load_rules(*options.rule_paths, defaults=options.defaults) if options.rule_paths or not options.defaults else None
+    )
 
     async def evaluate(request: Request) -> Response:
         as_of = _as_of(request)
@@ -331,8 +338,9 @@ def create_app(options: Options | None = None) -> Starlette:
         """The client report (or the outline JSON) in a language: ipexpert/_report.py."""
         as_of = _as_of(request)
         fmt, lang, paper = _report_options(request)
-        return await evaluator.answer("report", await _body(request, limits.body_bytes),
-                                      as_of=as_of, fmt=fmt, lang=lang, paper=paper)
+        return await evaluator.answer(
+            "report", await _body(request, limits.body_bytes), as_of=as_of, fmt=fmt, lang=lang, paper=paper
+        )
 
     async def validate(request: Request) -> Response:
         return await evaluator.answer("validate", await _body(request, limits.body_bytes))
@@ -367,7 +375,10 @@ def create_app(options: Options | None = None) -> Starlette:
         *_interview_web.routes(interview_rules, None),
     ]
     handlers = {
-        _Refused: _refused, ClientDisconnect: _client_gone, HTTPException: _http_error, Exception: _internal_error,
+        _Refused: _refused,
+        ClientDisconnect: _client_gone,
+        HTTPException: _http_error,
+        Exception: _internal_error,
     }
     return _QuietOnCancel(Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan))
 
@@ -438,8 +449,11 @@ def _as_of(request: Request):
         return _api.parse_date(text)
     except IPExpertError:
         message = f"{one_line(text)[:40]!r} is not a date ({_values.DATE_FORMAT}) between 1800 and 2200"
-        raise _Refused(400, f"the as_of query parameter is not a date ({_values.DATE_FORMAT}) between 1800 and 2200",
-                       [Problem("<query>", None, None, "$.as_of", message)]) from None
+        raise _Refused(
+            400,
+            f"the as_of query parameter is not a date ({_values.DATE_FORMAT}) between 1800 and 2200",
+            [Problem("<query>", None, None, "$.as_of", message)],
+        ) from None
 
 
 async def _body(request: Request, max_bytes: int) -> bytes:
@@ -478,13 +492,15 @@ def _rules_listing(packs) -> dict:
         entries = []
         for rule in pack.rules:
             concludes = next((k for k in ("recommend", "risk", "derive") if k in rule.data), None)
-            entries.append({
-                "key": rule.key,
-                "id": rule.id,
-                "title": rule.data.get("title"),
-                "category": rule.data.get("category"),
-                "concludes": concludes,
-            })
+            entries.append(
+                {
+                    "key": rule.key,
+                    "id": rule.id,
+                    "title": rule.data.get("title"),
+                    "category": rule.data.get("category"),
+                    "concludes": concludes,
+                }
+            )
         listed.append({"name": pack.name, "version": pack.version, "title": pack.title, "rules": entries})
     return {"packs": listed}
 
@@ -655,10 +671,21 @@ def serve(options: Options) -> None:
     os.environ[ENVIRONMENT] = options.to_json()  # read by the protocol and by worker processes
     app = create_app(options) if options.workers == 1 else f"{__name__}:app_from_environment"
     uvicorn.run(
-        app, factory=options.workers > 1, host=options.host, port=options.port, workers=options.workers,
-        http=HTTPProtocol, loop="asyncio", lifespan="on", server_header=False, access_log=False,
-        limit_concurrency=options.concurrency, backlog=options.backlog, timeout_keep_alive=options.keep_alive,
-        timeout_graceful_shutdown=options.graceful_timeout, log_level=options.log_level,
+        app,
+        factory=options.workers > 1,
+        host=options.host,
+        port=options.port,
+        workers=options.workers,
+        http=HTTPProtocol,
+        loop="asyncio",
+        lifespan="on",
+        server_header=False,
+        access_log=False,
+        limit_concurrency=options.concurrency,
+        backlog=options.backlog,
+        timeout_keep_alive=options.keep_alive,
+        timeout_graceful_shutdown=options.graceful_timeout,
+        log_level=options.log_level,
     )
 
 
@@ -678,8 +705,14 @@ def _component(name: str, schema: dict, components: dict) -> None:
 
     def rewrite(node):
         if isinstance(node, dict):
-            return {k: (f"#/components/schemas/{name}_{v[len('#/$defs/'):]}" if k == "$ref" and isinstance(v, str)
-                        and v.startswith("#/$defs/") else rewrite(v)) for k, v in node.items()}
+            return {
+                k: (
+                    f"#/components/schemas/{name}_{v[len('#/$defs/') :]}"
+                    if k == "$ref" and isinstance(v, str) and v.startswith("#/$defs/")
+                    else rewrite(v)
+                )
+                for k, v in node.items()
+            }
         if isinstance(node, list):
             return [rewrite(v) for v in node]
         return node
@@ -712,8 +745,10 @@ def openapi_document(limits: Limits = Limits()) -> dict:
         "413": problem(f"The body is larger than {limits.body_bytes:,} bytes."),
         "415": problem("The Content-Type is not JSON or YAML, or the charset is not UTF-8."),
         "422": problem("The profile breaks the profile schema or its consistency checks; every problem is listed."),
-        "503": {"description": "The server is at its concurrency limit; try again.",
-                "content": {"text/plain": {"schema": {"type": "string"}}}},
+        "503": {
+            "description": "The server is at its concurrency limit; try again.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
     }
     limits_text = (
         f"Limits: a request body of at most {limits.body_bytes:,} bytes; an outline of at most "
@@ -724,61 +759,78 @@ def openapi_document(limits: Limits = Limits()) -> dict:
     components: dict = {}
     _component("FirmProfile", _schemas.schema("profile"), components)
     _component("Outline", _schemas.schema("outline"), components)
-    components.update({
-        "Problem": {
-            "type": "object",
-            "required": ["file", "line", "column", "path", "message", "severity"],
-            "properties": {
-                "file": {"type": "string"},
-                "line": {"type": ["integer", "null"]},
-                "column": {"type": ["integer", "null"]},
-                "path": {"type": "string", "description": "Where in the document, as $.markets[2].code."},
-                "message": {"type": "string"},
-                "severity": {"enum": ["error", "warning"]},
-            },
-        },
-        "ProblemDetails": {
-            "type": "object",
-            "description": "RFC 9457 problem details, with the profile's problems when there are any.",
-            "required": ["type", "title", "status", "detail", "problems"],
-            "properties": {
-                "type": {"type": "string"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
-            },
-        },
-        "Validation": {
-            "type": "object",
-            "required": ["valid", "problems"],
-            "properties": {
-                "valid": {"const": True},
-                "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
-            },
-        },
-        "Rules": {
-            "type": "object",
-            "required": ["packs"],
-            "properties": {"packs": {"type": "array", "items": {
+    components.update(
+        {
+            "Problem": {
                 "type": "object",
-                "required": ["name", "version", "title", "rules"],
+                "required": ["file", "line", "column", "path", "message", "severity"],
                 "properties": {
-                    "name": {"type": "string"}, "version": {"type": "string"}, "title": {"type": "string"},
-                    "rules": {"type": "array", "items": {"type": "object", "properties": {
-                        "key": {"type": "string"}, "id": {"type": "string"}, "title": {"type": "string"},
-                        "category": {"type": ["string", "null"]},
-                        "concludes": {"enum": ["recommend", "risk", "derive", None]},
-                    }}},
+                    "file": {"type": "string"},
+                    "line": {"type": ["integer", "null"]},
+                    "column": {"type": ["integer", "null"]},
+                    "path": {"type": "string", "description": "Where in the document, as $.markets[2].code."},
+                    "message": {"type": "string"},
+                    "severity": {"enum": ["error", "warning"]},
                 },
-            }}},
-        },
-        "Health": {
-            "type": "object",
-            "required": ["status", "rules", "packs"],
-            "properties": {"status": {"const": "ok"}, "rules": {"type": "integer"}, "packs": {"type": "integer"}},
-        },
-    })
+            },
+            "ProblemDetails": {
+                "type": "object",
+                "description": "RFC 9457 problem details, with the profile's problems when there are any.",
+                "required": ["type", "title", "status", "detail", "problems"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
+                },
+            },
+            "Validation": {
+                "type": "object",
+                "required": ["valid", "problems"],
+                "properties": {
+                    "valid": {"const": True},
+                    "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
+                },
+            },
+            "Rules": {
+                "type": "object",
+                "required": ["packs"],
+                "properties": {
+                    "packs": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "version", "title", "rules"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "version": {"type": "string"},
+                                "title": {"type": "string"},
+                                "rules": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "key": {"type": "string"},
+                                            "id": {"type": "string"},
+                                            "title": {"type": "string"},
+                                            "category": {"type": ["string", "null"]},
+                                            "concludes": {"enum": ["recommend", "risk", "derive", None]},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    }
+                },
+            },
+            "Health": {
+                "type": "object",
+                "required": ["status", "rules", "packs"],
+                "properties": {"status": {"const": "ok"}, "rules": {"type": "integer"}, "packs": {"type": "integer"}},
+            },
+        }
+    )
     return {
         "openapi": "3.1.0",
         "info": {
@@ -788,77 +840,126 @@ def openapi_document(limits: Limits = Limits()) -> dict:
             "x-limits": dataclasses.asdict(limits),
         },
         "paths": {
-            "/v1/evaluate": {"post": {
-                "summary": "Evaluate a profile into its strategy outline",
-                "parameters": [{
-                    "name": "as_of", "in": "query", "required": False,
-                    "description": "The date the advice is computed for (default: today), YYYY-MM-DD "
-                                   "between 1800-01-01 and 2200-12-31.",
-                    "schema": {"type": "string", "format": "date", "pattern": AS_OF_PATTERN},
-                }],
-                "requestBody": profile_body("A firm profile, as YAML or JSON."),
-                "responses": {
-                    "200": {"description": "The outline.",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Outline"}}}},
-                    **body_errors,
-                    "413": problem(
-                        f"The body is larger than {limits.body_bytes:,} bytes, or the outline would pass "
-                        f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes."
-                    ),
-                    "500": problem("The rules failed on this profile, or an internal error occurred."),
-                },
-            }},
-            "/v1/report": {"post": {
-                "summary": "The client report of a profile: HTML or PDF, in English or Simplified Chinese",
-                "parameters": [
-                    {"name": "as_of", "in": "query", "required": False,
-                     "schema": {"type": "string", "format": "date", "pattern": AS_OF_PATTERN},
-                     "description": "The date the advice is computed for (default: today), YYYY-MM-DD "
-                                    "between 1800-01-01 and 2200-12-31."},
-                    {"name": "format", "in": "query", "required": False, "schema": {"enum": list(REPORT_OPTIONS["format"]), "default": "html"},
-                     "description": "html: one self-contained page; pdf: the same report as PDF; json: the outline."},
-                    {"name": "lang", "in": "query", "required": False, "schema": {"enum": list(REPORT_OPTIONS["lang"]), "default": "en"},
-                     "description": "The language of every text; ids and codes stay the same."},
-                    {"name": "paper", "in": "query", "required": False, "schema": {"enum": list(REPORT_OPTIONS["paper"]), "default": "A4"},
-                     "description": "The page size of a PDF."},
-                ],
-                "requestBody": profile_body("A firm profile, as YAML or JSON."),
-                "responses": {
-                    "200": {"description": "The report, or the outline for format=json.", "content": {
-                        "text/html": {"schema": {"type": "string"}},
-                        "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}},
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Outline"}}}},
-                    "400": problem("The body is not readable, or a query parameter is not one of its choices."),
-                    **body_errors,
-                    "413": problem(
-                        f"The body is larger than {limits.body_bytes:,} bytes, or the outline would pass "
-                        f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes."
-                    ),
-                    "422": problem("The profile breaks the profile schema or its consistency checks."),
-                    "500": problem("The rules failed on this profile, or an internal error occurred."),
-                    "501": problem("PDF was asked for but the server lacks the ipexpert[pdf] extra."),
-                },
-            }},
-            "/v1/validate": {"post": {
-                "summary": "Check a profile: 200 when it is valid, 422 with every problem (line and column) when not",
-                "requestBody": profile_body("A firm profile, as YAML or JSON."),
-                "responses": {
-                    "200": {"description": "The profile is valid.",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Validation"}}}},
-                    **body_errors,
-                    "500": problem("An internal error occurred."),
-                },
-            }},
-            "/v1/rules": {"get": {
-                "summary": "The loaded rule packs and their rules",
-                "responses": {"200": {"description": "Packs and rules.",
-                                      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rules"}}}}},
-            }},
-            "/healthz": {"get": {
-                "summary": "Liveness: the service is up and its rules are loaded",
-                "responses": {"200": {"description": "Up.", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Health"}}}}},
-            }},
+            "/v1/evaluate": {
+                "post": {
+                    "summary": "Evaluate a profile into its strategy outline",
+                    "parameters": [
+                        {
+                            "name": "as_of",
+                            "in": "query",
+                            "required": False,
+                            "description": "The date the advice is computed for (default: today), YYYY-MM-DD "
+                            "between 1800-01-01 and 2200-12-31.",
+                            "schema": {"type": "string", "format": "date", "pattern": AS_OF_PATTERN},
+                        }
+                    ],
+                    "requestBody": profile_body("A firm profile, as YAML or JSON."),
+                    "responses": {
+                        "200": {
+                            "description": "The outline.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Outline"}}},
+                        },
+                        **body_errors,
+                        "413": problem(
+                            f"The body is larger than {limits.body_bytes:,} bytes, or the outline would pass "
+                            f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes."
+                        ),
+                        "500": problem("The rules failed on this profile, or an internal error occurred."),
+                    },
+                }
+            },
+            "/v1/report": {
+                "post": {
+                    "summary": "The client report of a profile: HTML or PDF, in English or Simplified Chinese",
+                    "parameters": [
+                        {
+                            "name": "as_of",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "format": "date", "pattern": AS_OF_PATTERN},
+                            "description": "The date the advice is computed for (default: today), YYYY-MM-DD "
+                            "between 1800-01-01 and 2200-12-31.",
+                        },
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"enum": list(REPORT_OPTIONS["format"]), "default": "html"},
+                            "description": "html: one self-contained page; pdf: the same report as PDF; json: the outline.",
+                        },
+                        {
+                            "name": "lang",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"enum": list(REPORT_OPTIONS["lang"]), "default": "en"},
+                            "description": "The language of every text; ids and codes stay the same.",
+                        },
+                        {
+                            "name": "paper",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"enum": list(REPORT_OPTIONS["paper"]), "default": "A4"},
+                            "description": "The page size of a PDF.",
+                        },
+                    ],
+                    "requestBody": profile_body("A firm profile, as YAML or JSON."),
+                    "responses": {
+                        "200": {
+                            "description": "The report, or the outline for format=json.",
+                            "content": {
+                                "text/html": {"schema": {"type": "string"}},
+                                "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}},
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Outline"}},
+                            },
+                        },
+                        "400": problem("The body is not readable, or a query parameter is not one of its choices."),
+                        **body_errors,
+                        "413": problem(
+                            f"The body is larger than {limits.body_bytes:,} bytes, or the outline would pass "
+                            f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes."
+                        ),
+                        "422": problem("The profile breaks the profile schema or its consistency checks."),
+                        "500": problem("The rules failed on this profile, or an internal error occurred."),
+                        "501": problem("PDF was asked for but the server lacks the ipexpert[pdf] extra."),
+                    },
+                }
+            },
+            "/v1/validate": {
+                "post": {
+                    "summary": "Check a profile: 200 when it is valid, 422 with every problem (line and column) when not",
+                    "requestBody": profile_body("A firm profile, as YAML or JSON."),
+                    "responses": {
+                        "200": {
+                            "description": "The profile is valid.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Validation"}}},
+                        },
+                        **body_errors,
+                        "500": problem("An internal error occurred."),
+                    },
+                }
+            },
+            "/v1/rules": {
+                "get": {
+                    "summary": "The loaded rule packs and their rules",
+                    "responses": {
+                        "200": {
+                            "description": "Packs and rules.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rules"}}},
+                        }
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness: the service is up and its rules are loaded",
+                    "responses": {
+                        "200": {
+                            "description": "Up.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}},
+                        }
+                    },
+                }
+            },
         },
         "components": {"schemas": components},
     }

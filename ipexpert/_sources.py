@@ -87,9 +87,18 @@ def claims(packs) -> list[Claim]:
                 note = fields.get(prefix + "note") or ""
                 if prefix == "tm_" and fields.get("tm_estimate") and "an estimate" not in note:
                     note += " (an estimate)"
-                out.append(Claim(pack.name, fact.kind, subject, prefix.rstrip("_"),
-                                 fields[key], fields.get(prefix + "checked"), str(note),
-                                 f"{fact.doc.source}:{line}"))
+                out.append(
+                    Claim(
+                        pack.name,
+                        fact.kind,
+                        subject,
+                        prefix.rstrip("_"),
+                        fields[key],
+                        fields.get(prefix + "checked"),
+                        str(note),
+                        f"{fact.doc.source}:{line}",
+                    )
+                )
     return out
 
 
@@ -115,8 +124,9 @@ def table(packs, limit: int | None = 20) -> list[str]:
     if limit is not None:
         rows = rows[:limit]
     head = ("CHECKED", "FACT", "STATUS", "SOURCE")
-    cells = [(c.checked or "never", " ".join(p for p in (c.kind, c.subject, c.claim) if p), status(c), str(c.source))
-             for c in rows]
+    cells = [
+        (c.checked or "never", " ".join(p for p in (c.kind, c.subject, c.claim) if p), status(c), str(c.source)) for c in rows
+    ]
     widths = [max(len(r[i]) for r in cells + [head]) for i in range(3)]
     for row in [head] + cells:
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])

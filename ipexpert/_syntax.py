@@ -102,23 +102,25 @@ def upgrade_text(text: str, source: str) -> tuple[str, int]:
             continue  # one anchored scalar reached again through an alias
         done.add((line, column))
         row = lines[line - 1] if line is not None and line <= len(lines) else ""
-        if column is not None and row[column - 1:column] == "*":
+        if column is not None and row[column - 1 : column] == "*":
             continue  # an alias: its anchor is rewritten where it is written
         index = _variable_index(lines, line, column)
         if index is None:
-            raise InvalidRulePackError(doc.problem(path, "cannot rewrite this variable in place (a block scalar?); "
-                                                         "write it as $name by hand"))
+            raise InvalidRulePackError(
+                doc.problem(path, "cannot rewrite this variable in place (a block scalar?); write it as $name by hand")
+            )
         row = lines[line - 1]
-        lines[line - 1] = row[:index] + "$" + row[index + 1:]
+        lines[line - 1] = row[:index] + "$" + row[index + 1 :]
     upgraded = "".join(lines)
-    count = len(done) - sum(1 for line, column in done if lines[line - 1][column - 1:column] == "*")
+    count = len(done) - sum(1 for line, column in done if lines[line - 1][column - 1 : column] == "*")
     try:
         again = _yaml.load(upgraded, source)
     except _yaml.YAMLInputError as exc:  # pragma: no cover - a `$` in place of `?` keeps every scalar plain
         raise InvalidRulePackError(exc.problem) from None
     if again.data != expected:
-        raise InvalidRulePackError(doc.problem(paths[0], "rewriting the variables would change what the pack means; "
-                                                         "the file is left as it is"))
+        raise InvalidRulePackError(
+            doc.problem(paths[0], "rewriting the variables would change what the pack means; the file is left as it is")
+        )
     return upgraded, count
 
 
@@ -128,13 +130,13 @@ def _variable_index(lines, line, column):
         return None
     row = lines[line - 1]
     index = column - 1
-    while row[index:index + 1] in ("&", "!"):  # an anchor or a tag before the scalar
+    while row[index : index + 1] in ("&", "!"):  # an anchor or a tag before the scalar
         while index < len(row) and not row[index].isspace():
             index += 1
         while index < len(row) and row[index] in " \t":
             index += 1
-    if row[index:index + 1] == "?":
+    if row[index : index + 1] == "?":
         return index
-    if row[index:index + 1] in ("'", '"') and row[index + 1:index + 2] == "?":
+    if row[index : index + 1] in ("'", '"') and row[index + 1 : index + 2] == "?":
         return index + 1
     return None

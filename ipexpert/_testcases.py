@@ -73,9 +73,11 @@ def collect(paths) -> list[Case]:
         except _yaml.YAMLInputError as exc:
             problems.append(exc.problem)
             continue
-        found = _schemas.check(doc, "test-case") if isinstance(doc.data, dict) else [
-            doc.problem((), "a test-case file is a mapping with a list of cases")
-        ]
+        found = (
+            _schemas.check(doc, "test-case")
+            if isinstance(doc.data, dict)
+            else [doc.problem((), "a test-case file is a mapping with a list of cases")]
+        )
         if found:
             problems.extend(found)
             continue
@@ -102,9 +104,15 @@ def _profile_of(case: Case):
     profile = case.data["profile"]
     if isinstance(profile, str):
         return _profile.read(Path(case.file).parent / profile, str(Path(case.file).parent / profile))
-    return _yaml.Document(profile, case.file, {
-        k[len(case.path) + 1:]: v for k, v in case.doc.positions.items() if k[: len(case.path) + 1] == case.path + ("profile",)
-    })
+    return _yaml.Document(
+        profile,
+        case.file,
+        {
+            k[len(case.path) + 1 :]: v
+            for k, v in case.doc.positions.items()
+            if k[: len(case.path) + 1] == case.path + ("profile",)
+        },
+    )
 
 
 def _rules_of(case: Case, rule_base):
@@ -134,13 +142,17 @@ def run(case: Case, rule_base) -> Result:
     where = case.path
     if "stage" in expect and outline.stage.value != expect["stage"]:
         result.failures.append(
-            (case.doc.position(where + ("expect", "stage"))[0],
-             f"stage: expected {expect['stage']}, got {outline.stage.value} ({outline.stage.because})")
+            (
+                case.doc.position(where + ("expect", "stage"))[0],
+                f"stage: expected {expect['stage']}, got {outline.stage.value} ({outline.stage.because})",
+            )
         )
     if "stage_declared" in expect and outline.stage.declared != expect["stage_declared"]:
         result.failures.append(
-            (case.doc.position(where + ("expect", "stage_declared"))[0],
-             f"stage_declared: expected {expect['stage_declared']}, got {outline.stage.declared}")
+            (
+                case.doc.position(where + ("expect", "stage_declared"))[0],
+                f"stage_declared: expected {expect['stage_declared']}, got {outline.stage.declared}",
+            )
         )
     for group in ("recommendations", "risks"):
         items = getattr(outline, group)

@@ -47,7 +47,9 @@ def apply_assignments(doc: _yaml.Document, assignments) -> _yaml.Document:
             try:
                 target = target[step]
             except (KeyError, IndexError, TypeError):
-                raise IPExpertError(Problem("--set", None, None, _yaml.json_path(path), f"{path_text} does not exist in the profile")) from None
+                raise IPExpertError(
+                    Problem("--set", None, None, _yaml.json_path(path), f"{path_text} does not exist in the profile")
+                ) from None
         try:
             target[path[-1]] = value
         except (IndexError, TypeError):

@@ -40,12 +40,8 @@ class _CoreResolver(yaml.resolver.BaseResolver):
     """Implicit types of the YAML 1.2 core schema, nothing more."""
 
 
-_CoreResolver.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_CoreResolver.add_implicit_resolver(
-    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
-)
+_CoreResolver.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_CoreResolver.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 _CoreResolver.add_implicit_resolver(
     "tag:yaml.org,2002:int",
     re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
@@ -199,9 +195,7 @@ def read_text(raw: bytes, source: str) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         hint = "; it looks like UTF-16, save it as UTF-8" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
-        raise YAMLInputError(
-            Problem(source, line, col, "$", f"not UTF-8 text (byte 0x{raw[exc.start]:02x}){hint}")
-        ) from None
+        raise YAMLInputError(Problem(source, line, col, "$", f"not UTF-8 text (byte 0x{raw[exc.start]:02x}){hint}")) from None
     return text
 
 
@@ -210,9 +204,7 @@ def load(text: str | bytes, source: str = "<profile>") -> Document:
     if isinstance(text, bytes):
         text = read_text(text, source)
     elif len(text) > MAX_BYTES:
-        raise YAMLInputError(
-            Problem(source, None, None, "$", f"text is {len(text):,} characters; the limit is {MAX_BYTES:,}")
-        )
+        raise YAMLInputError(Problem(source, None, None, "$", f"text is {len(text):,} characters; the limit is {MAX_BYTES:,}"))
     node = _compose_fast(text, source) if _FastLoader is not None else None
     if node is None:
         node = _compose(text, source)
@@ -297,7 +289,9 @@ def _check_expansion(root, source: str) -> None:
         if sizes[id(node)] > MAX_NODES:
             raise YAMLInputError(
                 _mark_problem(
-                    node.start_mark, source, f"this value expands to more than {MAX_NODES:,} values through aliases (an alias bomb?); refused"
+                    node.start_mark,
+                    source,
+                    f"this value expands to more than {MAX_NODES:,} values through aliases (an alias bomb?); refused",
                 )
             )
 
@@ -381,9 +375,7 @@ class _Builder:
             node, path, parent, slot = stack.pop()
             self.count += 1
             if self.count > MAX_NODES:
-                raise YAMLInputError(
-                    self._problem(node, path, f"more than {MAX_NODES:,} values (an alias bomb?); refused")
-                )
+                raise YAMLInputError(self._problem(node, path, f"more than {MAX_NODES:,} values (an alias bomb?); refused"))
             self.doc.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
             if node.tag not in _CORE_TAGS:
                 raise YAMLInputError(
@@ -396,9 +388,7 @@ class _Builder:
                     key = self._key(key_node, path)
                     if key in seen:
                         raise YAMLInputError(
-                            self._problem(
-                                key_node, path + (key,), f"duplicate key {key!r} (first at line {seen[key]})"
-                            )
+                            self._problem(key_node, path + (key,), f"duplicate key {key!r} (first at line {seen[key]})")
                         )
                     seen[key] = key_node.start_mark.line + 1
                     child = path + (key,)
@@ -455,6 +445,4 @@ class _Builder:
         return text
 
     def _problem(self, node, path, message):
-        return Problem(
-            self.doc.source, node.start_mark.line + 1, node.start_mark.column + 1, json_path(path), message
-        )
+        return Problem(self.doc.source, node.start_mark.line + 1, node.start_mark.column + 1, json_path(path), message)

@@ -93,7 +93,10 @@ def rules_options(func):
     """--rules DIR (repeatable) and --no-default-rules."""
     func = click.option("--no-default-rules", is_flag=True, help="Do not load the bundled rule packs.")(func)
     func = click.option(
-        "--rules", "rule_paths", multiple=True, type=click.Path(exists=True),
+        "--rules",
+        "rule_paths",
+        multiple=True,
+        type=click.Path(exists=True),
         help="A folder (or file) of rule packs to load after the bundled ones. Repeatable.",
     )(func)
     return func
@@ -151,8 +154,20 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 @cli.command()
 @click.argument("profile")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write to this file (atomically) instead of stdout; a pipe or device is written through.")
-@click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help="Change a profile value before evaluating (what if), e.g. firm.stage=stable. Repeatable.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to this file (atomically) instead of stdout; a pipe or device is written through.",
+)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Change a profile value before evaluating (what if), e.g. firm.stage=stable. Repeatable.",
+)
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Language of the outline or report.")
 @click.option("--paper", type=click.Choice(("A4", "Letter")), default="A4", show_default=True, help="Page size of a PDF report.")
 @as_of_option
@@ -268,7 +283,9 @@ def rules_show(rule, rule_paths, no_default_rules):
 
 
 @rules.command("sources")
-@click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True, help="How many facts to list, oldest check first.")
+@click.option(
+    "--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True, help="How many facts to list, oldest check first."
+)
 @click.option("--all", "show_all", is_flag=True, help="List every sourced fact.")
 @rules_options
 def rules_sources(limit, show_all, rule_paths, no_default_rules):
@@ -352,13 +369,50 @@ def _progress_bar(length):
 
 @cli.command()
 @click.argument("source", metavar="INPUT")
-@click.option("--output", "-o", required=True, type=click.Path(), help="The JSON Lines file to write (atomically), - for standard output, or the folder for --output-format parquet.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes (with --engine dask: of the local cluster); 0 means one per core.")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Evaluate here, or on a Dask cluster (needs: pip install 'ipexpert[dask]').")
-@click.option("--scheduler", metavar="ADDRESS", default=None, help="With --engine dask: the scheduler of an existing cluster (tcp://host:8786); default: a local cluster.")
-@click.option("--partition-size", type=click.IntRange(min=1), default=50, show_default=True, help="With --engine dask: inputs per task.")
-@click.option("--column", default="profile", show_default=True, help="For a Parquet INPUT: the column holding each profile's JSON or YAML text.")
-@click.option("--output-format", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True, help="JSON Lines, or a folder with inputs.parquet and recommendations.parquet.")
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(),
+    help="The JSON Lines file to write (atomically), - for standard output, or the folder for --output-format parquet.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Worker processes (with --engine dask: of the local cluster); 0 means one per core.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Evaluate here, or on a Dask cluster (needs: pip install 'ipexpert[dask]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="With --engine dask: the scheduler of an existing cluster (tcp://host:8786); default: a local cluster.",
+)
+@click.option(
+    "--partition-size", type=click.IntRange(min=1), default=50, show_default=True, help="With --engine dask: inputs per task."
+)
+@click.option(
+    "--column",
+    default="profile",
+    show_default=True,
+    help="For a Parquet INPUT: the column holding each profile's JSON or YAML text.",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(["jsonl", "parquet"]),
+    default="jsonl",
+    show_default=True,
+    help="JSON Lines, or a folder with inputs.parquet and recommendations.parquet.",
+)
 @as_of_option
 @rules_options
 def batch(source, output, jobs, engine, scheduler, partition_size, column, output_format, as_of, rule_paths, no_default_rules):
@@ -367,26 +421,20 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
 
     if scheduler is not None and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
-    options = dict(rule_paths=rule_paths, defaults=not no_default_rules, as_of=as_of)
-    jobs = jobs or _batch.default_jobs()
-    plain = engine == "local" and output_format == "jsonl" and "://" not in source and not source.lower().endswith((".parquet", ".pq"))
-    if plain:  # the local engine on local JSON Lines, as before
-        items = _batch.collect(source)
-        count, call = len(items), lambda progress: _batch.run(items, output, jobs=jobs, progress=progress, **options)
-    else:
-        from . import _parquet
-
-        inputs = _parquet.open_inputs(source, column)
-        count = inputs.count
-        if engine == "dask":
-            from . import _dask_batch
-
-            dask_options = dict(scheduler=scheduler, workers=jobs, partition_size=partition_size, tables=output_format == "parquet")
-            call = lambda progress: _dask_batch.run(inputs, output, progress=progress, echo=lambda line: click.echo(line, err=True), **dask_options, **options)  # noqa: E731
-        elif output_format == "parquet":
-            call = lambda progress: _parquet.local_tables(inputs, output, jobs=jobs, progress=progress, **options)  # noqa: E731
-        else:
-            call = lambda progress: _batch.run(list(inputs), output, jobs=jobs, progress=progress, **options)  # noqa: E731
+    count, call = _batch.prepare(
+        source,
+        output,
+        engine=engine,
+        scheduler=scheduler,
+        jobs=jobs or _batch.default_jobs(),
+        partition_size=partition_size,
+        column=column,
+        output_format=output_format,
+        echo=lambda line: click.echo(line, err=True),
+        rule_paths=rule_paths,
+        defaults=not no_default_rules,
+        as_of=as_of,
+    )
     with _progress_bar(count) as progress:
         summary = call(progress)
     click.echo(summary.format(), err=True)
@@ -397,35 +445,114 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="The port to listen on.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Server processes, each with its own evaluating process; about one per core.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=256, show_default=True, help="Connections and requests at once per worker; more get 503.")
-@click.option("--keep-alive", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="Seconds an idle connection is kept open between requests.")
-@click.option("--header-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds a client has to send complete request headers.")
-@click.option("--body-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds a client has to send the request body after its headers.")
-@click.option("--graceful-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="On SIGTERM, seconds requests in flight may still take.")
-@click.option("--max-outline-items", type=click.IntRange(min=1), default=10_000, show_default=True, help="Recommendations, risks and timeline entries one answer may hold; more get 413.")
-@click.option("--max-outline-bytes", type=click.IntRange(min=1024), default=16 * 1024 * 1024, show_default=True, help="Bytes of JSON one answer may hold; more get 413.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Server processes, each with its own evaluating process; about one per core.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Connections and requests at once per worker; more get 503.",
+)
+@click.option(
+    "--keep-alive",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds an idle connection is kept open between requests.",
+)
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a client has to send complete request headers.",
+)
+@click.option(
+    "--body-timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds a client has to send the request body after its headers.",
+)
+@click.option(
+    "--graceful-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="On SIGTERM, seconds requests in flight may still take.",
+)
+@click.option(
+    "--max-outline-items",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Recommendations, risks and timeline entries one answer may hold; more get 413.",
+)
+@click.option(
+    "--max-outline-bytes",
+    type=click.IntRange(min=1024),
+    default=16 * 1024 * 1024,
+    show_default=True,
+    help="Bytes of JSON one answer may hold; more get 413.",
+)
 @rules_options
-def serve(host, port, workers, concurrency, keep_alive, header_timeout, body_timeout, graceful_timeout,
-          max_outline_items, max_outline_bytes, rule_paths, no_default_rules):
+def serve(
+    host,
+    port,
+    workers,
+    concurrency,
+    keep_alive,
+    header_timeout,
+    body_timeout,
+    graceful_timeout,
+    max_outline_items,
+    max_outline_bytes,
+    rule_paths,
+    no_default_rules,
+):
     """Answer evaluate and validate requests over HTTP (needs: pip install 'ipexpert[serve]')."""
     try:
         from . import _serve
     except ImportError as exc:
-        click.echo(f"ipexpert: serve needs the optional HTTP packages ({exc.name} is missing): pip install 'ipexpert[serve]'", err=True)
+        click.echo(
+            f"ipexpert: serve needs the optional HTTP packages ({exc.name} is missing): pip install 'ipexpert[serve]'", err=True
+        )
         sys.exit(1)
     load_rule_base(rule_paths, no_default_rules)  # a broken pack stops here, with its problems, before any worker starts
-    _serve.serve(_serve.Options(
-        host=host, port=port, workers=workers, concurrency=concurrency, keep_alive=keep_alive,
-        header_timeout=header_timeout, body_timeout=body_timeout, graceful_timeout=graceful_timeout,
-        rule_paths=tuple(os.path.abspath(p) for p in rule_paths), defaults=not no_default_rules,
-        limits=_serve.Limits(outline_items=max_outline_items, outline_bytes=max_outline_bytes),
-    ))
+    _serve.serve(
+        _serve.Options(
+            host=host,
+            port=port,
+            workers=workers,
+            concurrency=concurrency,
+            keep_alive=keep_alive,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            graceful_timeout=graceful_timeout,
+            rule_paths=tuple(os.path.abspath(p) for p in rule_paths),
+            defaults=not no_default_rules,
+            limits=_serve.Limits(outline_items=max_outline_items, outline_bytes=max_outline_bytes),
+        )
+    )
 
 
 @cli.command()
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The profile to write (YAML, atomically, at the end).")
-@click.option("--from", "partial", type=click.Path(exists=True, dir_okay=False), default=None, help="A partial profile to continue: only what is missing is asked.")
+@click.option(
+    "--output", "-o", required=True, type=click.Path(dir_okay=False), help="The profile to write (YAML, atomically, at the end)."
+)
+@click.option(
+    "--from",
+    "partial",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A partial profile to continue: only what is missing is asked.",
+)
 @click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True, help="The interview's language.")
 @as_of_option
 @rules_options
@@ -451,7 +578,9 @@ def interview(output, partial, lang, as_of, rule_paths, no_default_rules):
 @cli.command()
 @click.argument("profile")
 @click.argument("target", metavar="RULE-OR-ID")
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
 @as_of_option
 @rules_options
 def explain(profile, target, fmt, as_of, rule_paths, no_default_rules):
@@ -461,14 +590,24 @@ def explain(profile, target, fmt, as_of, rule_paths, no_default_rules):
     from . import _explain
 
     data = _explain.explain(read_profile(profile), target, load_rule_base(rule_paths, no_default_rules), as_of)
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str) if fmt == "json" else _explain.render(data), nl=fmt == "json")
+    click.echo(
+        json.dumps(data, indent=2, ensure_ascii=False, default=str) if fmt == "json" else _explain.render(data), nl=fmt == "json"
+    )
 
 
 @cli.command("diff")
 @click.argument("profile_a", metavar="A")
 @click.argument("profile_b", metavar="[B]", required=False)
-@click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help="Change a value of B (or of A when B is not given) before comparing. Repeatable.")
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Change a value of B (or of A when B is not given) before comparing. Repeatable.",
+)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
 @as_of_option
 @rules_options
 def diff_command(profile_a, profile_b, assignments, fmt, as_of, rule_paths, no_default_rules):

@@ -30,8 +30,16 @@ OUT = ROOT / "docs" / "interview"
 def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1200,860", "--hide-scrollbars"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1200,860",
+        "--hide-scrollbars",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"))
 
@@ -92,22 +100,28 @@ def terminal(driver, lang, name, keys):
     session = f"ipexpert-shot-{os.getpid()}"
     with tempfile.TemporaryDirectory() as folder:
         command = f"{sys.executable} -m ipexpert interview -o {folder}/p.yaml --lang {lang} --as-of {AS_OF}"
-        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "24", command], check=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "24", command],
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         try:
             for key in keys:
                 time.sleep(2.5)
                 subprocess.run(["tmux", "send-keys", "-t", session, *key], check=True)
             time.sleep(3)
-            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], check=True,
-                                    capture_output=True, text=True).stdout
+            screen = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", session], check=True, capture_output=True, text=True
+            ).stdout
         finally:
             subprocess.run(["tmux", "kill-session", "-t", session], check=False)
     page = Path(tempfile.mkstemp(suffix=".html")[1])
     page.write_text(
         "<!doctype html><meta charset=utf-8><body style='margin:0;background:#1e1e1e'>"
         "<pre style='margin:0;padding:14px;color:#e8e8e8;font:15px/1.35 \"Noto Sans Mono CJK SC\",monospace'>"
-        f"{html.escape(screen.rstrip())}</pre>", encoding="utf-8")
+        f"{html.escape(screen.rstrip())}</pre>",
+        encoding="utf-8",
+    )
     driver.set_window_size(1000, 520)
     driver.get(page.as_uri())
     driver.save_screenshot(str(OUT / f"{name}.png"))
@@ -120,14 +134,28 @@ def main():
     driver = browser()
     try:
         with running(_interview_web.create_app(_api.default_rules(), as_of=AS_OF)) as url:
-            web(driver, url, "en", "eu-brand-owner", {1: "web-1-start", 4: "web-2-market", 9: "web-3-registration",
-                                                      14: "web-4-checklist", 16: "web-5-channels",
-                                                      "done": "web-6-done"})
+            web(
+                driver,
+                url,
+                "en",
+                "eu-brand-owner",
+                {
+                    1: "web-1-start",
+                    4: "web-2-market",
+                    9: "web-3-registration",
+                    14: "web-4-checklist",
+                    16: "web-5-channels",
+                    "done": "web-6-done",
+                },
+            )
             web(driver, url, "zh-CN", "small-reseller", {6: "web-7-zh-CN", "done": "web-8-zh-CN-done"})
-        terminal(driver, "en", "term-1-choice", [["Lumen Home Ltd.", "Enter"], ["CN", "Enter"], ["EU", "Enter"],
-                                                 ["Down"]])
-        terminal(driver, "zh-CN", "term-2-zh-CN", [["Quickship Goods", "Enter"], ["CN", "Enter"], ["US", "Enter"],
-                                                   ["Enter"], ["Enter"]])
+        terminal(driver, "en", "term-1-choice", [["Lumen Home Ltd.", "Enter"], ["CN", "Enter"], ["EU", "Enter"], ["Down"]])
+        terminal(
+            driver,
+            "zh-CN",
+            "term-2-zh-CN",
+            [["Quickship Goods", "Enter"], ["CN", "Enter"], ["US", "Enter"], ["Enter"], ["Enter"]],
+        )
     finally:
         driver.quit()
 

@@ -48,9 +48,9 @@ def profile(rng: random.Random, index: int) -> dict:
             {
                 "type": rng.choice(ASSET_TYPES),
                 "name": f"MARK{index}X{n}",
-                "registrations": [
-                    {"jurisdiction": rng.choice(codes), "status": rng.choice(["registered", "pending"])}
-                ] if rng.random() < 0.5 else [],
+                "registrations": [{"jurisdiction": rng.choice(codes), "status": rng.choice(["registered", "pending"])}]
+                if rng.random() < 0.5
+                else [],
             }
             for n in range(rng.randint(0, 3))
         ],

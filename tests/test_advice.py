@@ -10,8 +10,35 @@ from ipexpert import _render
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-EU = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT",
-      "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
+EU = {
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +61,29 @@ def test_an_example_outline_is_one_a_consultant_would_sign(path, rules):
         by_rule.setdefault(rec.rule.split("/")[1], []).append(rec)
     # one item per decision: no national trademark or design filing in an EU member state
     for rec in recs:
-        if rec.rule.split("/")[1] in ("register-brand-before-entry", "register-brand-where-selling",
-                                      "register-brand-planned-no-date", "protect-own-design", "design-no-longer-new",
-                                      "protect-own-design-in-grace"):
+        if rec.rule.split("/")[1] in (
+            "register-brand-before-entry",
+            "register-brand-where-selling",
+            "register-brand-planned-no-date",
+            "protect-own-design",
+            "design-no-longer-new",
+            "protect-own-design-in-grace",
+        ):
             assert not set(rec.markets) & EU, (rec.id, "an EU member state gets the one EU item")
     # no contradiction: Brand Registry is not advised for a brand the outline says cannot enrol anywhere it sells
-    blocked = {(a, m) for r in out.risks if r.rule.endswith("brand-registry-needs-local-mark") for a in r.assets for m in r.markets}
+    blocked = {
+        (a, m) for r in out.risks if r.rule.endswith("brand-registry-needs-local-mark") for a in r.assets for m in r.markets
+    }
     for rec in by_rule.get("enrol-amazon-brand-registry", []):
         assert any((rec.assets[0], m) not in blocked for m in markets), rec.id
     # no invalid filing: a design is never both to be filed and no longer new in the same place
-    filed = {(p, m) for rule in ("protect-own-design", "protect-own-design-in-grace") for r in by_rule.get(rule, []) for p in r.products for m in r.markets}
+    filed = {
+        (p, m)
+        for rule in ("protect-own-design", "protect-own-design-in-grace")
+        for r in by_rule.get(rule, [])
+        for p in r.products
+        for m in r.markets
+    }
     lost = {(p, m) for r in by_rule.get("design-no-longer-new", []) for p in r.products for m in r.markets}
     assert not filed & lost
     # no "confidentiality before registrations" next to critical filings
@@ -63,7 +103,11 @@ def test_the_same_decision_in_four_member_states_is_one_item(rules):
         "ip_assets": [{"type": "trademark", "name": "LUMO", "registrations": [{"jurisdiction": "CN", "status": "registered"}]}],
     }
     out = ipexpert.evaluate(profile, rules, as_of="2026-11-25")
-    trademark = [r for r in out.recommendations if r.category == "trademark" and "LUMO" in r.assets and r.rule != "paper-trademarks/claim-trademark-priority"]
+    trademark = [
+        r
+        for r in out.recommendations
+        if r.category == "trademark" and "LUMO" in r.assets and r.rule != "paper-trademarks/claim-trademark-priority"
+    ]
     design = [r for r in out.recommendations if r.category == "design"]
     assert [(r.rule, r.markets) for r in trademark] == [("routes/eu-trade-mark", ["DE", "ES", "EU", "FR", "IT"])]
     assert [(r.rule, r.markets) for r in design] == [("paper-products/protect-own-design", ["EU"])]
@@ -105,7 +149,9 @@ def test_a_made_to_order_firm_of_unknown_size_reads_right(rules, lang):
 
 
 def test_risk_kinds_and_channels_read_as_words_in_chinese(rules):
-    reseller = _render.text(ipexpert.evaluate(ROOT / "examples" / "generic-reseller.yaml", rules, as_of="2026-11-25", lang="zh-CN"))
+    reseller = _render.text(
+        ipexpert.evaluate(ROOT / "examples" / "generic-reseller.yaml", rules, as_of="2026-11-25", lang="zh-CN")
+    )
     assert "海关扣留" in reseller and "customs_detention" not in reseller
     copied = _render.text(ipexpert.evaluate(ROOT / "examples" / "copycat-victim.yaml", rules, as_of="2026-11-25", lang="zh-CN"))
     assert "在全球速卖通（AliExpress）上销售" in copied
@@ -114,8 +160,11 @@ def test_risk_kinds_and_channels_read_as_words_in_chinese(rules):
 
 
 def test_court_deadlines_count_from_the_right_event(rules):
-    profile = {"firm": {"name": "F", "home_country": "CN", "employees": 8},
-               "markets": [{"code": "US", "status": "active"}], "history": {"tro_served": "2026-11-20"}}
+    profile = {
+        "firm": {"name": "F", "home_country": "CN", "employees": 8},
+        "markets": [{"code": "US", "status": "active"}],
+        "history": {"tro_served": "2026-11-20"},
+    }
     out = ipexpert.evaluate(profile, rules, as_of="2026-11-25")
     rec = next(r for r in out.recommendations if r.rule == "us-litigation/schedule-a-playbook-dated")
     actions = "\n".join(rec.actions)
@@ -126,10 +175,19 @@ def test_court_deadlines_count_from_the_right_event(rules):
 
 
 def test_a_missed_mexican_declaration_is_described_one_way(rules):
-    profile = {"firm": {"name": "F", "home_country": "CN", "employees": 40},
-               "markets": [{"code": "MX", "status": "active"}],
-               "ip_assets": [{"type": "trademark", "name": "OKTA", "registrations": [
-                   {"jurisdiction": "MX", "status": "registered", "filed": "2023-01-05", "registered": "2023-09-10"}]}]}
+    profile = {
+        "firm": {"name": "F", "home_country": "CN", "employees": 40},
+        "markets": [{"code": "MX", "status": "active"}],
+        "ip_assets": [
+            {
+                "type": "trademark",
+                "name": "OKTA",
+                "registrations": [
+                    {"jurisdiction": "MX", "status": "registered", "filed": "2023-01-05", "registered": "2023-09-10"}
+                ],
+            }
+        ],
+    }
     out = ipexpert.evaluate(profile, rules, as_of="2026-11-25")
     rec = next(r for r in out.recommendations if r.rule == "maintenance/declaration-of-use-window")
     because = rec.justification.because

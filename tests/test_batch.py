@@ -66,7 +66,8 @@ def test_error_records_name_the_line_and_column(invoke, tmp_path):
     good = json.dumps(profilegen.profile(random.Random(1), 1))
     source = tmp_path / "in.jsonl"
     source.write_text(
-        good + "\n"
+        good
+        + "\n"
         + "\n"  # blank lines are not inputs
         + '{"firm": {"name": "X", "home_country": "usa"}, "markets": [{"code": "US", "status": "active"}]}\n'
         + '{"firm": \n'
@@ -92,14 +93,14 @@ def test_error_records_name_the_line_and_column(invoke, tmp_path):
 
 def test_json_that_yaml_would_read_differently_is_still_read_as_json(invoke, tmp_path):
     profile = profilegen.profile(random.Random(4), 4)
-    profile["firm"]["name"] = "Smile \U0001F600 Co."
+    profile["firm"]["name"] = "Smile \U0001f600 Co."
     line = json.dumps(profile).replace(": ", ":\t")  # tabs and an escaped surrogate pair: JSON, not YAML
     source = tmp_path / "in.jsonl"
     source.write_text(line + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     assert invoke("batch", source, "-o", out, "--as-of", AS_OF).exit_code == 0
     (record,) = records(out)
-    assert record["outline"]["firm"]["name"] == "Smile \U0001F600 Co."
+    assert record["outline"]["firm"]["name"] == "Smile \U0001f600 Co."
 
 
 def test_a_folder_is_read_in_name_order_and_files_of_other_kinds_are_ignored(invoke, tmp_path):
@@ -147,7 +148,8 @@ def test_an_interrupted_batch_leaves_the_old_output_or_the_whole_new_one(thousan
     out.write_text("previous\n", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", str(out), "--as-of", AS_OF],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     time.sleep(2)
     proc.send_signal(signal.SIGINT)
@@ -166,7 +168,9 @@ def test_a_progress_bar_shows_only_on_a_terminal(tmp_path):
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--as-of", AS_OF],
-            stdout=subprocess.DEVNULL, stderr=terminal, timeout=120,
+            stdout=subprocess.DEVNULL,
+            stderr=terminal,
+            timeout=120,
         )
         os.close(terminal)
         shown = b""
@@ -214,7 +218,8 @@ def test_kill_9_of_a_two_job_batch_leaves_no_process_and_the_next_run_no_stale_f
     out = tmp_path / "out.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", str(out), "--as-of", AS_OF, "--jobs", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".ipexpert-*.tmp")) or len(children_of(proc.pid)) < 2:
@@ -234,7 +239,8 @@ def test_kill_9_of_a_two_job_batch_leaves_no_process_and_the_next_run_no_stale_f
     small.write_text(profilegen.jsonl(profilegen.generate(2, invalid_every=0)), encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "ipexpert", "batch", str(small), "-o", str(out), "--as-of", AS_OF],
-        capture_output=True, timeout=120,
+        capture_output=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "small.jsonl"]
@@ -261,7 +267,8 @@ def test_a_named_pipe_in_the_folder_gets_an_error_record_not_a_hang(tmp_path):
     out = tmp_path / "out.jsonl"
     result = subprocess.run(
         [sys.executable, "-m", "ipexpert", "batch", str(folder), "-o", str(out), "--as-of", AS_OF],
-        capture_output=True, timeout=60,
+        capture_output=True,
+        timeout=60,
     )
     assert result.returncode == 1
     got = records(out)
@@ -275,7 +282,9 @@ def test_dash_writes_json_lines_to_stdout(tmp_path):
     source.write_text(profilegen.jsonl(profilegen.generate(3, invalid_every=0)), encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", "-", "--as-of", AS_OF],
-        capture_output=True, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.decode("utf-8").splitlines()
@@ -320,8 +329,10 @@ def test_as_of_is_exactly_yyyy_mm_dd(invoke, tmp_path, as_of):
 
 def test_integers_are_integers_in_json_lines(invoke, tmp_path):
     profile = profilegen.profile(random.Random(4), 4)
-    lines = [json.dumps(profile).replace(f'"employees": {profile["firm"]["employees"]}', f'"employees": {value}')
-             for value in ("2000.0", "1e308", "9" * 30)]
+    lines = [
+        json.dumps(profile).replace(f'"employees": {profile["firm"]["employees"]}', f'"employees": {value}')
+        for value in ("2000.0", "1e308", "9" * 30)
+    ]
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"

@@ -42,16 +42,14 @@ CASES = {
         "pending, refused, registered); did you mean 'pending'? (at $.rules[1].when[1].registration.status.in[1])",
     ],
     "override-missing": [
-        "4:11: cannot override base/register-brands: no such rule; did you mean 'base/register-brand'? "
-        "(at $.overrides[0].rule)",
+        "4:11: cannot override base/register-brands: no such rule; did you mean 'base/register-brand'? (at $.overrides[0].rule)",
         "7:5: cannot disable base/supplier-ndaa: no such rule; did you mean 'base/supplier-nda'? (at $.disable[0])",
     ],
 }
 
 WARNINGS = {
     "never-consumed": [
-        "8:14: warning: no rule has a condition on the 'watchlist' facts this rule derives "
-        "(at $.rules[0].derive.watchlist)",
+        "8:14: warning: no rule has a condition on the 'watchlist' facts this rule derives (at $.rules[0].derive.watchlist)",
     ],
     "no-source": [
         "4:9: warning: rule no-source/unsourced has no source: add the paper section or URL it rests on (at $.rules[0].id)",
@@ -103,8 +101,10 @@ def test_a_consultant_folder_is_checked_with_the_bundled_packs(check):
     assert with_bundled.exit_code == 0, with_bundled.output
     alone = check("tests/fixtures/packs/consultant-bundled")
     assert alone.exit_code == 1
-    assert "tests/fixtures/packs/consultant-bundled/my-rules.yaml:5:11: cannot override " \
-           "paper-core/register-brand-before-entry: no such rule" in alone.stdout
+    assert (
+        "tests/fixtures/packs/consultant-bundled/my-rules.yaml:5:11: cannot override "
+        "paper-core/register-brand-before-entry: no such rule" in alone.stdout
+    )
 
 
 def test_a_missing_folder_is_a_usage_error(check):

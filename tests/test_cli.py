@@ -63,7 +63,9 @@ def test_invalid_profile_exits_1_with_one_line_per_problem(invoke, tmp_path):
     bad.write_text("firm:\n  name: X\n  home_country: CN\n  stage: growing\nmarkets:\n  - {code: US, status: active}\n")
     result = invoke("evaluate", bad)
     assert result.exit_code == 1
-    assert result.output.strip().endswith("bad.yaml:4:10: 'growing' is not one of startup, development, growth, stable; did you mean 'growth'? (at $.firm.stage)")
+    assert result.output.strip().endswith(
+        "bad.yaml:4:10: 'growing' is not one of startup, development, growth, stable; did you mean 'growth'? (at $.firm.stage)"
+    )
 
 
 def test_validate_reports_every_file(invoke, tmp_path):
@@ -90,13 +92,19 @@ def test_missing_file_is_an_input_error(invoke, tmp_path):
 
 def test_set_changes_the_profile_before_evaluation(invoke):
     result = invoke("evaluate", SPINWELL, "-f", "json", "--as-of", AS_OF, "--set", "firm.stage=stable")
-    assert json.loads(result.output)["stage"] == {"value": "stable", "declared": True, "because": "declared in the profile at $.firm.stage"}
+    assert json.loads(result.output)["stage"] == {
+        "value": "stable",
+        "declared": True,
+        "because": "declared in the profile at $.firm.stage",
+    }
 
 
 def test_python_dash_m_works_like_the_command():
     result = subprocess.run(
         [sys.executable, "-m", "ipexpert", "evaluate", str(SPINWELL), "-f", "json", "--as-of", AS_OF],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["firm"]["name"] == "Spinwell Trading Co."
@@ -114,7 +122,10 @@ def test_output_is_identical_across_processes_and_hash_seeds():
     for seed in ("0", "1", "12345"):
         result = subprocess.run(
             [sys.executable, "-m", "ipexpert", "evaluate", str(SPINWELL), "-f", "json", "--as-of", AS_OF],
-            capture_output=True, text=True, check=True, env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**__import__("os").environ, "PYTHONHASHSEED": seed},
         )
         outputs.add(result.stdout)
     assert len(outputs) == 1

@@ -46,7 +46,10 @@ def test_xx_as_a_market_is_refused_with_its_place_and_a_suggestion(tmp_path):
 def test_a_mistyped_code_gets_the_likely_market(tmp_path):
     result = cli("validate", write(tmp_path, "ON"))
     assert result.returncode == 1
-    assert "'ON' is not an ISO 3166-1 alpha-2 country code (or EU); did you mean 'CN' (China) or 'IN' (India)" in result.stdout + result.stderr
+    assert (
+        "'ON' is not an ISO 3166-1 alpha-2 country code (or EU); did you mean 'CN' (China) or 'IN' (India)"
+        in result.stdout + result.stderr
+    )
     for typed, meant in (("cn", "'CN' (China)"), ("Germany", "'DE' (Germany)"), ("usa", "'US' (United States)")):
         out = cli("validate", write(tmp_path, typed))
         assert out.returncode == 1 and f"did you mean {meant}?" in out.stdout + out.stderr, typed
@@ -55,7 +58,10 @@ def test_a_mistyped_code_gets_the_likely_market(tmp_path):
 def test_uk_is_refused_and_the_message_says_gb(tmp_path):
     result = cli("validate", write(tmp_path, "UK"))
     assert result.returncode == 1
-    assert "'UK' is not an ISO 3166-1 code: the United Kingdom is GB; did you mean 'GB' (United Kingdom)?" in result.stdout + result.stderr
+    assert (
+        "'UK' is not an ISO 3166-1 code: the United Kingdom is GB; did you mean 'GB' (United Kingdom)?"
+        in result.stdout + result.stderr
+    )
     good = cli("evaluate", write(tmp_path, "GB"), "--as-of", "2026-12-01")
     assert good.returncode == 0, good.stderr
     assert "Register ZORB in GB" in good.stdout
@@ -75,8 +81,11 @@ def test_uk_is_refused_wherever_a_code_goes(tmp_path):
     result = cli("validate", path)
     lines = [line for line in (result.stdout + result.stderr).splitlines() if "'UK' is not an ISO 3166-1 code" in line]
     assert {line.rsplit("(at ", 1)[1] for line in lines} == {
-        "$.firm.home_country)", "$.products[0].markets[0])", "$.ip_assets[0].taken_in[0])",
-        "$.ip_assets[0].registrations[0].jurisdiction)", "$.ip_assets[0].registrations[1].designations[0])",
+        "$.firm.home_country)",
+        "$.products[0].markets[0])",
+        "$.ip_assets[0].taken_in[0])",
+        "$.ip_assets[0].registrations[0].jurisdiction)",
+        "$.ip_assets[0].registrations[1].designations[0])",
     }
 
 
@@ -85,7 +94,9 @@ def test_eu_is_a_market_and_wo_only_a_registration_jurisdiction(tmp_path):
     result = cli("validate", write(tmp_path, "WO"))
     assert result.returncode == 1 and "'WO' is not an ISO 3166-1 alpha-2 country code (or EU)" in result.stdout + result.stderr
     path = tmp_path / "wo.yaml"
-    path.write_text(PROFILE.format(code="US") + "    registrations: [{jurisdiction: WO, status: registered, designations: [US, EU]}]\n")
+    path.write_text(
+        PROFILE.format(code="US") + "    registrations: [{jurisdiction: WO, status: registered, designations: [US, EU]}]\n"
+    )
     assert cli("validate", path).returncode == 0
 
 

@@ -36,8 +36,10 @@ def test_json(diff):
     data = json.loads(diff(SMALL, LATER, "--format", "json", *OWN).output)
     assert [i["id"] for i in data["recommendations"]["disappeared"]] == ["register-brand:acme:de"]
     assert data["recommendations"]["changed"][0]["priority"] == ["high", "critical"]
-    assert [i["id"] for i in data["risks"]["appeared"]] == ["risk:complaints-risk:fidget-cube:de",
-                                                            "risk:complaints-risk:fidget-cube:us"]
+    assert [i["id"] for i in data["risks"]["appeared"]] == [
+        "risk:complaints-risk:fidget-cube:de",
+        "risk:complaints-risk:fidget-cube:us",
+    ]
 
 
 def test_what_if_with_set(diff):

@@ -17,11 +17,15 @@ def test_every_shipped_file_starts_with_its_schema_line(path):
     assert (path.parent / first.split("=", 1)[1]).resolve().is_file()
 
 
-@pytest.mark.parametrize("which, file", [
-    ("profile", "firm-profile.schema.json"),
-    ("rule-pack", "rule-pack.schema.json"),
-    ("outline", "outline.schema.json"),
-], ids=["profile", "rule-pack", "outline"])
+@pytest.mark.parametrize(
+    "which, file",
+    [
+        ("profile", "firm-profile.schema.json"),
+        ("rule-pack", "rule-pack.schema.json"),
+        ("outline", "outline.schema.json"),
+    ],
+    ids=["profile", "rule-pack", "outline"],
+)
 def test_schema_prints_each_schema(invoke, which, file):
     result = invoke("schema", which)
     assert result.exit_code == 0

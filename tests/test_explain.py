@@ -37,8 +37,9 @@ def test_how_goes_through_derived_facts(explain):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "how: supplier-nda (recommendation, medium): Have suppliers sign confidentiality agreements"
-    assert ("    stage derived by base/stage-small (tests/fixtures/packs/base/base.yaml:6): declared=false, "
-            "value=development") in lines
+    assert (
+        "    stage derived by base/stage-small (tests/fixtures/packs/base/base.yaml:6): declared=false, value=development"
+    ) in lines
     assert "      because: the firm has fewer than 50 employees" in lines
     assert "      from firm $.firm (tests/fixtures/profiles/small-complaints.yaml:4): stage=null, employees=12" in lines
 
@@ -47,11 +48,9 @@ def test_why_not_names_the_failing_condition_and_the_smallest_change(explain):
     result = explain(SMALL, "base/supplier-nda", *OWN)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "why not: base/supplier-nda (tests/fixtures/packs/base/base.yaml:35): "
-        "Have suppliers sign confidentiality agreements",
+        "why not: base/supplier-nda (tests/fixtures/packs/base/base.yaml:35): Have suppliers sign confidentiality agreements",
         "  condition 2 fails: {confidentiality: {supplier_nda: false}}",
-        "    held: stage derived by base/stage-small (tests/fixtures/packs/base/base.yaml:6): "
-        "declared=false, value=development",
+        "    held: stage derived by base/stage-small (tests/fixtures/packs/base/base.yaml:6): declared=false, value=development",
         "      because: the firm has fewer than 50 employees",
         "      from firm $.firm (tests/fixtures/profiles/small.yaml:3): stage=null, employees=12",
         "    confidentiality $.confidentiality (tests/fixtures/profiles/small.yaml:22): supplier_nda is true, needs false",
@@ -61,8 +60,9 @@ def test_why_not_names_the_failing_condition_and_the_smallest_change(explain):
 
 def test_why_not_for_an_operator_condition_proposes_a_passing_value(explain):
     result = explain(SMALL, "complaints-risk", *OWN)
-    assert "history $.history (tests/fixtures/profiles/small.yaml:24): infringement_complaints is 0, needs {gt: 0}" \
-        in result.output
+    assert (
+        "history $.history (tests/fixtures/profiles/small.yaml:24): infringement_complaints is 0, needs {gt: 0}" in result.output
+    )
     assert result.output.rstrip().endswith("would fire if $.history.infringement_complaints were 1")
 
 
@@ -95,6 +95,7 @@ def test_an_unknown_target_is_an_error_with_a_suggestion(explain):
 
 
 # -- the bundled knowledge base, whatever its rules are called today ------------------------------
+
 
 def bundled():
     import ipexpert
@@ -134,15 +135,17 @@ def test_why_not_follows_a_missing_derived_fact_to_the_profile_value_that_blocks
         "firm: {name: Why Co, home_country: CN, stage: development}\n"
         "markets:\n  - {code: US, status: active}\n"
         "ip_assets:\n  - type: trademark\n    name: ACME\n    registrations:\n"
-        "      - {jurisdiction: US, status: registered, filed: \"2024-01-10\"}\n"
+        '      - {jurisdiction: US, status: registered, filed: "2024-01-10"}\n'
     )
     result = invoke("explain", profile, "register-brand-where-selling:acme:us", "--as-of", "2026-11-25")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[1] == "  condition 1 fails: {gap: {asset: $brand, market: $market, status: active}}"
     assert lines[3].startswith("    paper-core/trademark-gap (") and lines[3].endswith(") would derive it with status=active")
-    assert lines[4] == ("      condition 3 fails: {not: {covered: {asset: $brand, type: trademark, market: $market}}}"
-                        "  (with brand=ACME, market=US, status=active)")
+    assert lines[4] == (
+        "      condition 3 fails: {not: {covered: {asset: $brand, type: trademark, market: $market}}}"
+        "  (with brand=ACME, market=US, status=active)"
+    )
     assert any(line.startswith("        blocked by: covered derived by paper-core/covered-national") for line in lines)
     assert f"registration $.ip_assets[0].registrations[0] ({profile}:8)" in result.output
     assert lines[-1] == "  would fire without $.ip_assets[0].registrations[0]"

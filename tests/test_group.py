@@ -19,8 +19,11 @@ PROFILE = {
     ],
     "ip_assets": [
         {"type": "trademark", "name": "ACME"},
-        {"type": "trademark", "name": "SOLO", "registrations": [
-            {"jurisdiction": "FR", "status": "registered"}, {"jurisdiction": "JP", "status": "registered"}]},
+        {
+            "type": "trademark",
+            "name": "SOLO",
+            "registrations": [{"jurisdiction": "FR", "status": "registered"}, {"jurisdiction": "JP", "status": "registered"}],
+        },
     ],
 }
 
@@ -65,8 +68,12 @@ def rules(tmp_path, text=PACK):
 def test_one_recommendation_over_every_match_with_count_min_and_max(tmp_path):
     outline = ipexpert.evaluate(PROFILE, rules(tmp_path), as_of=AS_OF)
     (rec,) = outline.recommendations
-    assert (rec.title, rec.markets, rec.assets, rec.due) == ("File ACME once for DE, FR, JP", ["DE", "FR", "JP"], ["ACME"],
-                                                             "2027-01-01")
+    assert (rec.title, rec.markets, rec.assets, rec.due) == (
+        "File ACME once for DE, FR, JP",
+        ["DE", "FR", "JP"],
+        ["ACME"],
+        "2027-01-01",
+    )
     assert rec.justification.because == "ACME: 3 markets (DE, FR, JP), first launch 2027-03-01, last 2027-08-01"
     # every fact of the group justifies the conclusion, each through the rule that derived it
     assert sorted(link["values"]["market"] for link in rec.justification.chain) == ["DE", "FR", "JP"]
@@ -89,20 +96,31 @@ def test_the_group_waits_for_every_rule_deriving_its_kind(tmp_path):
     assert with_salience == without
 
 
-@pytest.mark.parametrize("change, where, message", [
-    ("      - test: {value: $n, ge: 2}\n", "      - market: {code: {in: $markets}}\n",
-     r"g.yaml:16:17: \$markets is bound by a group; only `test:` conditions and the conclusion can read it"),
-    ("          collect: {markets: $market}\n", "          collect: {markets: $brand}\n",
-     r"g.yaml:12:30: collect reads a variable the group's pattern binds"),
-])
+@pytest.mark.parametrize(
+    "change, where, message",
+    [
+        (
+            "      - test: {value: $n, ge: 2}\n",
+            "      - market: {code: {in: $markets}}\n",
+            r"g.yaml:16:17: \$markets is bound by a group; only `test:` conditions and the conclusion can read it",
+        ),
+        (
+            "          collect: {markets: $market}\n",
+            "          collect: {markets: $brand}\n",
+            r"g.yaml:12:30: collect reads a variable the group's pattern binds",
+        ),
+    ],
+)
 def test_mistakes_in_a_group_are_refused_with_their_place(tmp_path, change, where, message):
     with pytest.raises(InvalidRulePackError, match=message):
         rules(tmp_path, PACK.replace(change, where))
 
 
 def test_a_group_deriving_what_it_groups_over_is_a_cycle(tmp_path):
-    text = PACK.replace("    recommend: {priority: high, markets: [$markets], assets: [$brand], due: {months_before: [$first, 2]}}",
-                        "    derive: {gap: {asset: $brand, market: $first, launch: $first}}")
+    text = PACK.replace(
+        "    recommend: {priority: high, markets: [$markets], assets: [$brand], due: {months_before: [$first, 2]}}",
+        "    derive: {gap: {asset: $brand, market: $first, launch: $first}}",
+    )
     with pytest.raises(InvalidRulePackError, match=r"rule g/one-filing reads in a group the kind it derives"):
         rules(tmp_path, text)
 

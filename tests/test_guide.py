@@ -52,16 +52,46 @@ def test_every_command_in_the_guide_prints_what_the_guide_shows(invoke, tmp_path
         _, command, shown = step
         result = invoke(*shlex.split(command)[1:])
         actual = result.output.rstrip("\n").split("\n") if result.output.strip() else []
-        assert matches(shown, actual), f"$ {command}\n--- the guide shows:\n" + "\n".join(shown) + \
-            "\n--- the tool printed:\n" + result.output
+        assert matches(shown, actual), (
+            f"$ {command}\n--- the guide shows:\n" + "\n".join(shown) + "\n--- the tool printed:\n" + result.output
+        )
         expected_code = 1 if any(ERROR_LINE.match(line) for line in shown) else 0
         assert result.exit_code == expected_code, f"$ {command}\n{result.output}"
 
 
-@pytest.mark.parametrize("word", ["eq", "ne", "lt", "le", "gt", "ge", "before", "on_or_before", "after",
-                                  "on_or_after", "in", "not_in", "contains", "not_contains", "exists", "bind",
-                                  "months_from_as_of", "days_from_as_of", "months_before", "months_after",
-                                  "days_before", "days_after", "not:", "salience", "derive", "overrides", "disable",
-                                  "source", "test:"])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "before",
+        "on_or_before",
+        "after",
+        "on_or_after",
+        "in",
+        "not_in",
+        "contains",
+        "not_contains",
+        "exists",
+        "bind",
+        "months_from_as_of",
+        "days_from_as_of",
+        "months_before",
+        "months_after",
+        "days_before",
+        "days_after",
+        "not:",
+        "salience",
+        "derive",
+        "overrides",
+        "disable",
+        "source",
+        "test:",
+    ],
+)
 def test_the_guide_names_every_part_of_the_format(word):
     assert re.search("`[^`\n]*" + re.escape(word), GUIDE.read_text(encoding="utf-8")), f"the guide never shows {word}"

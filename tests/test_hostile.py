@@ -32,7 +32,10 @@ PROFILE_CASES = {
     "alias-bomb.yaml": ("7:4", r"this value expands to more than 200,000 values through aliases \(an alias bomb\?\); refused"),
     "alias-recursive.yaml": ("4:10", r"an alias refers to a value that contains it"),
     "alias-undefined.yaml": ("2:9", r"not valid YAML: found undefined alias 'nowhere'"),
-    "tag-python-object-apply.yaml": ("1:7", r"the tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed.* \(at \$\.firm\)"),
+    "tag-python-object-apply.yaml": (
+        "1:7",
+        r"the tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed.* \(at \$\.firm\)",
+    ),
     "tag-python-object-new.yaml": ("2:9", r"the tag '.*python/object/new:os.system' is not allowed"),
     "tag-python-name.yaml": ("2:9", r"the tag '.*python/name:os.system' is not allowed"),
     "tag-python-module.yaml": ("2:9", r"the tag '.*python/module:os' is not allowed"),
@@ -85,7 +88,10 @@ PROFILE_CASES = {
     "norway-unquoted.yaml": OK,
     "norway-home.yaml": OK,
     # ON stays the string 'ON' (not YAML 1.1's true), and is then refused: it is no country code.
-    "on-off-yes-as-codes.yaml": ("6:11", r"'ON' is not an ISO 3166-1 alpha-2 country code \(or EU\); did you mean 'CN' \(China\)"),
+    "on-off-yes-as-codes.yaml": (
+        "6:11",
+        r"'ON' is not an ISO 3166-1 alpha-2 country code \(or EU\); did you mean 'CN' \(China\)",
+    ),
     "norway-lowercase.yaml": ("6:11", r"'no' is not an ISO 3166-1 alpha-2 country code \(or EU\); did you mean 'NO' \(Norway\)"),
     "yes-for-boolean.yaml": ("12:17", r"'yes' should be of type boolean \(write true or false\)"),
     "off-for-boolean.yaml": ("12:17", r"'off' should be of type boolean \(write true or false\)"),
@@ -120,11 +126,17 @@ PROFILE_CASES = {
     "misspelt-key.yaml": ("1:1", r"missing required key 'markets'"),
     "misspelt-enum.yaml": ("7:13", r"'actve' is not one of active, planned; did you mean 'active'\?"),
     # profile semantics
-    "product-in-unlisted-market.yaml": ("14:19", r"product sold in FR, which is not among the firm's markets \(US, JP\) \(at \$\.products\[0\]\.markets\[1\]\)"),
+    "product-in-unlisted-market.yaml": (
+        "14:19",
+        r"product sold in FR, which is not among the firm's markets \(US, JP\) \(at \$\.products\[0\]\.markets\[1\]\)",
+    ),
     "registration-expires-before-filed.yaml": ("18:18", r"expires 2020-01-09, not after it was filed \(2024-01-10\)"),
     "registration-expires-when-filed.yaml": ("18:18", r"expires 2024-01-10, not after it was filed \(2024-01-10\)"),
     "launch-date-on-active-market.yaml": ("8:18", r"launch_date is for planned markets; this market is active"),
-    "market-listed-twice.yaml": ("11:11", r"market US is listed twice \(first at \$\.markets\[0\]\) \(at \$\.markets\[2\]\.code\)"),
+    "market-listed-twice.yaml": (
+        "11:11",
+        r"market US is listed twice \(first at \$\.markets\[0\]\) \(at \$\.markets\[2\]\.code\)",
+    ),
     "asset-listed-twice.yaml": ("15:11", r"trademark 'HOSTILE' is listed twice \(at \$\.ip_assets\[1\]\.name\)"),
     "product-listed-twice.yaml": ("14:11", r"product 'Tri-spinner' is listed twice"),
     "product-market-twice.yaml": ("14:14", r"the list has duplicate items \(at \$\.products\[0\]\.markets\)"),
@@ -137,10 +149,16 @@ PROFILE_CASES = {
 
 # Rule pack -> (LINE:COL, pattern of the message) of the first problem, or OK.
 PACK_CASES = {
-    "runaway-self.yaml": ("12:5", r"rule runaway/tick-forever fired more than [\d,]+ times in one evaluation; it keeps deriving new facts"),
+    "runaway-self.yaml": (
+        "12:5",
+        r"rule runaway/tick-forever fired more than [\d,]+ times in one evaluation; it keeps deriving new facts",
+    ),
     "runaway-pair.yaml": ("1[26]:5", r"rule ping-pong/p[io]ng fired more than [\d,]+ times"),
-    "runaway-cross-join.yaml": ("22:5", r"rule every-five-items of pack cross-join stopped the evaluation: it holds more than "
-                                        r"[\d,]+ partial matches \(its conditions share too few variables"),
+    "runaway-cross-join.yaml": (
+        "22:5",
+        r"rule every-five-items of pack cross-join stopped the evaluation: it holds more than "
+        r"[\d,]+ partial matches \(its conditions share too few variables",
+    ),
     "template-tricks.yaml": OK,
     "template-dunder-placeholder.yaml": ("6:12", r"\{__class__\} is used but no condition binds \$__class__"),
     "dunder-field.yaml": ("8:15", r"'__class__' is not valid: expected a field name"),
@@ -262,8 +280,12 @@ def test_template_tricks_stay_literal_text():
     rec = recs[0]
     market = rec.markets[0]
     assert rec.title == (
-        "Tricks {market.__class__} {0} %(x)s %s {" + market + "} {market!r} {market:>10} $" + market
-        + " {market[0]} for " + market
+        "Tricks {market.__class__} {0} %(x)s %s {"
+        + market
+        + "} {market!r} {market:>10} $"
+        + market
+        + " {market[0]} for "
+        + market
     )
     assert rec.actions == ["{market.__class__.__mro__[1].__subclasses__()}", "{market.__init__.__globals__}", "{{}}"]
     assert rec.justification.because == "{market.__init__.__globals__[os]} {!r} {:d}"
@@ -360,22 +382,39 @@ def test_object_tags_are_never_executed_in_a_real_process(tmp_path):
     for name in ("tag-python-object-apply.yaml", "tag-python-object-new.yaml", "tag-verbatim-python.yaml"):
         done = subprocess.run(
             [sys.executable, "-m", "ipexpert", "evaluate", str(PROFILES / name)],
-            capture_output=True, text=True, cwd=tmp_path, timeout=60,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
         )
         assert done.returncode == 1
         assert "is not allowed" in done.stderr and "Traceback" not in done.stderr
     done = subprocess.run(
         [sys.executable, "-m", "ipexpert", "evaluate", str(SPINWELL), "--rules", str(PACKS / "pack-python-tag.yaml")],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert done.returncode == 1 and "is not allowed" in done.stderr
 
 
 def test_runaway_rule_in_a_real_process(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "ipexpert", "evaluate", str(SPINWELL), "--as-of", AS_OF,
-         "--rules", str(PACKS / "runaway-self.yaml")],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "ipexpert",
+            "evaluate",
+            str(SPINWELL),
+            "--as-of",
+            AS_OF,
+            "--rules",
+            str(PACKS / "runaway-self.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1
     assert done.stdout == ""
@@ -385,7 +424,9 @@ def test_runaway_rule_in_a_real_process(tmp_path):
 def test_alias_bomb_from_stdin_in_a_real_process():
     done = subprocess.run(
         [sys.executable, "-m", "ipexpert", "validate", "-"],
-        input=(PROFILES / "alias-bomb.yaml").read_bytes(), capture_output=True, timeout=60,
+        input=(PROFILES / "alias-bomb.yaml").read_bytes(),
+        capture_output=True,
+        timeout=60,
     )
     assert done.returncode == 1
     assert b"<stdin>:7:4: this value expands to more than 200,000 values" in done.stdout
@@ -443,7 +484,10 @@ def test_cjk_names_render_in_every_format(invoke):
 
 def test_escaped_surrogate_pairs_become_one_character():
     assert ipexpert.evaluate(PROFILES / "json-emoji-escape.json", as_of=AS_OF).firm["name"] == "Spin \U0001f300 Co."
-    assert ipexpert.validate({"firm": {"name": "\U00010000", "home_country": "CN"}, "markets": [{"code": "US", "status": "active"}]}) == []
+    assert (
+        ipexpert.validate({"firm": {"name": "\U00010000", "home_country": "CN"}, "markets": [{"code": "US", "status": "active"}]})
+        == []
+    )
 
 
 def leftovers(folder: Path):
@@ -524,7 +568,10 @@ JSON_LINES = [
     ('{"firm": {"name": "A", "home_country": "CN", "annual_revenue_usd": NaN}, "markets": []}', r"NaN is not a number"),
     ("[1, 2]", r"a profile is a JSON object, not list"),
     ('{"firm": ' * 10_000 + "1" + "}" * 10_000, r"nested too deeply|nested more than 64 levels"),
-    ('{"firm": {"name": "A", "home_country": "CN"}, "markets": [{"code": "US", "status": "active", "launch_date": "0001-01-01"}]}', r"out of range"),
+    (
+        '{"firm": {"name": "A", "home_country": "CN"}, "markets": [{"code": "US", "status": "active", "launch_date": "0001-01-01"}]}',
+        r"out of range",
+    ),
     ('{"firm": {"name": "\\x", "home_country": "CN"}}', r"not valid JSON"),
 ]
 

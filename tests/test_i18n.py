@@ -72,13 +72,16 @@ def test_a_changed_english_text_and_a_new_rule_are_reported(tmp_path):
 
 def test_an_untranslated_rule_falls_back_to_english_marked(tmp_path):
     override = tmp_path / "override.yaml"
-    override.write_text("""pack: consultant
+    override.write_text(
+        """pack: consultant
 version: 1.0.0
 rules: []
 overrides:
   - rule: paper-core/register-brand-before-entry
     title: Register {brand} in {market} well before the launch
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     rules = ipexpert.load_rules(override)
     # Saudi Arabia is filed nationally (the other Gulf markets go into one Madrid application)
     outline = ipexpert.evaluate(GULF, rules, as_of=AS_OF, lang="zh-CN")
@@ -87,7 +90,7 @@ overrides:
     assert rec.title == "Register DESERT ROSE in SA well before the launch"
     assert CJK.search(rec.justification.because)  # the other texts of the rule are still translated
     page = ipexpert.report(GULF, rules, as_of=AS_OF, lang="zh-CN")
-    assert "Register DESERT ROSE in SA well before the launch <span class=\"mark-en\">尚未翻译：显示英文原文</span>" in page
+    assert 'Register DESERT ROSE in SA well before the launch <span class="mark-en">尚未翻译：显示英文原文</span>' in page
     text = ipexpert._render.text(outline)
     assert "Register DESERT ROSE in SA well before the launch [尚未翻译：显示英文原文]" in text
     assert json.loads(outline.to_json())["untranslated"] == ["paper-core/register-brand-before-entry"]
@@ -102,13 +105,27 @@ def test_ids_and_codes_are_the_same_in_every_language(example):
 
     def skeleton(outline):
         return {
-            "recommendations": [(r["id"], r["rule"], r["category"], r["priority"], r["due"], r["markets"], r["assets"],
-                                 r["products"], [f["path"] for f in r["justification"]["facts"]],
-                                 r["justification"]["sources"]) for r in outline["recommendations"]],
+            "recommendations": [
+                (
+                    r["id"],
+                    r["rule"],
+                    r["category"],
+                    r["priority"],
+                    r["due"],
+                    r["markets"],
+                    r["assets"],
+                    r["products"],
+                    [f["path"] for f in r["justification"]["facts"]],
+                    r["justification"]["sources"],
+                )
+                for r in outline["recommendations"]
+            ],
             "risks": [(r["id"], r["rule"], r["kind"], r["severity"]) for r in outline["risks"]],
             "timeline": sorted((t["date"], t["recommendation"]) for t in outline["timeline"]),
             "stage": (outline["stage"]["value"], outline["stage"]["declared"]),
-            "as_of": outline["as_of"], "firm": outline["firm"], "rule_packs": outline["rule_packs"],
+            "as_of": outline["as_of"],
+            "firm": outline["firm"],
+            "rule_packs": outline["rule_packs"],
         }
 
     assert skeleton(en) == skeleton(zh)

@@ -78,8 +78,10 @@ def test_ids_are_the_same_under_different_hash_seeds(tmp_path):
     import yaml
 
     four = tmp_path / "four.yaml"
-    four.write_text(yaml.safe_dump(profile("旋转", "品牌", "ACME", "A.C.M.E", "Fidget Cube", "FIDGET-CUBE"),
-                                   allow_unicode=True), encoding="utf-8")
+    four.write_text(
+        yaml.safe_dump(profile("旋转", "品牌", "ACME", "A.C.M.E", "Fidget Cube", "FIDGET-CUBE"), allow_unicode=True),
+        encoding="utf-8",
+    )
     paths = [str(p) for p in sorted((ROOT / "examples").glob("*.yaml"))] + [str(four)]
     runs = []
     for seed in ("1", "4242"):

@@ -22,8 +22,9 @@ IPEXPERT = [sys.executable, "-m", "ipexpert"]
 
 def spawn(*args, cwd):
     env = dict(os.environ, TERM="xterm", COLUMNS="120", LINES="40", NO_COLOR="1")
-    return pexpect.spawn(IPEXPERT[0], IPEXPERT[1:] + list(args), cwd=str(cwd), env=env, encoding="utf-8",
-                         timeout=60, dimensions=(40, 120))
+    return pexpect.spawn(
+        IPEXPERT[0], IPEXPERT[1:] + list(args), cwd=str(cwd), env=env, encoding="utf-8", timeout=60, dimensions=(40, 120)
+    )
 
 
 def see(child, text):
@@ -136,7 +137,9 @@ def test_the_terminal_interview_writes_the_profile_of_a_firm_written_by_hand(tmp
     engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
     not_asked = engine.count_fields() - len(_questions.asked_fields(asked))
     with capsys.disabled():
-        print(f"\n{firm_name}: {len(asked)} questions asked in the terminal, {not_asked} of {engine.count_fields()} schema fields not asked")
+        print(
+            f"\n{firm_name}: {len(asked)} questions asked in the terminal, {not_asked} of {engine.count_fields()} schema fields not asked"
+        )
 
 
 def test_ctrl_c_leaves_no_file(tmp_path):

@@ -47,12 +47,22 @@ def browser(tmp_path_factory):
     downloads = tmp_path_factory.mktemp("downloads")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                 "--window-size=1280,1000", "--no-first-run", "--disable-default-apps"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        "--no-first-run",
+        "--disable-default-apps",
+    ):
         options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
@@ -87,6 +97,7 @@ def _is(tag=None, **attrs):
         if tag and element.tag_name != tag:
             return False
         return all(element.get_attribute(name) == value for name, value in attrs.items())
+
     return matches
 
 
@@ -220,7 +231,9 @@ def test_the_interview_writes_the_profile_of_a_firm_written_by_hand(browser, ser
     engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
     not_asked = engine.count_fields() - len(_questions.asked_fields(asked))
     with capsys.disabled():
-        print(f"\n{firm_name}: {len(asked)} questions asked in the browser, {not_asked} of {engine.count_fields()} schema fields not asked")
+        print(
+            f"\n{firm_name}: {len(asked)} questions asked in the browser, {not_asked} of {engine.count_fields()} schema fields not asked"
+        )
 
 
 def test_answers_are_escaped_and_checked_with_the_messages_of_validate(browser, server):
@@ -256,9 +269,15 @@ def _post(url, fields):
 
 
 def test_a_tampered_state_starts_afresh_and_a_bad_pasted_profile_says_where(server):
-    status, headers, body = _post(f"{server}/interview", {
-        "state": '{"profile": {"firm": {"founded": "<script>"}}, "settled": []}', "question": "firm.name",
-        "action": "answer", "value": "x"})
+    status, headers, body = _post(
+        f"{server}/interview",
+        {
+            "state": '{"profile": {"firm": {"founded": "<script>"}}, "settled": []}',
+            "question": "firm.name",
+            "action": "answer",
+            "value": "x",
+        },
+    )
     assert status == 400 and "<script>" not in body and "content-security-policy" in headers
     status, _, body = _post(f"{server}/interview/resume", {"profile": "firm:\n  name: A\n  home_country: China\n"})
     assert status == 200

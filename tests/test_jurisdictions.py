@@ -56,7 +56,9 @@ def test_every_fact_carries_the_date_it_was_checked(claims):
 def test_no_claim_without_an_official_source_is_left_unlabelled(claims):
     for claim in claims:
         status = _sources.status(claim)
-        assert status != "secondary", f"{claim.location}: {claim.source} is not official; label it an estimate or list the exception"
+        assert status != "secondary", (
+            f"{claim.location}: {claim.source} is not official; label it an estimate or list the exception"
+        )
         if not claim.is_url:
             assert "an estimate" in claim.note, f"{claim.location}: {claim.kind} {claim.subject} {claim.claim}"
 
@@ -112,8 +114,12 @@ def test_rules_sources_lists_the_oldest_checks_first(tmp_path):
         "  - jurisdiction: {code: BD, tm_months: 10, tm_note: 'about 10 months', tm_source: 'https://www.wipo.int/x', tm_checked: '2019-05-01'}\n",
         encoding="utf-8",
     )
-    result = subprocess.run([sys.executable, "-m", "ipexpert", "rules", "sources", "--rules", str(pack), "-n", "3"],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "ipexpert", "rules", "sources", "--rules", str(pack), "-n", "3"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "source URLs official" in lines[0] and "oldest check 2019-05-01" in lines[0]

@@ -12,52 +12,118 @@ ROOT = Path(__file__).resolve().parent.parent
 # What the paper recommends or warns about, with the section it is in and the rules that carry it.
 PAPER = {
     "stage: development firms put confidentiality first, stable firms trademark layout (§5.1)": (
-        "paper §5.1", ["paper-core/development-confidentiality-first", "paper-core/stable-layout-first"]),
+        "paper §5.1",
+        ["paper-core/development-confidentiality-first", "paper-core/stable-layout-first"],
+    ),
     "stage inferred from age, staff, revenue, rights when not declared (§5.1)": (
-        "paper §5.1", ["paper-core/stage-inferred-development", "paper-core/stage-inferred-stable-by-staff",
-                       "paper-core/stage-inferred-growth-by-staff", "paper-core/stage-inferred-startup",
-                       "paper-core/stage-assumed-development"]),
+        "paper §5.1",
+        [
+            "paper-core/stage-inferred-development",
+            "paper-core/stage-inferred-stable-by-staff",
+            "paper-core/stage-inferred-growth-by-staff",
+            "paper-core/stage-inferred-startup",
+            "paper-core/stage-assumed-development",
+        ],
+    ),
     "inventory of current IP: holdings, value, protection status (§5.1)": (
-        "paper §5.1", ["paper-management/inventory-current-ip", "paper-management/grade-asset-value"]),
-    "write the strategy down, professional help an option (§5.1)": (
-        "paper §5.1", ["paper-management/write-strategy-down"]),
+        "paper §5.1",
+        ["paper-management/inventory-current-ip", "paper-management/grade-asset-value"],
+    ),
+    "write the strategy down, professional help an option (§5.1)": ("paper §5.1", ["paper-management/write-strategy-down"]),
     "trademark timeline: registration takes time, file ahead of sales (§5.1)": (
-        "paper §5.1", ["paper-core/register-brand-before-entry", "paper-core/register-brand-planned-no-date",
-                       "paper-core/registration-time-sourced", "paper-core/jurisdiction-fallback"]),
+        "paper §5.1",
+        [
+            "paper-core/register-brand-before-entry",
+            "paper-core/register-brand-planned-no-date",
+            "paper-core/registration-time-sourced",
+            "paper-core/jurisdiction-fallback",
+        ],
+    ),
     "territoriality: rights exist only where registered (§2.3)": (
-        "paper §2.3", ["paper-core/trademark-gap", "paper-core/covered-national", "paper-core/covered-eu",
-                       "paper-core/covered-international", "paper-core/register-brand-where-selling"]),
+        "paper §2.3",
+        [
+            "paper-core/trademark-gap",
+            "paper-core/covered-national",
+            "paper-core/covered-eu",
+            "paper-core/covered-international",
+            "paper-core/register-brand-where-selling",
+        ],
+    ),
     "squatting: search before filing, a taken mark, rebranding (§4.2)": (
-        "paper §4.2", ["paper-trademarks/squatting-risk-first-to-file", "paper-trademarks/brand-taken-in-market",
-                       "paper-trademarks/rebrand-when-taken-widely"]),
+        "paper §4.2",
+        [
+            "paper-trademarks/squatting-risk-first-to-file",
+            "paper-trademarks/brand-taken-in-market",
+            "paper-trademarks/rebrand-when-taken-widely",
+        ],
+    ),
     "temporality: renew ahead of expiry, or adjust (§2.3)": (
-        "paper §2.3", ["paper-trademarks/renew-trademark-before-expiry", "paper-trademarks/plan-for-expiry-of-right",
-                       "paper-trademarks/lapsed-right", "paper-trademarks/right-expired"]),
-    "trending products need a freedom-to-operate search (§4, §4.1)": (
-        "paper §4.1", ["paper-core/trending-without-clearance"]),
+        "paper §2.3",
+        [
+            "paper-trademarks/renew-trademark-before-expiry",
+            "paper-trademarks/plan-for-expiry-of-right",
+            "paper-trademarks/lapsed-right",
+            "paper-trademarks/right-expired",
+        ],
+    ),
+    "trending products need a freedom-to-operate search (§4, §4.1)": ("paper §4.1", ["paper-core/trending-without-clearance"]),
     "complaints remove listings, close stores, freeze accounts (§4)": (
-        "paper §4", ["paper-products/respond-to-complaints", "paper-products/product-clearance-search"]),
+        "paper §4",
+        ["paper-products/respond-to-complaints", "paper-products/product-clearance-search"],
+    ),
     "copycats: design/patent protection per market, monitoring, marketplace enforcement (§4)": (
-        "paper §4", ["paper-products/protect-own-design", "paper-products/watch-for-copies-and-squatting",
-                     "paper-products/enforce-against-copycats", "paper-products/enrol-amazon-brand-registry"]),
+        "paper §4",
+        [
+            "paper-products/protect-own-design",
+            "paper-products/watch-for-copies-and-squatting",
+            "paper-products/enforce-against-copycats",
+            "paper-products/enrol-amazon-brand-registry",
+        ],
+    ),
     "management systems: records, technical contracts, reward and punishment, confidentiality (§5.2)": (
-        "paper §5.2", ["paper-management/contract-management", "paper-management/reward-and-punishment-system",
-                       "paper-management/confidentiality-system", "paper-management/inventory-current-ip"]),
+        "paper §5.2",
+        [
+            "paper-management/contract-management",
+            "paper-management/reward-and-punishment-system",
+            "paper-management/confidentiality-system",
+            "paper-management/inventory-current-ip",
+        ],
+    ),
     "institutionalise management with expansion; evaluate and rectify (§5.2)": (
-        "paper §5.2", ["paper-management/institutionalise-for-expansion", "paper-management/evaluate-and-rectify"]),
+        "paper §5.2",
+        ["paper-management/institutionalise-for-expansion", "paper-management/evaluate-and-rectify"],
+    ),
     "an IP function with international expertise; virtual for a small firm (§5.3)": (
-        "paper §5.3", ["paper-management/virtual-ip-department", "paper-management/in-house-ip-department"]),
+        "paper §5.3",
+        ["paper-management/virtual-ip-department", "paper-management/in-house-ip-department"],
+    ),
     "the IP function looks for unintentional and malicious infringement abroad (§5.3)": (
-        "paper §5.3", ["paper-products/watch-for-copies-and-squatting", "paper-products/product-clearance-search"]),
+        "paper §5.3",
+        ["paper-products/watch-for-copies-and-squatting", "paper-products/product-clearance-search"],
+    ),
     "non-independence: cooperate with the other departments (§2.3)": (
-        "paper §2.3", ["paper-management/coordinate-ip-with-launches"]),
+        "paper §2.3",
+        ["paper-management/coordinate-ip-with-launches"],
+    ),
     "confidentiality of the strategy itself (§2.3)": (
-        "paper §2.3", ["paper-secrets/keep-strategy-confidential", "paper-secrets/secret-leak-risk"]),
+        "paper §2.3",
+        ["paper-secrets/keep-strategy-confidential", "paper-secrets/secret-leak-risk"],
+    ),
     "legality: the strategy rests on each jurisdiction's law (§2.3)": (
-        "paper §2.3", ["paper-core/registration-time-sourced", "paper-trademarks/squatting-risk-first-to-file"]),
+        "paper §2.3",
+        ["paper-core/registration-time-sourced", "paper-trademarks/squatting-risk-first-to-file"],
+    ),
     "commercial confidentiality measures (§5.1)": (
-        "paper §5.1", ["paper-secrets/employee-nda", "paper-secrets/supplier-nda", "paper-secrets/access-control",
-                       "paper-secrets/secret-register", "paper-secrets/staff-training", "paper-secrets/exit-procedure"]),
+        "paper §5.1",
+        [
+            "paper-secrets/employee-nda",
+            "paper-secrets/supplier-nda",
+            "paper-secrets/access-control",
+            "paper-secrets/secret-register",
+            "paper-secrets/staff-training",
+            "paper-secrets/exit-procedure",
+        ],
+    ),
 }
 
 # Every section of the paper that gives advice or a warning must be cited by at least one rule.

@@ -54,8 +54,16 @@ def test_the_outline_lists_every_pack_with_its_version(outline):
 def test_the_consultant_pack_layers_on_the_bundled_packs_too(invoke, monkeypatch):
     monkeypatch.chdir(ROOT)
     # Saudi Arabia is the Gulf market filed nationally (AE and EG go into one Madrid application)
-    result = invoke("evaluate", "examples/gulf-expansion.yaml", "--format", "json", "--as-of", AS_OF,
-                    "--rules", "tests/fixtures/packs/consultant-bundled")
+    result = invoke(
+        "evaluate",
+        "examples/gulf-expansion.yaml",
+        "--format",
+        "json",
+        "--as-of",
+        AS_OF,
+        "--rules",
+        "tests/fixtures/packs/consultant-bundled",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["rule_packs"][-1] == {"name": "my-rules", "version": "0.1.0"}

@@ -13,8 +13,10 @@ from test_serve import request, run_server
 PACK = ROOT / "tests" / "hostile" / "rules" / "runaway-cross-join.yaml"
 SPINWELL = ROOT / "examples" / "spinwell-trending.yaml"
 AS_OF = "2026-11-25"
-LINE = re.compile(r"runaway-cross-join.yaml:22:5: rule every-five-items of pack cross-join stopped the evaluation: "
-                  r"it holds more than [\d,]+ partial matches")
+LINE = re.compile(
+    r"runaway-cross-join.yaml:22:5: rule every-five-items of pack cross-join stopped the evaluation: "
+    r"it holds more than [\d,]+ partial matches"
+)
 
 
 def test_the_api_raises_an_evaluation_error_and_the_rule_base_stays_usable():
@@ -63,8 +65,13 @@ def test_rules_check_warns_about_conditions_joined_on_nothing(invoke):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert [line.split(": warning: ")[0] for line in lines] == [f"{PACK.relative_to(ROOT)}:{n}:9" for n in range(26, 31)]
-    assert lines[0].split(": warning: ")[1].startswith("condition 1 shares no variable with the rest of rule "
-                                                        "cross-join/every-five-items: conditions 1 (item), 2 (item)")
+    assert (
+        lines[0]
+        .split(": warning: ")[1]
+        .startswith(
+            "condition 1 shares no variable with the rest of rule cross-join/every-five-items: conditions 1 (item), 2 (item)"
+        )
+    )
 
 
 def test_bundled_packs_have_no_cross_join_warning(invoke):

@@ -33,21 +33,31 @@ def random_profile(rng: random.Random) -> dict:
         else:
             markets.append({"code": code, "status": "active"})
     products = [
-        {"name": f"P{i}", "origin": rng.choice(["own_design", "trending", "licensed", "generic"]),
-         "markets": rng.sample(codes, rng.randint(1, len(codes))), "clearance_search": rng.random() < 0.3}
+        {
+            "name": f"P{i}",
+            "origin": rng.choice(["own_design", "trending", "licensed", "generic"]),
+            "markets": rng.sample(codes, rng.randint(1, len(codes))),
+            "clearance_search": rng.random() < 0.3,
+        }
         for i in range(rng.randint(0, 3))
     ]
     assets = []
     for i in range(rng.randint(0, 4)):
         where = rng.sample(CODES + ("EU",), rng.randint(0, 4))
-        assets.append({
-            "type": rng.choice(["trademark", "trademark", "patent", "design"]),
-            "name": f"MARK{i}",
-            "registrations": [{"jurisdiction": j, "status": rng.choice(STATUSES), "filed": "2025-01-10"} for j in where],
-        })
+        assets.append(
+            {
+                "type": rng.choice(["trademark", "trademark", "patent", "design"]),
+                "name": f"MARK{i}",
+                "registrations": [{"jurisdiction": j, "status": rng.choice(STATUSES), "filed": "2025-01-10"} for j in where],
+            }
+        )
     profile = {
-        "firm": {"name": "Random Co.", "home_country": "CN", "founded": rng.randint(2005, 2025),
-                 "employees": rng.choice([3, 12, 45, 80, 400])},
+        "firm": {
+            "name": "Random Co.",
+            "home_country": "CN",
+            "founded": rng.randint(2005, 2025),
+            "employees": rng.choice([3, 12, 45, 80, 400]),
+        },
         "markets": markets,
         "products": products,
         "ip_assets": assets,
@@ -109,17 +119,25 @@ def crowded_profile(markets: int, assets: int) -> dict:
     """Many markets and trademarks, each registered at home and in two markets: joins with many partners."""
     codes = list(CODES[:markets])
     assets_list = [
-        {"type": "trademark", "name": f"BRAND{a}", "registrations": [
-            {"jurisdiction": "CN", "status": "registered", "filed": "2024-01-10", "expires": "2034-01-09"},
-            *({"jurisdiction": c, "status": "pending", "filed": "2026-03-01"}
-              for c in sorted({codes[a % markets], codes[(a + 1) % markets]})),
-        ]}
+        {
+            "type": "trademark",
+            "name": f"BRAND{a}",
+            "registrations": [
+                {"jurisdiction": "CN", "status": "registered", "filed": "2024-01-10", "expires": "2034-01-09"},
+                *(
+                    {"jurisdiction": c, "status": "pending", "filed": "2026-03-01"}
+                    for c in sorted({codes[a % markets], codes[(a + 1) % markets]})
+                ),
+            ],
+        }
         for a in range(assets)
     ]
     return {
         "firm": {"name": "Crowded Co.", "home_country": "CN", "founded": 2020, "employees": 30},
-        "markets": [{"code": c, "status": "planned" if i % 3 == 2 else "active", **({"launch_date": "2027-05-01"} if i % 3 == 2 else {})}
-                    for i, c in enumerate(codes)],
+        "markets": [
+            {"code": c, "status": "planned" if i % 3 == 2 else "active", **({"launch_date": "2027-05-01"} if i % 3 == 2 else {})}
+            for i, c in enumerate(codes)
+        ],
         "products": [{"name": "Gadget", "origin": "trending", "clearance_search": False}],
         "ip_assets": assets_list,
         "confidentiality": {"employee_nda": False},
@@ -149,20 +167,29 @@ def test_retracted_facts_leave_the_same_agenda():
         def rule(salience, *conditions):  # the salience tells the rules apart in the agenda
             return Rule(*conditions, salience=salience)(lambda engine, **kw: None)
 
-        return type("E", (KnowledgeEngine,), {
-            "__matcher__": matcher,
-            "__strategy__": ExactDepthStrategy,
-            "joined": rule(1, Market(code=MATCH.m), Mark(where=MATCH.m, name=MATCH.n)),
-            "absent": rule(2, Market(code=MATCH.m), NOT(Mark(where=MATCH.m))),
-            "any": rule(3, EXISTS(Mark(kind="word"))),
-            "tested": rule(4, Mark(name=MATCH.n, where=MATCH.m), TEST(lambda n, m: n < m)),
-            "late": rule(5, Market(code="IT"), Mark(name=MATCH.n)),  # its first fact comes last
-        })
+        return type(
+            "E",
+            (KnowledgeEngine,),
+            {
+                "__matcher__": matcher,
+                "__strategy__": ExactDepthStrategy,
+                "joined": rule(1, Market(code=MATCH.m), Mark(where=MATCH.m, name=MATCH.n)),
+                "absent": rule(2, Market(code=MATCH.m), NOT(Mark(where=MATCH.m))),
+                "any": rule(3, EXISTS(Mark(kind="word"))),
+                "tested": rule(4, Mark(name=MATCH.n, where=MATCH.m), TEST(lambda n, m: n < m)),
+                "late": rule(5, Market(code="IT"), Mark(name=MATCH.n)),  # its first fact comes last
+            },
+        )
 
     def agenda(engine):
-        return [(a.rule.salience, sorted(f["__factid__"] for f in a.facts),
-                 sorted((k, v) for k, v in a.context.items() if not k.startswith("_")))
-                for a in engine.agenda.activations]
+        return [
+            (
+                a.rule.salience,
+                sorted(f["__factid__"] for f in a.facts),
+                sorted((k, v) for k, v in a.context.items() if not k.startswith("_")),
+            )
+            for a in engine.agenda.activations
+        ]
 
     histories = []
     for matcher in (ReteMatcher, ChangedNodesMatcher):
@@ -170,8 +197,10 @@ def test_retracted_facts_leave_the_same_agenda():
         engine.reset()
         history = []
         declared = [engine.declare(Market(code=c)) for c in ("US", "DE", "FR")]
-        declared += [engine.declare(Mark(where=w, name=n, kind=k)) for w, n, k in
-                     (("US", "A", "word"), ("DE", "B", "logo"), ("US", "Z", "logo"), ("JP", "C", "word"))]
+        declared += [
+            engine.declare(Mark(where=w, name=n, kind=k))
+            for w, n, k in (("US", "A", "word"), ("DE", "B", "logo"), ("US", "Z", "logo"), ("JP", "C", "word"))
+        ]
         history.append(sorted(map(repr, agenda(engine))))
         for fact in (declared[3], declared[1], declared[6], declared[5], declared[4]):
             engine.retract(fact)

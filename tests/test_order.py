@@ -91,7 +91,9 @@ def test_the_same_outline_with_or_without_salience(tmp_path):
     with_salience.mkdir()
     without.mkdir()
     one = titles(with_salience, TRAP)
-    assert one == titles(without, TRAP.replace("    salience: 50\n", "").replace("  - id: covered", "  - id: covered\n    salience: -5"))
+    assert one == titles(
+        without, TRAP.replace("    salience: 50\n", "").replace("  - id: covered", "  - id: covered\n    salience: -5")
+    )
 
 
 def test_a_cycle_through_negation_is_refused_on_load(tmp_path):
@@ -106,10 +108,12 @@ def test_a_cycle_through_negation_is_refused_on_load(tmp_path):
 
 def test_rules_check_and_evaluate_report_the_cycle(tmp_path, invoke):
     (tmp_path / "cycle.yaml").write_text(CYCLE)
-    (tmp_path / "profile.yaml").write_text(textwrap.dedent("""\
+    (tmp_path / "profile.yaml").write_text(
+        textwrap.dedent("""\
         firm: {name: X, home_country: CN}
         markets: [{code: US, status: active}]
-        """))
+        """)
+    )
     check = invoke("rules", "check", "--no-default-rules", tmp_path / "cycle.yaml")
     assert check.exit_code == 1
     assert "cycle.yaml:8:15: " in check.output and "cycle through negation" in check.output
@@ -119,7 +123,8 @@ def test_rules_check_and_evaluate_report_the_cycle(tmp_path, invoke):
 
 
 def test_a_rule_negating_what_it_derives_is_a_cycle(tmp_path):
-    (tmp_path / "self.yaml").write_text(textwrap.dedent("""\
+    (tmp_path / "self.yaml").write_text(
+        textwrap.dedent("""\
         pack: self
         version: 0.0.1
         rules:
@@ -131,7 +136,8 @@ def test_a_rule_negating_what_it_derives_is_a_cycle(tmp_path):
             derive: {stage: {value: development, declared: false}}
             because: no stage
             source: [paper §5.1]
-        """))
+        """)
+    )
     with pytest.raises(InvalidRulePackError, match=r"self.yaml:7:15: rule self/guess reads under `not` the kind it derives"):
         ipexpert.load_rules(tmp_path, defaults=False)
 

@@ -46,8 +46,14 @@ def test_text_that_is_not_yaml_is_one_error_with_a_line():
 @pytest.mark.parametrize(
     "extra, message",
     [
-        ("products:\n  - {name: A, origin: generic, markets: [JP]}\n", "product sold in JP, which is not among the firm's markets"),
-        ("ip_assets:\n  - type: trademark\n    name: A\n    registrations:\n      - {jurisdiction: US, status: registered, filed: 2024-01-01, expires: 2023-01-01}\n", "not after it was filed"),
+        (
+            "products:\n  - {name: A, origin: generic, markets: [JP]}\n",
+            "product sold in JP, which is not among the firm's markets",
+        ),
+        (
+            "ip_assets:\n  - type: trademark\n    name: A\n    registrations:\n      - {jurisdiction: US, status: registered, filed: 2024-01-01, expires: 2023-01-01}\n",
+            "not after it was filed",
+        ),
         ("ip_assets:\n  - {type: trademark, name: A}\n  - {type: trademark, name: A}\n", "is listed twice"),
     ],
     ids=["product-market", "expires-before-filed", "duplicate-asset"],
@@ -85,17 +91,25 @@ REG = "ip_assets:\n  - type: {type}\n    name: A\n{extra}    registrations:\n   
 @pytest.mark.parametrize(
     "fields, expected",
     [
-        (dict(type="trademark", where="CN", status="registered", registered="2025-05-12", extra=""),
-         "p.yaml:14:79: registered 4 month(s) after filing in CN, which is not possible: a Chinese trademark is registered"
-         " only after examination and a 3-month opposition period after publication (Trademark Law arts. 28, 33);"
-         " check both dates (at $.ip_assets[0].registrations[0].registered)"),
-        (dict(type="trademark", where="US", status="registered", registered="2024-12-01", extra=""),
-         "p.yaml:14:79: registered 2024-12-01, before it was filed (2025-01-10) (at $.ip_assets[0].registrations[0].registered)"),
-        (dict(type="trademark", where="US", status="pending", registered="2025-09-01", extra=""),
-         "p.yaml:14:76: a registration date is given, but the status is pending (set status: registered, or remove the date)"
-         " (at $.ip_assets[0].registrations[0].registered)"),
-        (dict(type="design", where="US", status="registered", registered="2025-09-01", extra="    invented_in: CN\n"),
-         "p.yaml:13:18: invented_in is for patents and utility models, not a design (at $.ip_assets[0].invented_in)"),
+        (
+            dict(type="trademark", where="CN", status="registered", registered="2025-05-12", extra=""),
+            "p.yaml:14:79: registered 4 month(s) after filing in CN, which is not possible: a Chinese trademark is registered"
+            " only after examination and a 3-month opposition period after publication (Trademark Law arts. 28, 33);"
+            " check both dates (at $.ip_assets[0].registrations[0].registered)",
+        ),
+        (
+            dict(type="trademark", where="US", status="registered", registered="2024-12-01", extra=""),
+            "p.yaml:14:79: registered 2024-12-01, before it was filed (2025-01-10) (at $.ip_assets[0].registrations[0].registered)",
+        ),
+        (
+            dict(type="trademark", where="US", status="pending", registered="2025-09-01", extra=""),
+            "p.yaml:14:76: a registration date is given, but the status is pending (set status: registered, or remove the date)"
+            " (at $.ip_assets[0].registrations[0].registered)",
+        ),
+        (
+            dict(type="design", where="US", status="registered", registered="2025-09-01", extra="    invented_in: CN\n"),
+            "p.yaml:13:18: invented_in is for patents and utility models, not a design (at $.ip_assets[0].invented_in)",
+        ),
     ],
     ids=["cn-registered-in-4-months", "registered-before-filed", "date-on-pending", "inventor-country-on-design"],
 )
@@ -106,5 +120,6 @@ def test_impossible_registration_facts_are_errors_at_their_line(fields, expected
 
 def test_a_chinese_registration_after_a_normal_procedure_is_accepted():
     text = BASE.format(stage="development", key="employee_nda") + REG.format(
-        type="trademark", where="CN", status="registered", registered="2025-11-20", extra="")
+        type="trademark", where="CN", status="registered", registered="2025-11-20", extra=""
+    )
     assert problems(text) == []

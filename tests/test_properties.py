@@ -126,7 +126,9 @@ def consistent(profile: dict) -> dict:
             asset.pop("security_examination", None)
         for reg in asset.get("registrations", []):
             # a registration date needs the registered status and comes at least 6 months after filing
-            if reg["status"] != "registered" or ("filed" in reg and reg.get("registered", "9999") < f"{int(reg['filed'][:4]) + 1:04d}"):
+            if reg["status"] != "registered" or (
+                "filed" in reg and reg.get("registered", "9999") < f"{int(reg['filed'][:4]) + 1:04d}"
+            ):
                 reg.pop("registered", None)
             if "filed" in reg and "expires" in reg and reg["expires"] <= reg["filed"]:
                 reg["filed"], reg["expires"] = reg["expires"], reg["filed"]
@@ -185,9 +187,30 @@ def corrupted_text(draw):
         at = draw(st.integers(0, len(text)))
         how = draw(st.sampled_from(["cut", "insert", "truncate"]))
         if how == "cut":
-            text = text[:at] + text[at + draw(st.integers(1, 20)):]
+            text = text[:at] + text[at + draw(st.integers(1, 20)) :]
         elif how == "insert":
-            text = text[:at] + draw(st.binary(min_size=1, max_size=8) | st.sampled_from([b"&a", b"*a", b"!!python/name:os.system ", b"\t", b"- ", b": ", b"{", b"]", b"\xef\xbb\xbf", b"\r\n", b"---\n"])) + text[at:]
+            text = (
+                text[:at]
+                + draw(
+                    st.binary(min_size=1, max_size=8)
+                    | st.sampled_from(
+                        [
+                            b"&a",
+                            b"*a",
+                            b"!!python/name:os.system ",
+                            b"\t",
+                            b"- ",
+                            b": ",
+                            b"{",
+                            b"]",
+                            b"\xef\xbb\xbf",
+                            b"\r\n",
+                            b"---\n",
+                        ]
+                    )
+                )
+                + text[at:]
+            )
         else:
             text = text[:at]
     return text

@@ -60,7 +60,9 @@ def test_the_reseller_is_asked_nothing_about_designs_or_patents_of_its_own(engin
 
 
 def test_a_field_no_rule_reads_is_never_asked(engine):
-    assert not any(kind == "firm" and field == "payment_providers" for kind, field in _questions.fields_read_by_rules(engine.rules))
+    assert not any(
+        kind == "firm" and field == "payment_providers" for kind, field in _questions.fields_read_by_rules(engine.rules)
+    )
     for firm_name in FIRMS:
         asked, _ = interview(engine, hand_written(firm_name))
         assert "payment_providers" not in _questions.asked_fields(asked)
@@ -73,9 +75,13 @@ def test_fields_read_by_rules_names_the_rules(engine):
 
 
 def test_registrations_are_asked_only_for_markets_the_firm_names(engine):
-    state = _questions.resume({"firm": {"name": "A", "home_country": "CN"},
-                               "markets": [{"code": "US", "status": "active"}, {"code": "EU", "status": "planned"}],
-                               "ip_assets": [{"type": "trademark", "name": "ACME"}]})
+    state = _questions.resume(
+        {
+            "firm": {"name": "A", "home_country": "CN"},
+            "markets": [{"code": "US", "status": "active"}, {"code": "EU", "status": "planned"}],
+            "ip_assets": [{"type": "trademark", "name": "ACME"}],
+        }
+    )
     question = engine.find(state, "ip_assets[0].registrations[+]")
     assert question is not None
     jurisdiction = next(sub for sub in question.fields if sub.path[-1] == "jurisdiction")
@@ -98,25 +104,37 @@ def test_answers_are_checked_with_the_messages_of_validate(engine):
     expected = _api.validate({**state.profile, "firm": {**state.profile["firm"], "founded": 1700}})
     assert problems == [p.message for p in expected] and problems
     assert same is state
-    dated = _questions.resume({**state.profile, "markets": [{"code": "EU", "status": "planned"}],
-                               "ip_assets": [{"type": "trademark", "name": "ACME"}]})
+    dated = _questions.resume(
+        {**state.profile, "markets": [{"code": "EU", "status": "planned"}], "ip_assets": [{"type": "trademark", "name": "ACME"}]}
+    )
     launch = engine.find(dated, "markets[0].launch_date")
     _, problems = engine.answer(dated, launch, {"value": "2027-02-30"})
-    assert problems == [p.message for p in _api.validate({**dated.profile, "markets": [
-        {"code": "EU", "status": "planned", "launch_date": "2027-02-30"}]})] and problems
+    assert (
+        problems
+        == [
+            p.message
+            for p in _api.validate(
+                {**dated.profile, "markets": [{"code": "EU", "status": "planned", "launch_date": "2027-02-30"}]}
+            )
+        ]
+        and problems
+    )
 
 
 def test_a_partial_profile_is_resumed_with_only_what_is_missing(engine, tmp_path):
     firm = hand_written("eu-brand-owner")
     partial = tmp_path / "partial.yaml"
-    partial.write_text("firm: {name: Lumen Home Ltd., home_country: CN, employees: 25}\n"
-                       "markets: [{code: US, status: active}]\n", encoding="utf-8")
+    partial.write_text(
+        "firm: {name: Lumen Home Ltd., home_country: CN, employees: 25}\nmarkets: [{code: US, status: active}]\n",
+        encoding="utf-8",
+    )
     state = _questions.read_partial(partial)
     asked, final = interview(engine, firm, state)
     ids = {q.id for q in asked}
     assert not ids & {"firm.name", "firm.home_country", "firm.employees"}
     assert comparable(_api.evaluate(final.profile, as_of=AS_OF)) == comparable(
-        _api.evaluate(FIXTURES / "eu-brand-owner.yaml", as_of=AS_OF))
+        _api.evaluate(FIXTURES / "eu-brand-owner.yaml", as_of=AS_OF)
+    )
 
 
 def test_a_state_sent_back_with_a_wrong_value_is_not_trusted():
@@ -127,8 +145,12 @@ def test_a_state_sent_back_with_a_wrong_value_is_not_trusted():
 
 
 def test_the_profile_file_has_the_schema_modeline_and_comments(engine):
-    text = _interview_files.profile_yaml({"firm": {"name": "Ünïcode <b>", "home_country": "NO"},
-                                          "markets": [{"code": "NO", "status": "planned", "launch_date": "2027-01-02"}]})
+    text = _interview_files.profile_yaml(
+        {
+            "firm": {"name": "Ünïcode <b>", "home_country": "NO"},
+            "markets": [{"code": "NO", "status": "planned", "launch_date": "2027-01-02"}],
+        }
+    )
     assert text.splitlines()[0] == "# yaml-language-server: $schema=https://ipexpert.dev/schemas/firm-profile.schema.json"
     assert "# Markets: Markets the firm sells in" in text
     assert _api.validate(text) == []

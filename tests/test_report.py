@@ -42,9 +42,14 @@ def hostile_profile():
         "firm": {"name": HOSTILE_NAME, "home_country": "CN", "employees": 3},
         "markets": [{"code": "US", "status": "active"}, {"code": "JP", "status": "planned", "launch_date": "2027-05-01"}],
         "products": [{"name": "<svg onload=alert(2)>", "origin": "own_design", "markets": ["US"]}],
-        "ip_assets": [{"type": "trademark", "name": "</title><script>alert(3)</script>",
-                       "registrations": [{"jurisdiction": "CN", "status": "pending", "filed": "2026-10-01"}]},
-                      {"type": "design", "name": "\u202egnp.exe", "products": ["<svg onload=alert(2)>"]}],
+        "ip_assets": [
+            {
+                "type": "trademark",
+                "name": "</title><script>alert(3)</script>",
+                "registrations": [{"jurisdiction": "CN", "status": "pending", "filed": "2026-10-01"}],
+            },
+            {"type": "design", "name": "\u202egnp.exe", "products": ["<svg onload=alert(2)>"]},
+        ],
     }
 
 
@@ -53,6 +58,7 @@ def report(profile, lang="en", fmt="html"):
 
 
 # ---- the HTML, as bytes ----
+
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_same_inputs_give_the_same_html_bytes(lang):
@@ -73,7 +79,15 @@ def test_the_html_holds_every_part_in_order(lang):
 
 def test_the_chinese_report_is_in_chinese():
     page = report(SPINWELL, "zh-CN")
-    for text in ("知识产权战略报告", "市场与权利矩阵", "时间线", "行动计划", "提交一件指定 JP、US 的马德里国际申请", "不构成法律意见", "2026年11月25日"):
+    for text in (
+        "知识产权战略报告",
+        "市场与权利矩阵",
+        "时间线",
+        "行动计划",
+        "提交一件指定 JP、US 的马德里国际申请",
+        "不构成法律意见",
+        "2026年11月25日",
+    ):
         assert text in page
     assert "File one Madrid application" not in page and "尚未翻译" not in page
 
@@ -138,6 +152,7 @@ def test_the_service_serves_the_report_and_the_chinese_outline(tmp_path):
 
 # ---- the HTML in a real browser ----
 
+
 @pytest.fixture(scope="module")
 def browser():
     need(CHROMIUM, CHROMEDRIVER)
@@ -146,8 +161,15 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--hide-scrollbars"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -201,7 +223,7 @@ def test_the_report_fits_and_shows_its_chart_and_matrix_in_chromium(browser, tmp
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_hostile_corpus_names_are_shown_not_obeyed_in_the_html(lang):
     page = report(HOSTILE_NAMES, lang)
-    assert "<script" not in page.lower() and "href=\"javascript" not in page.lower()
+    assert "<script" not in page.lower() and 'href="javascript' not in page.lower()
     assert not any(ch in page for ch in "\x1b\x07\r\u202e")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
@@ -218,11 +240,12 @@ def test_a_hostile_report_runs_nothing_in_chromium(browser, tmp_path, hostile):
         title: document.title,
         text: document.body.innerText}""")
     assert found["scripts"] == 0 and found["handlers"] == 0 and found["images"] == 0
-    assert '<script>alert(' in found["text"]
+    assert "<script>alert(" in found["text"]
     assert "\u202e" not in found["text"] and "\u202e" not in found["title"]
 
 
 # ---- the PDF ----
+
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_pdf_has_the_firm_its_text_and_an_embedded_cjk_font(tmp_path, lang):

@@ -16,16 +16,25 @@ PROFILE = {
     ],
     "products": [{"name": "Gyro", "origin": "trending", "markets": ["US"]}],
     "ip_assets": [
-        {"type": "trademark", "name": "ACME", "registrations": [
-            {"jurisdiction": "US", "status": "registered", "filed": "2020-01-01", "expires": "2027-01-01"},
-        ]},
+        {
+            "type": "trademark",
+            "name": "ACME",
+            "registrations": [
+                {"jurisdiction": "US", "status": "registered", "filed": "2020-01-01", "expires": "2027-01-01"},
+            ],
+        },
     ],
     "confidentiality": {"employee_nda": True},
 }
 
 
 def pack(tmp_path, rules_yaml, facts_yaml=""):
-    text = "pack: t\nversion: 1.0.0\n" + textwrap.dedent(facts_yaml) + "rules:\n" + textwrap.indent(textwrap.dedent(rules_yaml), "  ")
+    text = (
+        "pack: t\nversion: 1.0.0\n"
+        + textwrap.dedent(facts_yaml)
+        + "rules:\n"
+        + textwrap.indent(textwrap.dedent(rules_yaml), "  ")
+    )
     (tmp_path / "t.yaml").write_text(text)
     return ipexpert.load_rules(tmp_path, defaults=False)
 
@@ -41,7 +50,7 @@ def one(condition, conclusion="recommend: {priority: low}"):
   title: T
   category: strategy
   when:
-{textwrap.indent(textwrap.dedent(condition), '    ')}
+{textwrap.indent(textwrap.dedent(condition), "    ")}
   {conclusion}
   because: B
   source: [paper §5.1]
@@ -60,8 +69,14 @@ def one(condition, conclusion="recommend: {priority: low}"):
         ("- market: {launch_date: {exists: true}}", "- firm: {annual_revenue_usd: {exists: true}}"),
         ("- firm: {stage: {exists: false}}", "- firm: {employees: {exists: false}}"),
         ("- product: {markets: {contains: US}}", "- product: {markets: {contains: JP}}"),
-        ("- market: {launch_date: {before: {months_from_as_of: 6}}}", "- market: {launch_date: {before: {months_from_as_of: 3}}}"),
-        ("- registration: {expires: {on_or_before: {days_from_as_of: 40}}}", "- registration: {expires: {after: {days_from_as_of: 40}}}"),
+        (
+            "- market: {launch_date: {before: {months_from_as_of: 6}}}",
+            "- market: {launch_date: {before: {months_from_as_of: 3}}}",
+        ),
+        (
+            "- registration: {expires: {on_or_before: {days_from_as_of: 40}}}",
+            "- registration: {expires: {after: {days_from_as_of: 40}}}",
+        ),
     ],
     ids=["eq", "in", "not_in", "lt", "range", "ne", "exists", "absent", "contains", "before-months", "days"],
 )
@@ -106,8 +121,16 @@ def test_a_test_condition_compares_bound_values(tmp_path):
         """
     )
     assert fired(tmp_path, rule).recommendations
-    short = dict(PROFILE, ip_assets=[{"type": "trademark", "name": "ACME", "registrations": [
-        {"jurisdiction": "US", "status": "registered", "filed": "2024-01-01", "expires": "2027-01-01"}]}])
+    short = dict(
+        PROFILE,
+        ip_assets=[
+            {
+                "type": "trademark",
+                "name": "ACME",
+                "registrations": [{"jurisdiction": "US", "status": "registered", "filed": "2024-01-01", "expires": "2027-01-01"}],
+            }
+        ],
+    )
     assert not fired(tmp_path, rule, short).recommendations
 
 
@@ -201,12 +224,17 @@ def test_sources_can_come_from_reference_facts(tmp_path):
     ).replace("source: [paper §5.1]", "source: [paper §5.1, $src]")
     (rec,) = fired(tmp_path, rule, facts_yaml=facts).recommendations
     assert [s.to_dict() for s in rec.justification.sources] == [
-        {"ref": "paper §5.1", "url": None}, {"ref": "https://example.org/us", "url": "https://example.org/us"}]
+        {"ref": "paper §5.1", "url": None},
+        {"ref": "https://example.org/us", "url": "https://example.org/us"},
+    ]
     assert any(f["path"] == "t:facts[0]" for f in rec.justification.facts)
 
 
 def test_a_risk_is_reported_with_its_severity(tmp_path):
-    rule = one("- sale: {product: $p, market: $m, origin: trending}", "risk: {kind: account_freeze, severity: critical, markets: [$m], products: [$p]}")
+    rule = one(
+        "- sale: {product: $p, market: $m, origin: trending}",
+        "risk: {kind: account_freeze, severity: critical, markets: [$m], products: [$p]}",
+    )
     (risk,) = fired(tmp_path, rule).risks
     assert (risk.kind, risk.severity, risk.markets, risk.products) == ("account_freeze", "critical", ["US"], ["Gyro"])
 

@@ -63,7 +63,10 @@ def run_server(folder, *options, started=None, files=4096):
     log = (folder / "server.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ipexpert", "serve", "--host", HOST, "--port", str(port), *options],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, preexec_fn=lambda: _file_descriptors(files),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        preexec_fn=lambda: _file_descriptors(files),
     )
     if started is not None:
         started.update(proc=proc, log=folder / "server.log")
@@ -134,9 +137,7 @@ def test_healthz(server):
 
 
 def test_evaluate_yaml_gives_the_same_outline_as_the_library(server):
-    status, headers, body = request(
-        server, "POST", f"/v1/evaluate?as_of={AS_OF}", SPINWELL.read_bytes(), "application/yaml"
-    )
+    status, headers, body = request(server, "POST", f"/v1/evaluate?as_of={AS_OF}", SPINWELL.read_bytes(), "application/yaml")
     assert status == 200
     assert headers["content-type"] == "application/json"
     expected = ipexpert.evaluate(SPINWELL.read_text(encoding="utf-8"), as_of=AS_OF, name="<request>")
@@ -175,7 +176,9 @@ def test_a_bad_as_of_is_400(server):
     assert data["problems"][0]["path"] == "$.as_of"
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"])
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"]
+)
 def test_a_wrong_media_type_is_415(server, content_type):
     problem_details(*request(server, "POST", "/v1/evaluate", SPINWELL.read_bytes(), content_type), 415)
     assert request(server, "GET", "/healthz")[0] == 200
@@ -279,10 +282,28 @@ def schemathesis(port, folder, phases, examples, exclude_paths=()):
     """
     pytest.importorskip("schemathesis")
     command = [
-        sys.executable, "-m", "schemathesis.cli", "run", f"http://{HOST}:{port}/openapi.json",
-        "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--phases", phases,
-        "--max-examples", str(examples), "--seed", "1", "--generation-database", "none",
-        "--request-timeout", "30", "--report-dir", str(folder), "--no-color",
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"http://{HOST}:{port}/openapi.json",
+        "--checks",
+        "all",
+        "--exclude-checks",
+        "positive_data_acceptance",
+        "--phases",
+        phases,
+        "--max-examples",
+        str(examples),
+        "--seed",
+        "1",
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "30",
+        "--report-dir",
+        str(folder),
+        "--no-color",
     ]
     for path in exclude_paths:
         command += ["--exclude-path", path]
@@ -340,8 +361,18 @@ def test_serve_without_the_extra_says_what_to_install(invoke, monkeypatch):
 def strict_server(tmp_path):
     """A server with one-second header and body deadlines; yields (port, {"proc", "log"})."""
     started = {}
-    options = ("--header-timeout", "1", "--body-timeout", "1", "--keep-alive", "1", "--graceful-timeout", "2",
-               "--max-outline-items", "300")
+    options = (
+        "--header-timeout",
+        "1",
+        "--body-timeout",
+        "1",
+        "--keep-alive",
+        "1",
+        "--graceful-timeout",
+        "2",
+        "--max-outline-items",
+        "300",
+    )
     with server_process(tmp_path, *options, started=started) as port:
         yield port, started
 
@@ -381,8 +412,10 @@ def test_idle_slow_header_and_slow_body_connections_are_closed_within_the_timeou
             if n % 10 == 1:  # slow headers: never finished
                 sock.sendall(b"POST /v1/validate HTTP/1.1\r\nHost: x\r\n")
             elif n % 10 == 2:  # slow body: 10 of 1,000 bytes
-                sock.sendall(b"POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: 1000\r\n\r\n{\"firm\": ")
+                sock.sendall(
+                    b"POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b'Content-Length: 1000\r\n\r\n{"firm": '
+                )
             sockets.append(sock)
         start = time.monotonic()
         # Still answering with them all open: 503 past the concurrency limit (256), never a hang.
@@ -407,8 +440,9 @@ def test_sigterm_with_a_stalled_upload_exits_within_the_graceful_timeout(tmp_pat
     started = {}
     with server_process(tmp_path, "--body-timeout", "120", "--graceful-timeout", "2", started=started) as port:
         sock = socket.create_connection((HOST, port), timeout=10)
-        sock.sendall(b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\n"
-                     b"Content-Length: 5000\r\n\r\nfirm:\n")
+        sock.sendall(
+            b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\nContent-Length: 5000\r\n\r\nfirm:\n"
+        )
         time.sleep(0.3)
         start = time.monotonic()
         started["proc"].terminate()
@@ -423,8 +457,10 @@ def test_a_client_that_leaves_during_the_upload_is_not_a_traceback(strict_server
     port, started = strict_server
     for _ in range(5):
         sock = socket.create_connection((HOST, port), timeout=10)
-        sock.sendall(b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\n"
-                     b"Content-Length: 5000\r\n\r\nfirm:\n  name: x\n")
+        sock.sendall(
+            b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\n"
+            b"Content-Length: 5000\r\n\r\nfirm:\n  name: x\n"
+        )
         time.sleep(0.05)
         sock.close()
     time.sleep(0.3)
@@ -436,8 +472,11 @@ def test_a_half_closed_client_gets_its_answer(strict_server):
     port, started = strict_server
     body = SPINWELL.read_bytes()
     sock = socket.create_connection((HOST, port), timeout=30)
-    sock.sendall(b"POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\n"
-                 + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    sock.sendall(
+        b"POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
     sock.shutdown(socket.SHUT_WR)
     data, closed = read_until_closed(sock, 30)
     sock.close()
@@ -451,12 +490,14 @@ def big_profile(markets, assets):
     from ipexpert import _codes
 
     codes = _codes.market_codes()[:markets]
-    return json.dumps({
-        "firm": {"name": "Everywhere Ltd", "home_country": "CN", "employees": 10, "business_model": "own_brand"},
-        "channels": ["amazon"],
-        "markets": [{"code": c, "status": "active"} for c in codes],
-        "ip_assets": [{"type": "trademark", "name": f"MARK{i}", "registrations": []} for i in range(assets)],
-    })
+    return json.dumps(
+        {
+            "firm": {"name": "Everywhere Ltd", "home_country": "CN", "employees": 10, "business_model": "own_brand"},
+            "channels": ["amazon"],
+            "markets": [{"code": c, "status": "active"} for c in codes],
+            "ip_assets": [{"type": "trademark", "name": f"MARK{i}", "registrations": []} for i in range(assets)],
+        }
+    )
 
 
 def test_an_outline_over_the_limit_is_413_naming_the_limit(strict_server):
@@ -525,8 +566,9 @@ def test_two_workers_answer_like_one_and_stop_on_sigterm(tmp_path):
     with server_process(tmp_path, "--workers", "2", "--graceful-timeout", "2", started=started) as port:
         profiles = [json.dumps(p) for p, _ in profilegen.generate(12, seed=5)]
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            answers = list(pool.map(
-                lambda text: request(port, "POST", f"/v1/evaluate?as_of={AS_OF}", text, "application/json"), profiles))
+            answers = list(
+                pool.map(lambda text: request(port, "POST", f"/v1/evaluate?as_of={AS_OF}", text, "application/json"), profiles)
+            )
         for text, (status, _, body) in zip(profiles, answers):
             if status == 200:
                 assert body.decode("utf-8") == ipexpert.evaluate(text, as_of=AS_OF, name="<request>").to_json()

@@ -96,10 +96,18 @@ def test_old_variables_load_with_a_warning_naming_the_upgrade(tmp_path):
     message = str(warning.message)
     assert message.startswith(f"{tmp_path / 'old.yaml'}:8:24: warning: ")
     assert f"run `ipexpert rules upgrade {tmp_path / 'old.yaml'}`" in message
-    profile = {"firm": {"name": "X", "home_country": "CN"}, "markets": [{"code": "US", "status": "active"}],
-               "ip_assets": [{"type": "trademark", "name": "ACME"}]}
+    profile = {
+        "firm": {"name": "X", "home_country": "CN"},
+        "markets": [{"code": "US", "status": "active"}],
+        "ip_assets": [{"type": "trademark", "name": "ACME"}],
+    }
     (rec,) = ipexpert.evaluate(profile, rules, as_of="2026-11-25").recommendations
-    assert (rec.title, rec.markets, rec.assets, rec.actions) == ("File ?brand now: ACME in US", ["US"], ["ACME"], ["ask ?m first"])
+    assert (rec.title, rec.markets, rec.assets, rec.actions) == (
+        "File ?brand now: ACME in US",
+        ["US"],
+        ["ACME"],
+        ["ask ?m first"],
+    )
 
 
 def test_rules_upgrade_rewrites_in_place_keeping_comments_and_text(tmp_path, invoke):
@@ -109,9 +117,14 @@ def test_rules_upgrade_rewrites_in_place_keeping_comments_and_text(tmp_path, inv
     assert result.exit_code == 0, result.output
     assert result.output == f"{path}: 6 variable(s) rewritten as $name\n"
     text = path.read_text()
-    assert text == (OLD_PACK.replace("{code: ?m}", "{code: $m}").replace('"?brand"', '"$brand"')
-                    .replace("name: ?brand", "name: $brand").replace("bind: ?value", "bind: $value")
-                    .replace("[?m]", "[$m]").replace("- ?brand", "- $brand"))
+    assert text == (
+        OLD_PACK.replace("{code: ?m}", "{code: $m}")
+        .replace('"?brand"', '"$brand"')
+        .replace("name: ?brand", "name: $brand")
+        .replace("bind: ?value", "bind: $value")
+        .replace("[?m]", "[$m]")
+        .replace("- ?brand", "- $brand")
+    )
     assert "# keep this comment" in text and "File ?brand now" in text and "ask ?m first" in text
     again = invoke("rules", "upgrade", path)
     assert again.output == f"{path}: nothing to change\n" and path.read_text() == text
