@@ -4,9 +4,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 
+@pytest.mark.slow
 def test_quick_benchmark_prints_every_section_and_target(tmp_path):
     out = tmp_path / "bench.json"
     done = subprocess.run(

@@ -47,6 +47,7 @@ def profiles(tmp_path_factory):
     return source, expected.read_bytes()
 
 
+@pytest.mark.slow
 def test_a_local_cluster_of_two_workers_writes_the_local_engines_bytes(invoke, profiles, tmp_path, monkeypatch):
     source, expected = profiles
     monkeypatch.chdir(ROOT)  # the same working folder as the local run: rule pack names are relative to it
@@ -208,6 +209,7 @@ def dask_cluster(folder: Path, workers: int):
         log.close()
 
 
+@pytest.mark.slow
 def test_against_a_separate_scheduler_and_worker_with_progress_on_a_terminal(profiles, tmp_path):
     source, expected = profiles
     out = tmp_path / "out.jsonl"
@@ -278,6 +280,7 @@ def _run_in_pty(command, cwd, timeout):
     return status, b"".join(chunks).decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 def test_killing_a_worker_mid_run_loses_no_record(profiles, tmp_path):
     source, expected = profiles
     out = tmp_path / "out.jsonl"

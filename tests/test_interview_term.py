@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a real browser / terminal session per firm: run once, not on every Python
+
 pexpect = pytest.importorskip("pexpect")
 
 from interview_firms import AS_OF, FIRMS, FIXTURES, hand_written, reply  # noqa: E402

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a real browser / terminal session per firm: run once, not on every Python
+
 pytest.importorskip("uvicorn")
 pytest.importorskip("jinja2")
 webdriver = pytest.importorskip("selenium.webdriver")
