@@ -167,7 +167,7 @@ def _page(engine, state, lang, problems=(), question=None, entered=None, status=
     t = texts(lang)
     if question is None:
         question = engine.next_question(state)
-    outline = engine.outline(state.profile)
+    outline = engine.outline(state.profile, lang)
     html = _templates.get_template("page.html").render(
         t=t,
         lang=lang,

@@ -268,16 +268,16 @@ class Engine:
 
     # ---- the outline for a set of answers ----
 
-    def outline(self, profile: dict):
-        """The outline of a valid *profile*, or None while it is not yet valid."""
+    def outline(self, profile: dict, lang: str | None = None):
+        """The outline of a valid *profile* in *lang* (default English), or None while it is not yet valid."""
         key = json.dumps(profile, sort_keys=True)
-        return self._outline(key)
+        return self._outline(key, lang)
 
-    def _outline_uncached(self, key: str):
+    def _outline_uncached(self, key: str, lang: str | None = None):
         profile = json.loads(key)
         if _api.validate(profile):
             return None
-        return _api.evaluate(profile, self.rules, self.as_of)
+        return _api.evaluate(profile, self.rules, self.as_of, None, lang)
 
     def is_valid(self, profile: dict) -> bool:
         return self._valid(json.dumps(profile, sort_keys=True))
