@@ -61,7 +61,7 @@ def _ask(question, state, engine, t):
     why = "; ".join(question.why) if question.why else t.ui("required_why")
     click.echo(click.style(f"  {t.ui('why')}: {why}", dim=True))
     if question.kind == "item":
-        more = _has_items(state.profile, question.path)
+        more = _questions.has_items(state.profile, question.path)
         if not question.required:
             go = questionary.select(
                 t.label(question, more=more),
@@ -129,13 +129,3 @@ def _prompt(question, t, required):
     if not text and not required:
         return SKIP
     return text
-
-
-def _has_items(profile, path) -> bool:
-    data = profile
-    for part in path:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return False
-    return bool(data)

@@ -179,19 +179,9 @@ def _page(engine, state, lang, problems=(), question=None, entered=None, status=
         outline=_outline_view(outline),
         formats=list(_interview_files.OUTLINE_FORMATS),
         answered=len(state.settled) + _count(state.profile),
-        more=question is not None and question.kind == "item" and _has_items(state.profile, question.path),
+        more=question is not None and question.kind == "item" and _questions.has_items(state.profile, question.path),
     )
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
-
-
-def _has_items(profile, path) -> bool:
-    data = profile
-    for part in path:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return False
-    return bool(data)
 
 
 def _count(profile) -> int:

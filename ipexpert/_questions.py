@@ -758,3 +758,14 @@ def asked_fields(questions) -> set[str]:
         else:
             out.add(question.schema_path)
     return out
+
+
+def has_items(profile: dict, path: tuple) -> bool:
+    """Whether *profile* already holds at least one item of the list at *path* (both interviews ask "another?")."""
+    data = profile
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return bool(data)

@@ -215,25 +215,7 @@ def test_against_a_separate_scheduler_and_worker_with_progress_on_a_terminal(pro
     out = tmp_path / "out.jsonl"
     with dask_cluster(tmp_path, workers=1) as (address, client, _):
         dashboard = client.scheduler_info()["services"]["dashboard"]
-        command = [
-            sys.executable,
-            "-m",
-            "ipexpert",
-            "batch",
-            str(source),
-            "-o",
-            str(out),
-            "--as-of",
-            AS_OF,
-            "--rules",
-            str(PACKS),
-            "--engine",
-            "dask",
-            "--scheduler",
-            address,
-            "--partition-size",
-            "25",
-        ]
+        command = _batch_on(source, out, address, partition_size=25)
         status, screen = _run_in_pty(command, cwd=ROOT, timeout=300)
         # A folder named relative to this process's working folder, which the worker does not share.
         folder = ["batch", "tests/hostile/profiles", "--as-of", AS_OF, "--partition-size", "7"]
@@ -285,25 +267,7 @@ def test_killing_a_worker_mid_run_loses_no_record(profiles, tmp_path):
     source, expected = profiles
     out = tmp_path / "out.jsonl"
     with dask_cluster(tmp_path, workers=2) as (address, client, workers):
-        command = [
-            sys.executable,
-            "-m",
-            "ipexpert",
-            "batch",
-            str(source),
-            "-o",
-            str(out),
-            "--as-of",
-            AS_OF,
-            "--rules",
-            str(PACKS),
-            "--engine",
-            "dask",
-            "--scheduler",
-            address,
-            "--partition-size",
-            "5",
-        ]
+        command = _batch_on(source, out, address, partition_size=5)
         batch = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             victim = _busy_worker(client, timeout=120)
@@ -355,3 +319,26 @@ def test_the_dask_benchmark_prints_its_figures_and_finds_the_same_bytes():
     ):
         assert row in done.stdout
     assert "every run wrote the same bytes: yes" in done.stdout
+
+
+def _batch_on(source, out, address, partition_size) -> list[str]:
+    """The command line of a batch of *source* into *out* on the cluster at *address*."""
+    return [
+        sys.executable,
+        "-m",
+        "ipexpert",
+        "batch",
+        str(source),
+        "-o",
+        str(out),
+        "--as-of",
+        AS_OF,
+        "--rules",
+        str(PACKS),
+        "--engine",
+        "dask",
+        "--scheduler",
+        address,
+        "--partition-size",
+        str(partition_size),
+    ]
