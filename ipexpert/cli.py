@@ -450,14 +450,14 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Server processes, each with its own evaluating process; about one per core.",
+    help="Evaluating processes, each with its own engine; about one per core.",
 )
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1),
     default=256,
     show_default=True,
-    help="Connections and requests at once per worker; more get 503.",
+    help="Connections and requests at once; more get 503.",
 )
 @click.option(
     "--keep-alive",

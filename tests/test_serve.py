@@ -564,19 +564,54 @@ def test_every_market_by_50_marks_is_413_healthz_stays_fast_and_memory_returns(t
     no_traceback(started["log"])
 
 
-def test_two_workers_answer_like_one_and_stop_on_sigterm(tmp_path):
+def evaluating_processes_cpu(pid):
+    """{pid: CPU seconds} of the server's evaluating processes (its children started by spawn)."""
+    import os
+
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", encoding="utf-8") as handle:
+                    command = handle.read()
+                if int(fields[1]) == pid and "spawn_main" in command:
+                    found[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_two_workers_share_keep_alive_connections_answer_like_one_and_stop_on_sigterm(tmp_path):
     started = {}
     with server_process(tmp_path, "--workers", "2", "--graceful-timeout", "2", started=started) as port:
-        profiles = [json.dumps(p) for p, _ in profilegen.generate(12, seed=5)]
+        before = evaluating_processes_cpu(started["proc"].pid)
+        assert len(before) == 2, before
+        profiles = [json.dumps(p) for p, _ in profilegen.generate(24, seed=5)]
+
+        def on_one_connection(texts):
+            """Answers over one keep-alive connection, as a client with a connection pool sends them."""
+            conn = http.client.HTTPConnection(HOST, port, timeout=60)
+            answers = []
+            for text in texts:
+                conn.request("POST", f"/v1/evaluate?as_of={AS_OF}", body=text, headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                answers.append((response.status, response.read()))
+            conn.close()
+            return answers
+
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            answers = list(
-                pool.map(lambda text: request(port, "POST", f"/v1/evaluate?as_of={AS_OF}", text, "application/json"), profiles)
-            )
-        for text, (status, _, body) in zip(profiles, answers):
+            answers = [a for chunk in pool.map(on_one_connection, [profiles[i::4] for i in range(4)]) for a in chunk]
+        texts = [t for i in range(4) for t in profiles[i::4]]
+        for text, (status, body) in zip(texts, answers):
             if status == 200:
                 assert body.decode("utf-8") == ipexpert.evaluate(text, as_of=AS_OF, name="<request>").to_json()
             else:
                 assert status == 422
+        after = evaluating_processes_cpu(started["proc"].pid)
+        worked = {pid: after[pid] - before[pid] for pid in before}
+        # Each evaluating process took a share: with uvicorn's own workers one of them held every connection.
+        assert all(seconds >= 0.05 for seconds in worked.values()), worked
         started["proc"].terminate()
         assert started["proc"].wait(timeout=15) is not None
     no_traceback(started["log"])
