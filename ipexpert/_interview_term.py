@@ -9,6 +9,7 @@ point leaves no file behind.
 from __future__ import annotations
 
 import datetime
+import os
 
 import click
 import questionary
@@ -50,15 +51,36 @@ def run(output: str, state: _questions.State, engine: _questions.Engine, lang: s
         state = _ask(question, state, engine, t)
     write_atomic(output, _interview_files.profile_yaml(state.profile))
     click.echo(t.ui("saved", path=output))
-    outline = engine.outline(state.profile)
-    if outline is not None and questionary.confirm(t.ui("evaluate_offer"), default=True).unsafe_ask():
-        click.echo(_render.render(outline, "text"), nl=False)
+    if engine.is_valid(state.profile):
+        _after(output, state.profile, engine, t)
     return state
+
+
+def _after(output: str, profile: dict, engine, t) -> None:
+    """Offer the outline here and the report (HTML, PDF) beside the profile, in the interview's language."""
+    stem = os.path.splitext(output)[0]
+    offers = {"outline": t.ui("show_outline")}
+    for fmt in _interview_files.report_formats():
+        offers[fmt] = t.ui("write_report", format=t.formats[fmt], path=f"{stem}-report.{fmt}")
+    while True:
+        choices = [questionary.Choice(text, key) for key, text in offers.items()]
+        choices.append(questionary.Choice(t.ui("finish"), SKIP))
+        picked = questionary.select(t.ui("next_step"), choices=choices).unsafe_ask()
+        if picked == SKIP:
+            return
+        offers.pop(picked)
+        if picked == "outline":
+            click.echo(_render.render(engine.outline(profile, t.lang), "text"), nl=False)
+            continue
+        _, _, body = _interview_files.report_file(engine, profile, t.lang, picked, os.path.basename(output))
+        path = f"{stem}-report.{picked}"
+        write_atomic(path, body)
+        click.echo(t.ui("report_saved", path=path))
 
 
 def _ask(question, state, engine, t):
     """One question, asked again until its answer passes the profile's checks."""
-    why = "; ".join(question.why) if question.why else t.ui("required_why")
+    why = "; ".join(engine.why(question, t.lang)) if question.why else t.ui("required_why")
     click.echo(click.style(f"  {t.ui('why')}: {why}", dim=True))
     if question.kind == "item":
         more = _questions.has_items(state.profile, question.path)

@@ -9,7 +9,8 @@ allows only this server's stylesheet and forms.
     POST /interview             answer or skip the question; the next page
     POST /interview/resume      start from a pasted partial profile
     POST /interview/profile     download the profile (YAML)
-    POST /interview/outline     download the outline (?format= text, markdown, json)
+    POST /interview/report      download the report in the page's language (format= html, pdf)
+    POST /interview/outline     download the outline in the page's language (format= text, markdown, json)
 """
 
 from __future__ import annotations
@@ -83,16 +84,31 @@ def routes(rules=None, as_of=None) -> list[Route]:
         return Response(
             body,
             media_type="application/yaml; charset=utf-8",
-            headers={**_HEADERS, "Content-Disposition": 'attachment; filename="firm-profile.yaml"'},
+            headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{_interview_files.PROFILE_NAME}"'},
+        )
+
+    async def download_report(request: Request) -> Response:
+        form = await _form(request)
+        lang, fmt = _lang(_one(form, "lang")), _one(form, "format")
+        state = _questions.trusted(_questions.State.from_json(_one(form, "state"))) or _questions.State()
+        the_engine = engine()
+        if fmt not in _interview_files.REPORT_FORMATS or not the_engine.is_valid(state.profile):
+            return _refusal(400, texts(lang).ui("outline_empty"), lang)
+        try:
+            name, media_type, body = await run_in_threadpool(_interview_files.report_file, the_engine, state.profile, lang, fmt)
+        except IPExpertError as exc:  # no PDF extra or no Pango on this server
+            return _refusal(501, texts(lang).ui("report_pdf_missing") + f" ({exc.problems[0].message})", lang)
+        return Response(
+            body, media_type=media_type, headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
         )
 
     async def download_outline(request: Request) -> Response:
         form = await _form(request)
-        fmt = _one(form, "format")
+        lang, fmt = _lang(_one(form, "lang")), _one(form, "format")
         state = _questions.trusted(_questions.State.from_json(_one(form, "state"))) or _questions.State()
-        outline = await run_in_threadpool(engine().outline, state.profile)
+        outline = await run_in_threadpool(engine().outline, state.profile, lang)
         if fmt not in _interview_files.OUTLINE_FORMATS or outline is None:
-            return HTMLResponse("<!doctype html><title>400</title><p>No outline yet.</p>", status_code=400, headers=_HEADERS)
+            return _refusal(400, texts(lang).ui("outline_empty"), lang)
         name, media_type, body = _interview_files.outline_file(outline, fmt)
         return Response(
             body, media_type=media_type, headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
@@ -110,9 +126,18 @@ def routes(rules=None, as_of=None) -> list[Route]:
         Route("/interview", step, methods=["POST"]),
         Route("/interview/resume", resume, methods=["POST"]),
         Route("/interview/profile", download_profile, methods=["POST"]),
+        Route("/interview/report", download_report, methods=["POST"]),
         Route("/interview/outline", download_outline, methods=["POST"]),
         Route("/interview.css", stylesheet, methods=["GET"]),
     ]
+
+
+def _refusal(status: int, message: str, lang: str) -> HTMLResponse:
+    """A short page saying why a download cannot be made (the message is escaped)."""
+    import html
+
+    page = f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{status}</title><p>{html.escape(message)}</p></html>'
+    return HTMLResponse(page, status_code=status, headers=_HEADERS)
 
 
 def _lang(value) -> str:
@@ -178,6 +203,8 @@ def _page(engine, state, lang, problems=(), question=None, entered=None, status=
         entered=entered or {},
         outline=_outline_view(outline),
         formats=list(_interview_files.OUTLINE_FORMATS),
+        report_formats=_interview_files.report_formats(),
+        why=engine.why(question, lang) if question is not None else [],
         answered=len(state.settled) + _count(state.profile),
         more=question is not None and question.kind == "item" and _questions.has_items(state.profile, question.path),
     )

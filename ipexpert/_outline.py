@@ -210,6 +210,11 @@ def id_part(text: str) -> str:
     return f"{slug}-{_digest(text)}" if slug else _digest(text)
 
 
+def _fact_order(fact: dict) -> tuple:
+    """The profile's facts first, in the order of its lines; then the rule packs' reference data."""
+    return (not fact["path"].startswith("$"), fact["file"] or "", fact["line"] or 0, fact["path"])
+
+
 class _Justifier:
     """Turns the matched facts of a firing into profile references and a chain of derived facts."""
 
@@ -240,7 +245,7 @@ class _Justifier:
         seen_facts: set = set()
         seen_chain: set = set()
         self._walk(firing, facts, chain, seen_facts, seen_chain, top=True)
-        facts.sort(key=lambda f: (f["file"] or "", f["line"] or 0, f["path"]))
+        facts.sort(key=_fact_order)
         return Justification(because, facts, chain, sources)
 
     def _walk(self, firing, facts, chain, seen_facts, seen_chain, top=False):
@@ -463,7 +468,7 @@ def _merge(target: Justification, other: Justification):
         if fact["path"] not in paths:
             target.facts.append(fact)
             paths.add(fact["path"])
-    target.facts.sort(key=lambda f: (f["file"] or "", f["line"] or 0, f["path"]))
+    target.facts.sort(key=_fact_order)
     for link in other.chain:
         if link not in target.chain:
             target.chain.append(link)

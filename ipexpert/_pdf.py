@@ -16,6 +16,15 @@ def _refuse(url, *args, **kwargs):
     raise ValueError(f"the report fetches nothing (asked for {url[:80]!r})")
 
 
+def available() -> bool:
+    """Whether PDF reports can be made here (WeasyPrint and the Pango libraries it loads)."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
 def from_html(html_text: str, paper: str = "A4") -> bytes:
     """PDF bytes of *html_text* on *paper* (A4 or Letter)."""
     if paper not in PAPER:

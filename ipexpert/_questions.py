@@ -17,7 +17,7 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from . import _api, _facts, _profile, _schemas, _yaml
+from . import _api, _conditions, _expr, _facts, _i18n, _profile, _schemas, _yaml
 
 SCHEMA_URL = "https://ipexpert.dev/schemas/firm-profile.schema.json"
 
@@ -79,29 +79,18 @@ def _feeds(schema_path: str) -> list[tuple[str, str]]:
     return feeds
 
 
-def _conditions(when):
-    """Every fact pattern (kind, tests) in a rule's `when`, through not/exists."""
-    for cond in when if isinstance(when, list) else [when]:
-        if not isinstance(cond, dict):
-            continue
-        for key, value in cond.items():
-            if key in ("not", "exists"):
-                yield from _conditions(value)
-            elif key != "test" and isinstance(value, dict):
-                yield key, value
+def _patterns(rule):
+    """Every fact pattern of *rule*'s conditions (under not, exists and group too): the condition tree's."""
+    return [pattern for pattern, _, _ in _conditions.patterns(rule.conditions)]
 
 
 def fields_read_by_rules(rule_base) -> dict[tuple[str, str], list[str]]:
-    """{(fact kind, field): [rule keys]} for every fact field some rule's conditions read.
-
-    The one place that knows how rules are written; point it at the rule language's
-    condition tree when there is one.
-    """
+    """{(fact kind, field): [rule keys]} for every fact field some rule's conditions read."""
     read: dict[tuple[str, str], list[str]] = {}
     for rule in rule_base.rules:
-        for kind, tests in _conditions(rule.data.get("when", [])):
-            for name in tests:
-                keys = read.setdefault((kind, name), [])
+        for pattern in _patterns(rule):
+            for name in pattern.fields:
+                keys = read.setdefault((pattern.kind, name), [])
                 if rule.key not in keys:
                     keys.append(rule.key)
     return read
@@ -111,14 +100,33 @@ def literals_read_by_rules(rule_base) -> dict[tuple[str, str], set]:
     """{(kind, field): values} that rules compare a field with, e.g. thresholds of `gt:`."""
     found: dict[tuple[str, str], set] = {}
     for rule in rule_base.rules:
-        for kind, tests in _conditions(rule.data.get("when", [])):
-            for name, test in tests.items():
-                values = found.setdefault((kind, name), set())
+        for pattern in _patterns(rule):
+            for name, test in pattern.fields.items():
+                values = found.setdefault((pattern.kind, name), set())
                 for value in test.values() if isinstance(test, dict) else [test]:
                     for item in value if isinstance(value, list) else [value]:
-                        if isinstance(item, (int, float, str)) and not isinstance(item, bool) and not str(item).startswith("?"):
+                        if isinstance(item, (int, float, str)) and not isinstance(item, bool) and not _expr.variable(item):
                             values.add(item)
     return found
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A piece of advice that depends on a question's answer: the rule that gives it, and how.
+
+    Kept as the rule and its bindings, not as text, so each interview shows it in its own
+    language; `english` is the title in English (and what two reasons are compared by).
+    """
+
+    rule_key: str  # "" for the development stage itself
+    english: str
+    bindings: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __str__(self) -> str:
+        return self.english
+
+
+STAGE_REASON = Reason("", "the development stage the advice is set for")
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,7 @@ class Question:
     choices: tuple = ()  # allowed values, when they are a closed list
     multiple: bool = False  # a list of values
     fields: tuple = ()  # for an item: its required fields, as Questions
-    why: tuple = ()  # titles of the advice that depends on the answer
+    why: tuple = ()  # Reasons: the advice that depends on the answer
     score: int = 0
     about: str = ""  # the item it concerns (a product's or asset's name), for the question text
 
@@ -287,7 +295,7 @@ class Engine:
         return not _api.validate(json.loads(key))
 
     def _signature(self, profile: dict):
-        """{(rule, bindings): advice title} of every firing for a valid *profile* (None if invalid).
+        """{(rule, bindings): Reason} of every firing for a valid *profile* (None if invalid).
 
         Only firings the outline shows count: advice, risks and the development stage.
         """
@@ -300,12 +308,13 @@ class Engine:
         if not self.is_valid(profile):
             return None
         run = self.rules.run(_facts.build(profile, self.as_of), self.as_of)
-        out: dict[tuple, str | None] = {}
+        out: dict[tuple, Reason | None] = {}
         for firing in run.firings:
             bindings = tuple(sorted((k, repr(v)) for k, v in firing.bindings.items()))
             concludes = "recommend" in firing.rule.data or "risk" in firing.rule.data
             if concludes:
-                out[(firing.rule.key, bindings)] = _fill(firing.rule.data.get("title") or firing.rule.key, firing.bindings)
+                english = _fill(firing.rule.data.get("title") or firing.rule.key, firing.bindings)
+                out[(firing.rule.key, bindings)] = Reason(firing.rule.key, english, dict(firing.bindings))
             elif "stage" in (firing.rule.data.get("derive") or {}):  # the outline shows the stage
                 out[(firing.rule.key, bindings)] = None
         return out
@@ -382,15 +391,31 @@ class Engine:
         return found
 
     def _titles(self, keys) -> tuple:
-        """Titles of the advice these rules give (rules that conclude advice or a risk first)."""
+        """The advice these rules give, as Reasons (rules that conclude advice or a risk first)."""
         rules = [r for r in (self.rules.rule(key) for key in keys) if r is not None]
         rules.sort(key=lambda r: not ("recommend" in r.data or "risk" in r.data))
-        titles = []
+        reasons: list[Reason] = []
         for rule in rules:
-            title = _blank_placeholders(rule.data.get("title") or rule.key)
-            if title not in titles:
-                titles.append(title)
-        return tuple(titles[:4])
+            reason = Reason(rule.key, _blank_placeholders(rule.data.get("title") or rule.key))
+            if reason not in reasons:
+                reasons.append(reason)
+        return tuple(reasons[:4])
+
+    def why(self, question: Question, lang: str | None = None) -> list[str]:
+        """Why *question* is asked, in *lang*: the titles of the advice that depends on its answer."""
+        from ._interview_text import texts
+
+        translation = _i18n.Translation(lang)
+        out = []
+        for reason in question.why:
+            rule = self.rules.rule(reason.rule_key) if reason.rule_key else None
+            if rule is None:
+                text = texts(translation.lang).ui("why_stage") if reason == STAGE_REASON else reason.english
+            else:
+                text = _blank_placeholders(translation.fill(rule, "title", rule.data.get("title") or rule.key, reason.bindings))
+            if text not in out:
+                out.append(text)
+        return out
 
     def _probe(self, profile: dict, question: Question):
         """The advice that differs between possible answers; None when values cannot be tried."""
@@ -418,7 +443,7 @@ class Engine:
         for key in changed:
             if union[key] and union[key] not in titles:
                 titles.append(union[key])
-        return titles or (["the development stage the advice is set for"] if changed else [])
+        return titles or ([STAGE_REASON] if changed else [])
 
     def _candidates(self, question: Question, profile: dict):
         kind = question.type

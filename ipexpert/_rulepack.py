@@ -112,14 +112,15 @@ def parse_pack(raw: bytes, name: str) -> tuple[_yaml.Document | None, list[Probl
 
 
 def _display(path: Path) -> str:
-    """A short name for messages: relative to the working folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
+    """A short name for messages and outlines: `<bundled>/...` for a bundled pack wherever the
+    command runs (so outlines do not depend on the working folder), else relative to the
+    working folder when inside it."""
+    for base, prefix in ((_resources.rules_dir(), "<bundled>/rules/"), (Path.cwd(), "")):
         try:
-            return "<bundled>/" + str(path.resolve().relative_to(_resources.rules_dir().parent))
+            return prefix + path.resolve().relative_to(base.resolve()).as_posix()
         except ValueError:
-            return str(path)
+            continue
+    return str(path)
 
 
 def load(paths=(), defaults: bool = True) -> list[Pack]:

@@ -557,7 +557,7 @@ def serve(
 @as_of_option
 @rules_options
 def interview(output, partial, lang, as_of, rule_paths, no_default_rules):
-    """Ask only the questions that can change the outline, write the profile, offer the outline."""
+    """Ask only the questions that can change the outline, write the profile, offer the outline and the report."""
     from . import _api, _interview_term, _questions
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):

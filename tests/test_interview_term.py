@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ pexpect = pytest.importorskip("pexpect")
 
 from interview_firms import AS_OF, FIRMS, FIXTURES, hand_written, reply  # noqa: E402
 
-from ipexpert import _api, _questions  # noqa: E402
+from ipexpert import _api, _interview_files, _questions  # noqa: E402
 from ipexpert._interview_text import texts  # noqa: E402
 
 DOWN, ENTER, SPACE = "\x1b[B", "\r", " "
@@ -72,7 +73,7 @@ def answer_field(child, question, value, t, required):
             child.send(", ".join(typed) + ENTER)
     elif kind == "date":
         child.send(value[:6])  # half a date: the hint shows while it is typed
-        see(child, "for example 2027-06-01")
+        see(child, t.ui("date_hint"))
         child.send(value[6:] + ENTER)
     else:
         child.send(value + ENTER)
@@ -91,7 +92,7 @@ def skip_field(child, question, t):
 def run_interview(tmp_path, firm_name, t):
     firm = hand_written(firm_name)
     engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
-    child = spawn("interview", "-o", "profile.yaml", "--as-of", AS_OF, cwd=tmp_path)
+    child = spawn("interview", "-o", "profile.yaml", "--as-of", AS_OF, "--lang", t.lang, cwd=tmp_path)
     state, asked = _questions.State(), []
     while (question := engine.next_question(state)) is not None:
         asked.append(question)
@@ -121,13 +122,32 @@ def _has(profile, path):
     return bool(data)
 
 
+# The patent holder answers in Chinese: its reasons, outline and reports are Chinese.
+LANGUAGE = {FIRMS[0]: "en", FIRMS[1]: "en", FIRMS[2]: "zh-CN"}
+
+
 @pytest.mark.parametrize("firm_name", FIRMS)
-def test_the_terminal_interview_writes_the_profile_of_a_firm_written_by_hand(tmp_path, firm_name, capsys):
-    t = texts("en")
+def test_the_terminal_interview_writes_the_profile_and_report_of_a_firm_written_by_hand(tmp_path, firm_name, capsys):
+    lang = LANGUAGE[firm_name]
+    t = texts(lang)
     child, asked = run_interview(tmp_path, firm_name, t)
-    see(child, t.ui("evaluate_offer"))
-    child.send("y")
-    child.expect("IP strategy outline for")
+    see(child, t.ui("saved", path="profile.yaml"))
+    offers = ["outline", *_interview_files.report_formats(), "finish"]
+    wanted = ["html", "pdf", "outline"] if lang == "zh-CN" else ["html", "outline"]
+    if lang == "zh-CN" and "pdf" not in offers:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the [pdf] extra is missing; .ci/run installs it")
+        wanted.remove("pdf")
+    for choice in wanted:
+        see(child, t.ui("next_step"))
+        select(child, offers, choice)
+        offers.remove(choice)
+        if choice == "outline":
+            child.expect("战略提纲" if lang == "zh-CN" else "IP strategy outline for")
+        else:
+            see(child, t.ui("report_saved", path=f"profile-report.{choice}"))
+    see(child, t.ui("next_step"))
+    select(child, offers, "finish")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
@@ -136,12 +156,31 @@ def test_the_terminal_interview_writes_the_profile_of_a_firm_written_by_hand(tmp
     assert _api.validate(text) == []
     by_hand = _api.evaluate(FIXTURES / f"{firm_name}.yaml", as_of=AS_OF)
     assert comparable(_api.evaluate(text, as_of=AS_OF)) == comparable(by_hand)
+    report = (tmp_path / "profile-report.html").read_text(encoding="utf-8")
+    assert report == _api.report(text, as_of=AS_OF, name="profile.yaml", lang=lang, format="html")
+    if "pdf" in wanted:
+        pdf = subprocess.run(["pdftotext", str(tmp_path / "profile-report.pdf"), "-"], capture_output=True, text=True, check=True)
+        title = _api.evaluate(text, as_of=AS_OF, lang="zh-CN").recommendations[0].title
+        assert re.sub(r"\s+", "", title) in re.sub(r"\s+", "", pdf.stdout)
     engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
     not_asked = engine.count_fields() - len(_questions.asked_fields(asked))
     with capsys.disabled():
         print(
-            f"\n{firm_name}: {len(asked)} questions asked in the terminal, {not_asked} of {engine.count_fields()} schema fields not asked"
+            f"\n{firm_name}: {len(asked)} questions asked in the terminal ({lang}), {not_asked} of {engine.count_fields()} schema fields not asked"
         )
+
+
+def test_in_chinese_each_question_says_why_in_chinese(tmp_path):
+    (tmp_path / "partial.yaml").write_text(
+        "firm: {name: Quickship Goods, home_country: CN, employees: 5}\nmarkets: [{code: US, status: active}]\n",
+        encoding="utf-8",
+    )
+    child = spawn("interview", "-o", "profile.yaml", "--from", "partial.yaml", "--lang", "zh-CN", "--as-of", AS_OF, cwd=tmp_path)
+    child.expect("为什么问这个: (.*)\r?\n")
+    reasons = child.match.group(1)
+    assert re.search(r"[\u4e00-\u9fff]", reasons) and not re.search(r"[A-Za-z]{5,}", reasons.replace("Walmart", "")), reasons
+    child.sendintr()
+    child.expect(pexpect.EOF)
 
 
 def test_ctrl_c_leaves_no_file(tmp_path):

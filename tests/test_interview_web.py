@@ -1,8 +1,9 @@
 """The web interview in real headless Chromium, used with the keyboard only, as a person would.
 
 For each of the three firms the browser answers every question the page asks (Tab,
-arrow keys, Space, typing, Enter), downloads the profile and the outline, and the
-profile must validate and evaluate to the outline of the same firm written by hand.
+arrow keys, Space, typing, Enter), downloads the profile, the report and the outline, and
+the profile must validate and evaluate to the outline of the same firm written by hand; the
+report is the one `ipexpert evaluate --format html|pdf --lang` makes of that profile.
 axe-core (from npm, injected into the page) must find no serious or critical problem,
 and the browser must make no request to anywhere but the interview server.
 """
@@ -219,6 +220,8 @@ def test_the_interview_writes_the_profile_of_a_firm_written_by_hand(browser, ser
 
     _tab_to(browser, _is("button", id="download-profile")).send_keys(Keys.ENTER)
     profile = _wait_for(browser.downloads / "firm-profile.yaml")
+    _tab_to(browser, _is("button", id="download-report-html")).send_keys(Keys.ENTER)
+    report = _wait_for(browser.downloads / "ip-report.html")
     _tab_to(browser, _is("button", id="download-markdown")).send_keys(Keys.ENTER)
     outline_md = _wait_for(browser.downloads / "ip-outline.md")
 
@@ -228,6 +231,7 @@ def test_the_interview_writes_the_profile_of_a_firm_written_by_hand(browser, ser
     by_hand = _api.evaluate(FIXTURES / f"{firm_name}.yaml", as_of=AS_OF)
     assert _comparable(_api.evaluate(text, as_of=AS_OF)) == _comparable(by_hand)
     assert by_hand.recommendations[0].title in outline_md.read_text(encoding="utf-8")
+    assert report.read_text(encoding="utf-8") == _api.report(text, as_of=AS_OF, name="firm-profile.yaml", format="html")
     assert axe_problems == []
     assert _outside_requests(browser, server) == []
     engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
@@ -236,6 +240,63 @@ def test_the_interview_writes_the_profile_of_a_firm_written_by_hand(browser, ser
         print(
             f"\n{firm_name}: {len(asked)} questions asked in the browser, {not_asked} of {engine.count_fields()} schema fields not asked"
         )
+
+
+def test_in_chinese_the_questions_say_why_in_chinese_and_the_report_downloads_in_chinese(browser, server):
+    """A seller who picks 中文 gets every page, every reason and both reports in Chinese."""
+    import re
+    import subprocess
+
+    for old in browser.downloads.iterdir():
+        old.unlink()
+    firm_name = FIRMS[1]
+    browser.get(f"{server}/?lang=zh-CN")
+    # The reasons under "为什么问这个" on the first optional question are Chinese, not English rule titles.
+    while not browser.find_elements(By.CSS_SELECTOR, ".why li"):
+        _complete_one(browser, firm_name)
+    reasons = [li.text for li in browser.find_elements(By.CSS_SELECTOR, ".why li")]
+    english_reasons = [r for r in reasons if not re.search(r"[\u4e00-\u9fff]", r)]
+    assert reasons and english_reasons == [], reasons
+    while browser.find_elements(By.CSS_SELECTOR, "#question"):
+        _complete_one(browser, firm_name)
+    assert browser.find_element(By.ID, "done").text == "您的档案已完成"
+
+    _tab_to(browser, _is("button", id="download-profile")).send_keys(Keys.ENTER)
+    profile = _wait_for(browser.downloads / "firm-profile.yaml").read_text(encoding="utf-8")
+    _tab_to(browser, _is("button", id="download-report-html")).send_keys(Keys.ENTER)
+    html = _wait_for(browser.downloads / "ip-report.html").read_text(encoding="utf-8")
+    assert html == _api.report(profile, as_of=AS_OF, name="firm-profile.yaml", lang="zh-CN", format="html")
+    assert '<html lang="zh-CN"' in html
+    chinese = _api.evaluate(profile, as_of=AS_OF, lang="zh-CN")
+    assert chinese.recommendations[0].title in html and re.search(r"[\u4e00-\u9fff]", chinese.recommendations[0].title)
+
+    if shutil.which("pdftotext") is None or not browser.find_elements(By.ID, "download-report-pdf"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("the [pdf] extra or poppler-utils is missing; .ci/run installs both")
+        pytest.skip("no PDF here: the [pdf] extra or poppler-utils is not installed")
+    _tab_to(browser, _is("button", id="download-report-pdf")).send_keys(Keys.ENTER)
+    pdf = _wait_for(browser.downloads / "ip-report.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert hand_written(firm_name)["firm"]["name"] in text
+    assert re.sub(r"\s+", "", chinese.recommendations[0].title) in re.sub(r"\s+", "", text)
+
+
+def _complete_one(driver, firm_name):
+    """Answer the question on the page as the firm would, with the keyboard."""
+    engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
+    state = _page_state(driver)
+    question = engine.find(state, driver.find_element(By.CSS_SELECTOR, "#question input[name=question]").get_attribute("value"))
+    action, answer = reply(question, state.profile, hand_written(firm_name))
+    if action == "answer":
+        fields = question.fields if question.kind == "item" else [question]
+        for sub in fields:
+            name = sub.path[-1] if question.kind == "item" else "value"
+            _fill(driver, sub if question.kind == "item" else question, name, answer[name])
+    page = driver.find_element(By.TAG_NAME, "html").id
+    _tab_to(driver, _is("button", value=action)).send_keys(Keys.ENTER)
+    _wait_new_page(driver, page)
+    assert not driver.find_elements(By.CSS_SELECTOR, ".problems"), driver.find_element(By.CSS_SELECTOR, ".problems").text
 
 
 def test_answers_are_escaped_and_checked_with_the_messages_of_validate(browser, server):
@@ -286,5 +347,10 @@ def test_a_tampered_state_starts_afresh_and_a_bad_pasted_profile_says_where(serv
     assert "&lt;pasted profile&gt;:3:" in body and "(at $.firm.home_country)" in body
     status, headers, body = _post(f"{server}/interview/resume", {"profile": "firm: {name: A, home_country: CN}\n"})
     assert status == 200 and 'value="markets[+]"' in body
+    for fmt in ("html", "exe"):  # no report before the profile is complete, and none in an unknown format
+        status, headers, body = _post(
+            f"{server}/interview/report", {"state": '{"profile": {}, "settled": []}', "format": fmt, "lang": "zh-CN"}
+        )
+        assert status == 400 and "填好公司和市场后" in body and "content-disposition" not in headers
     status, headers, body = _post(f"{server}/interview/profile", {"state": '{"profile": {}, "settled": []}'})
     assert headers["content-disposition"] == 'attachment; filename="firm-profile.yaml"'
