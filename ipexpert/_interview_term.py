@@ -65,7 +65,7 @@ def _after(output: str, profile: dict, engine, t) -> None:
     while True:
         choices = [questionary.Choice(text, key) for key, text in offers.items()]
         choices.append(questionary.Choice(t.ui("finish"), SKIP))
-        picked = questionary.select(t.ui("next_step"), choices=choices).unsafe_ask()
+        picked = questionary.select(t.ui("next_step"), choices=choices, instruction=t.ui("arrows")).unsafe_ask()
         if picked == SKIP:
             return
         offers.pop(picked)
@@ -88,6 +88,7 @@ def _ask(question, state, engine, t):
             go = questionary.select(
                 t.label(question, more=more),
                 choices=[questionary.Choice(t.ui("add"), "add"), questionary.Choice(t.ui("no_more"), SKIP)],
+                instruction=t.ui("arrows"),
             ).unsafe_ask()
             if go == SKIP:
                 return engine.skip(state, question)
@@ -120,16 +121,15 @@ def _prompt(question, t, required):
             choices = [questionary.Choice(t.choice(question, v), v) for v in question.choices]
         if not required:
             choices.append(questionary.Choice(t.ui("skip"), SKIP))
-        return questionary.select(label, choices=choices, instruction=instruction).unsafe_ask()
+        return questionary.select(label, choices=choices, instruction=instruction or t.ui("arrows")).unsafe_ask()
     if kind == "list":
         known = [v for v in question.choices if v != "other"]
         choices = [questionary.Choice(t.choice(question, v), v) for v in known]
         if question.kind == "group":
-            picked = questionary.checkbox(label, choices=choices, instruction=instruction).unsafe_ask()
-            return picked
+            return questionary.checkbox(label, choices=choices, instruction=instruction or t.ui("ticks")).unsafe_ask()
         if "other" in question.choices:
             choices.append(questionary.Choice(t.ui("other"), "other"))
-        picked = questionary.checkbox(label, choices=choices, instruction=instruction).unsafe_ask()
+        picked = questionary.checkbox(label, choices=choices, instruction=instruction or t.ui("ticks")).unsafe_ask()
         if "other" in picked:
             picked.remove("other")
             picked += questionary.text(t.ui("other_values")).unsafe_ask().replace(",", " ").split()

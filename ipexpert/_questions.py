@@ -439,11 +439,25 @@ class Engine:
             union.update(sig)
         common = set(signatures[0]).intersection(*signatures[1:])
         changed = [key for key in union if key not in common]
-        titles = []
-        for key in changed:
-            if union[key] and union[key] not in titles:
-                titles.append(union[key])
-        return titles or ([STAGE_REASON] if changed else [])
+        return self._merge_trials([union[key] for key in changed if union[key]]) or ([STAGE_REASON] if changed else [])
+
+    def _merge_trials(self, reasons: list) -> list:
+        """One reason per rule. The values tried for a question (dates either side of today, each
+        choice) must not read as the firm's facts, so a binding that differs between trials is blank."""
+        by_rule: dict[str, list] = {}
+        for reason in reasons:
+            by_rule.setdefault(reason.rule_key, []).append(reason)
+        out = []
+        for key, found in by_rule.items():
+            if len({r.english for r in found}) == 1:
+                out.append(found[0])
+                continue
+            same = {
+                name: value for name, value in found[0].bindings.items() if all(r.bindings.get(name) == value for r in found[1:])
+            }
+            rule = self.rules.rule(key)
+            out.append(Reason(key, _fill(rule.data.get("title") or key, same), same))
+        return out
 
     def _candidates(self, question: Question, profile: dict):
         kind = question.type

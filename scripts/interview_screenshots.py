@@ -95,21 +95,39 @@ def web(driver, url, lang, firm_name, shots):
         driver.save_screenshot(str(OUT / f"{shots['done']}.png"))
 
 
-def terminal(driver, lang, name, keys):
-    """Run the terminal interview in tmux, type *keys*, and photograph the screen."""
+def skip_keys(partial: Path) -> list:
+    """The keys that skip every question left after the profile *partial* (a choice's skip is its last entry)."""
+    engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
+    state, keys = _questions.read_partial(str(partial)), []
+    while (question := engine.next_question(state)) is not None:
+        if question.kind == "item":
+            keys.append(["Down", "Enter"])  # "No more"
+        elif question.type in ("choice", "boolean"):
+            count = 2 if question.type == "boolean" else len(question.choices)
+            keys.append(["Down"] * count + ["Enter"])
+        else:
+            keys.append(["Enter"])
+        state = engine.skip(state, question)
+    return keys
+
+
+def terminal(driver, lang, name, keys, start=""):
+    """Run the terminal interview in tmux (from the profile *start*, if given), type *keys*, and photograph the screen."""
     session = f"ipexpert-shot-{os.getpid()}"
     with tempfile.TemporaryDirectory() as folder:
-        command = f"{sys.executable} -m ipexpert interview -o {folder}/p.yaml --lang {lang} --as-of {AS_OF}"
+        command = f"{sys.executable} -m ipexpert interview -o {folder}/profile.yaml --lang {lang} --as-of {AS_OF}"
+        if start:
+            command += f" --from {start}"
         subprocess.run(
             ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "24", command],
             check=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         try:
-            for key in keys:
-                time.sleep(2.5)
+            for number, key in enumerate(keys):
+                time.sleep(2.5 if number < len(keys) - 1 else 8)  # the last step follows writing the profile
                 subprocess.run(["tmux", "send-keys", "-t", session, *key], check=True)
-            time.sleep(3)
+            time.sleep(6)  # the last step may write a report
             screen = subprocess.run(
                 ["tmux", "capture-pane", "-p", "-t", session], check=True, capture_output=True, text=True
             ).stdout
@@ -122,11 +140,14 @@ def terminal(driver, lang, name, keys):
         f"{html.escape(screen.rstrip())}</pre>",
         encoding="utf-8",
     )
-    driver.set_window_size(1000, 520)
     driver.get(page.as_uri())
+    height = driver.execute_script("return document.body.scrollHeight")  # the whole screen, however tall
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 1000, "height": height, "deviceScaleFactor": 1, "mobile": False}
+    )
     driver.save_screenshot(str(OUT / f"{name}.png"))
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     page.unlink()
-    driver.set_window_size(1200, 860)
 
 
 def main():
@@ -156,6 +177,9 @@ def main():
             "term-2-zh-CN",
             [["Quickship Goods", "Enter"], ["CN", "Enter"], ["US", "Enter"], ["Enter"], ["Enter"]],
         )
+        reseller = ROOT / "tests" / "fixtures" / "interview" / "small-reseller.yaml"
+        keys = skip_keys(reseller) + [["Down", "Enter"]]  # then write the HTML report
+        terminal(driver, "zh-CN", "term-3-zh-CN-report", keys, start=str(reseller))
     finally:
         driver.quit()
 

@@ -117,15 +117,26 @@ def test_schema_command_prints_each_schema(invoke):
         assert json.loads(result.output)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
-def test_output_is_identical_across_processes_and_hash_seeds():
+def test_output_is_identical_across_processes_hash_seeds_and_working_folders(tmp_path):
+    """The same profile gives the same bytes wherever the command runs (bundled packs are <bundled>/...)."""
+    import shutil
+
+    (tmp_path / "examples").mkdir()
+    shutil.copy(SPINWELL, tmp_path / "examples" / SPINWELL.name)
     outputs = set()
-    for seed in ("0", "1", "12345"):
+    for seed, cwd, path in (
+        ("0", ROOT, f"examples/{SPINWELL.name}"),
+        ("1", tmp_path, f"examples/{SPINWELL.name}"),
+        ("12345", ROOT / "examples" / "..", f"examples/{SPINWELL.name}"),
+    ):
         result = subprocess.run(
-            [sys.executable, "-m", "ipexpert", "evaluate", str(SPINWELL), "-f", "json", "--as-of", AS_OF],
+            [sys.executable, "-m", "ipexpert", "evaluate", path, "-f", "json", "--as-of", AS_OF],
             capture_output=True,
             text=True,
             check=True,
-            env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+            cwd=cwd,
+            env={**__import__("os").environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)},
         )
         outputs.add(result.stdout)
     assert len(outputs) == 1
+    assert '"file": "<bundled>/rules/' in outputs.pop()

@@ -171,3 +171,47 @@ def test_a_hostile_partial_profile_is_refused_or_resumed_never_crashes(engine, p
         return
     question = engine.next_question(state)
     assert question is None or question.id
+
+
+def _schema_fields():
+    """(schema path, node) of every field and list of objects in the profile schema."""
+    from ipexpert import _schemas
+
+    schema = _schemas.schema("profile")
+
+    def resolve(node):
+        return schema["$defs"][node["$ref"].rsplit("/", 1)[1]] if "$ref" in node else node
+
+    def walk(node, prefix):
+        for name, sub in resolve(node).get("properties", {}).items():
+            sub = resolve(sub)
+            path = prefix + name
+            if name == "$schema":
+                continue
+            if sub.get("type") == "object":
+                yield from walk(sub, path + ".")
+            elif sub.get("type") == "array" and resolve(sub.get("items", {})).get("type") == "object":
+                yield path + "[]", sub
+                yield from walk(sub["items"], path + "[].")
+            else:
+                yield path, sub
+
+    return list(walk(schema, ""))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_every_field_has_a_question_and_every_choice_a_name_in_each_language(lang):
+    """A field added to the schema without its question would be asked by its English title (or its id)."""
+    from ipexpert._interview_text import texts
+
+    entries = texts(lang)._questions
+    missing = [path for path, _ in _schema_fields() if not (entries.get(path) or {}).get("label")]
+    assert missing == [], f"interview/{lang}.yaml has no question for {missing}"
+    from ipexpert import _codes
+
+    codes = set(_codes.market_codes()) | {"EU", "WO"}
+    for path, node in _schema_fields():
+        values = set(node.get("enum") or (node.get("items") or {}).get("enum") or [])
+        if values and not values <= codes:  # market codes are shown as codes
+            choices = entries[path].get("choices", {})
+            assert values <= set(choices), f"{lang}: {path} has no name for {sorted(values - set(choices))}"
