@@ -215,3 +215,7 @@ def test_every_field_has_a_question_and_every_choice_a_name_in_each_language(lan
         if values and not values <= codes:  # market codes are shown as codes
             choices = entries[path].get("choices", {})
             assert values <= set(choices), f"{lang}: {path} has no name for {sorted(values - set(choices))}"
+    offered = set(_questions.engine(_api.default_rules(), _api.parse_date(AS_OF)).channel_choices())
+    assert offered <= set(entries["channels"]["choices"]), (
+        f"{lang}: no name for channels {sorted(offered - set(entries['channels']['choices']))}"
+    )
