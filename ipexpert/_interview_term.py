@@ -58,10 +58,9 @@ def run(output: str, state: _questions.State, engine: _questions.Engine, lang: s
 
 def _after(output: str, profile: dict, engine, t) -> None:
     """Offer the outline here and the report (HTML, PDF) beside the profile, in the interview's language."""
-    stem = os.path.splitext(output)[0]
+    paths = {fmt: f"{os.path.splitext(output)[0]}-report.{fmt}" for fmt in _interview_files.report_formats()}
     offers = {"outline": t.ui("show_outline")}
-    for fmt in _interview_files.report_formats():
-        offers[fmt] = t.ui("write_report", format=t.formats[fmt], path=f"{stem}-report.{fmt}")
+    offers.update({fmt: t.ui("write_report", format=t.formats[fmt], path=path) for fmt, path in paths.items()})
     while True:
         choices = [questionary.Choice(text, key) for key, text in offers.items()]
         choices.append(questionary.Choice(t.ui("finish"), SKIP))
@@ -73,9 +72,8 @@ def _after(output: str, profile: dict, engine, t) -> None:
             click.echo(_render.render(engine.outline(profile, t.lang), "text"), nl=False)
             continue
         _, _, body = _interview_files.report_file(engine, profile, t.lang, picked, os.path.basename(output))
-        path = f"{stem}-report.{picked}"
-        write_atomic(path, body)
-        click.echo(t.ui("report_saved", path=path))
+        write_atomic(paths[picked], body)
+        click.echo(t.ui("report_saved", path=paths[picked]))
 
 
 def _ask(question, state, engine, t):

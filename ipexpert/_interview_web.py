@@ -78,19 +78,12 @@ def routes(rules=None, as_of=None) -> list[Route]:
         return await run_in_threadpool(_page, engine(), state, lang)
 
     async def download_profile(request: Request) -> Response:
-        form = await _form(request)
-        state = _questions.trusted(_questions.State.from_json(_one(form, "state"))) or _questions.State()
+        _, _, state = await _download_request(request)
         body = _interview_files.profile_yaml(state.profile)
-        return Response(
-            body,
-            media_type="application/yaml; charset=utf-8",
-            headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{_interview_files.PROFILE_NAME}"'},
-        )
+        return _attachment(body, "application/yaml; charset=utf-8", _interview_files.PROFILE_NAME)
 
     async def download_report(request: Request) -> Response:
-        form = await _form(request)
-        lang, fmt = _lang(_one(form, "lang")), _one(form, "format")
-        state = _questions.trusted(_questions.State.from_json(_one(form, "state"))) or _questions.State()
+        lang, fmt, state = await _download_request(request)
         the_engine = engine()
         if fmt not in _interview_files.REPORT_FORMATS or not the_engine.is_valid(state.profile):
             return _refusal(400, texts(lang).ui("outline_empty"), lang)
@@ -98,21 +91,15 @@ def routes(rules=None, as_of=None) -> list[Route]:
             name, media_type, body = await run_in_threadpool(_interview_files.report_file, the_engine, state.profile, lang, fmt)
         except IPExpertError as exc:  # no PDF extra or no Pango on this server
             return _refusal(501, texts(lang).ui("report_pdf_missing") + f" ({exc.problems[0].message})", lang)
-        return Response(
-            body, media_type=media_type, headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
-        )
+        return _attachment(body, media_type, name)
 
     async def download_outline(request: Request) -> Response:
-        form = await _form(request)
-        lang, fmt = _lang(_one(form, "lang")), _one(form, "format")
-        state = _questions.trusted(_questions.State.from_json(_one(form, "state"))) or _questions.State()
+        lang, fmt, state = await _download_request(request)
         outline = await run_in_threadpool(engine().outline, state.profile, lang)
         if fmt not in _interview_files.OUTLINE_FORMATS or outline is None:
             return _refusal(400, texts(lang).ui("outline_empty"), lang)
         name, media_type, body = _interview_files.outline_file(outline, fmt)
-        return Response(
-            body, media_type=media_type, headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
-        )
+        return _attachment(body, media_type, name)
 
     async def stylesheet(request: Request) -> Response:
         return Response(
@@ -130,6 +117,17 @@ def routes(rules=None, as_of=None) -> list[Route]:
         Route("/interview/outline", download_outline, methods=["POST"]),
         Route("/interview.css", stylesheet, methods=["GET"]),
     ]
+
+
+async def _download_request(request: Request) -> tuple[str, str, _questions.State]:
+    """(language, format, answers) a download form sends; a tampered state is an empty one."""
+    form = await _form(request)
+    state = _questions.trusted(_questions.State.from_json(_one(form, "state"))) or _questions.State()
+    return _lang(_one(form, "lang")), _one(form, "format"), state
+
+
+def _attachment(body, media_type: str, name: str) -> Response:
+    return Response(body, media_type=media_type, headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _refusal(status: int, message: str, lang: str) -> HTMLResponse:

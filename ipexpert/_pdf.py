@@ -7,6 +7,8 @@ anything: the page is self-contained, and any URL it might ask for is refused.
 
 from __future__ import annotations
 
+import functools
+
 from ._errors import IPExpertError, Problem
 
 PAPER = {"A4": "A4", "Letter": "letter"}
@@ -16,6 +18,7 @@ def _refuse(url, *args, **kwargs):
     raise ValueError(f"the report fetches nothing (asked for {url[:80]!r})")
 
 
+@functools.cache
 def available() -> bool:
     """Whether PDF reports can be made here (WeasyPrint and the Pango libraries it loads)."""
     try:

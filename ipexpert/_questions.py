@@ -313,7 +313,7 @@ class Engine:
             bindings = tuple(sorted((k, repr(v)) for k, v in firing.bindings.items()))
             concludes = "recommend" in firing.rule.data or "risk" in firing.rule.data
             if concludes:
-                english = _fill(firing.rule.data.get("title") or firing.rule.key, firing.bindings)
+                english = _title(firing.rule, firing.bindings)
                 out[(firing.rule.key, bindings)] = Reason(firing.rule.key, english, dict(firing.bindings))
             elif "stage" in (firing.rule.data.get("derive") or {}):  # the outline shows the stage
                 out[(firing.rule.key, bindings)] = None
@@ -396,7 +396,7 @@ class Engine:
         rules.sort(key=lambda r: not ("recommend" in r.data or "risk" in r.data))
         reasons: list[Reason] = []
         for rule in rules:
-            reason = Reason(rule.key, _blank_placeholders(rule.data.get("title") or rule.key))
+            reason = Reason(rule.key, _title(rule, {}))
             if reason not in reasons:
                 reasons.append(reason)
         return tuple(reasons[:4])
@@ -412,7 +412,7 @@ class Engine:
             if rule is None:
                 text = texts(translation.lang).ui("why_stage") if reason == STAGE_REASON else reason.english
             else:
-                text = _blank_placeholders(translation.fill(rule, "title", rule.data.get("title") or rule.key, reason.bindings))
+                text = _title(rule, reason.bindings, translation)
             if text not in out:
                 out.append(text)
         return out
@@ -456,7 +456,7 @@ class Engine:
                 name: value for name, value in found[0].bindings.items() if all(r.bindings.get(name) == value for r in found[1:])
             }
             rule = self.rules.rule(key)
-            out.append(Reason(key, _fill(rule.data.get("title") or key, same), same))
+            out.append(Reason(key, _title(rule, same), same))
         return out
 
     def _candidates(self, question: Question, profile: dict):
@@ -699,16 +699,13 @@ def _with(question: Question, **changes) -> Question:
     return replace(question, **changes)
 
 
-def _fill(template: str, bindings: dict) -> str:
-    """A rule title with its {placeholders} filled from a firing's bindings."""
+def _title(rule, bindings: dict, translation=None) -> str:
+    """*rule*'s title in *translation*'s language (English by default), filled from *bindings*;
+    a placeholder with no binding reads "…"."""
     import re
 
-    return re.sub(r"\{([a-z_]+)\}", lambda m: str(bindings.get(m.group(1), "…")), template)
-
-
-def _blank_placeholders(text: str) -> str:
-    import re
-
+    translation = translation or _i18n.Translation()
+    text = translation.fill(rule, "title", rule.data.get("title") or rule.key, bindings)
     return re.sub(r"\{[a-z_]+\}", "…", text)
 
 

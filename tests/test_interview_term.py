@@ -99,7 +99,7 @@ def run_interview(tmp_path, firm_name, t):
         action, answer = reply(question, state.profile, firm)
         if question.kind == "item":
             if not question.required:
-                see(child, t.label(question, more=bool(asked and _has(state.profile, question.path))))
+                see(child, t.label(question, more=bool(asked and _questions.has_items(state.profile, question.path))))
                 select(child, ["add", "skip"], "add" if action == "answer" else "skip")
             if action == "answer":
                 for sub in question.fields:
@@ -110,16 +110,6 @@ def run_interview(tmp_path, firm_name, t):
             skip_field(child, question, t)
         state = engine.skip(state, question) if action == "skip" else engine.answer(state, question, answer)[0]
     return child, asked
-
-
-def _has(profile, path):
-    data = profile
-    for part in path:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return False
-    return bool(data)
 
 
 # The patent holder answers in Chinese: its reasons, outline and reports are Chinese.
