@@ -80,19 +80,36 @@ def answer_page(driver, engine, firm):
 
 
 def web(driver, url, lang, firm_name, shots):
-    """Walk one firm's interview, saving the pages whose number is in *shots* ({step: name})."""
+    """Walk one firm's interview, saving the pages named in *shots*.
+
+    *shots* maps a question, as `id#n` (its n-th time; numbers in the id written as N, so
+    `ip_assets[N].registrations[+]#1`), or "done", to the picture's name. Naming the question
+    rather than the step keeps each caption right when the questions before it change.
+    """
+    import collections
+    import re
+
     engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
     firm = hand_written(firm_name)
     driver.get(f"{url}/?lang={lang}")
-    step = 1
+    seen: collections.Counter = collections.Counter()
+    taken = {shots["done"]} if "done" in shots else set()
     while True:
-        if step in shots:
-            driver.save_screenshot(str(OUT / f"{shots[step]}.png"))
+        inputs = driver.find_elements(By.CSS_SELECTOR, "#question input[name=question]")
+        if inputs:
+            key = re.sub(r"\[\d+\]", "[N]", inputs[0].get_attribute("value"))
+            seen[key] += 1
+            name = shots.get(f"{key}#{seen[key]}")
+            if name:
+                driver.save_screenshot(str(OUT / f"{name}.png"))
+                taken.add(name)
         if not answer_page(driver, engine, firm):
             break
-        step += 1
     if "done" in shots:
         driver.save_screenshot(str(OUT / f"{shots['done']}.png"))
+    missing = set(shots.values()) - taken
+    if missing:
+        raise SystemExit(f"{firm_name} ({lang}) was never asked the questions of {sorted(missing)}")
 
 
 def skip_keys(partial: Path) -> list:
@@ -161,15 +178,15 @@ def main():
                 "en",
                 "eu-brand-owner",
                 {
-                    1: "web-1-start",
-                    4: "web-2-market",
-                    9: "web-3-registration",
-                    14: "web-4-checklist",
-                    16: "web-5-channels",
+                    "firm.name#1": "web-1-start",
+                    "markets[+]#2": "web-2-market",
+                    "ip_assets[N].registrations[+]#1": "web-3-registration",
+                    "confidentiality.*#1": "web-4-checklist",
+                    "channels#1": "web-5-channels",
                     "done": "web-6-done",
                 },
             )
-            web(driver, url, "zh-CN", "small-reseller", {6: "web-7-zh-CN", "done": "web-8-zh-CN-done"})
+            web(driver, url, "zh-CN", "small-reseller", {"markets[+]#2": "web-7-zh-CN", "done": "web-8-zh-CN-done"})
         terminal(driver, "en", "term-1-choice", [["Lumen Home Ltd.", "Enter"], ["CN", "Enter"], ["EU", "Enter"], ["Down"]])
         terminal(
             driver,
