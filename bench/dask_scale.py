@@ -26,7 +26,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import profilegen  # noqa: E402
 
-from ipexpert import _batch, _dask_batch, _parquet  # noqa: E402
+from ipexpert._batch import local as _local  # noqa: E402
+from ipexpert._batch import on_dask as _on_dask  # noqa: E402
+from ipexpert._batch import parquet as _parquet  # noqa: E402
 
 AS_OF = "2026-11-25"
 
@@ -39,7 +41,7 @@ def _cpu() -> float:
 
 def local(items, out, jobs):
     start, cpu = time.monotonic(), _cpu()
-    _batch.run(items, out, as_of=AS_OF, jobs=jobs)
+    _local.run(items, out, as_of=AS_OF, jobs=jobs)
     return time.monotonic() - start, _cpu() - cpu
 
 
@@ -59,7 +61,7 @@ def dask(items, out, workers, partition_size):
         with distributed.Client(cluster, set_as_default=False) as client:
             before = sum(client.run(_worker_cpu).values())
             start, cpu = time.monotonic(), time.process_time()  # the scheduler runs in this process too
-            _dask_batch.run(items, out, as_of=AS_OF, scheduler=cluster.scheduler_address, partition_size=partition_size)
+            _on_dask.run(items, out, as_of=AS_OF, scheduler=cluster.scheduler_address, partition_size=partition_size)
             seconds, cpu = time.monotonic() - start, time.process_time() - cpu
             cpu += sum(client.run(_worker_cpu).values()) - before
             rss = max(client.run(_rss).values())
@@ -82,14 +84,14 @@ def _worker_cpu() -> float:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000, help="generated profiles (every 10th invalid)")
-    parser.add_argument("--partition-size", type=int, default=_dask_batch.PARTITION_SIZE)
+    parser.add_argument("--partition-size", type=int, default=_on_dask.PARTITION_SIZE)
     args = parser.parse_args(argv)
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "profiles.jsonl"
         source.write_text(profilegen.jsonl(profilegen.generate(args.count, seed=11)), encoding="utf-8")
-        items = _batch.collect(source)
+        items = _local.collect(source)
         n = len(items)
         times, outputs = {}, {}
         for jobs in (1, 2):

@@ -137,7 +137,7 @@ def request(port, method, path, body=b"", content_type=None, timeout=120):
 
 
 def big_profile() -> bytes:
-    from ipexpert import _codes
+    from ipexpert._reading import codes as _codes
 
     codes = _codes.market_codes()  # every market there is
     return json.dumps(
@@ -162,7 +162,7 @@ def healthz_during_large_request(port: int) -> dict:
             times.append(time.monotonic() - start)
             time.sleep(0.05)
         status, _ = big.result()
-    from ipexpert import _codes
+    from ipexpert._reading import codes as _codes
 
     return {
         "status": status,

@@ -124,16 +124,17 @@ def cold_start(report, runs):
 
 
 def load_compile(report, runs):
-    from ipexpert import _engine, _rulepack
+    from ipexpert._engine import rulebase as _rulebase
+    from ipexpert._knowledge import packs as _packs
 
     report.section(f"Rule base load + compile (bundled packs, median of {runs})")
     reads, compiles, networks = [], [], []
     for _ in range(runs):
         start = time.perf_counter()
-        packs = _rulepack.load((), defaults=True)
+        packs = _packs.load((), defaults=True)
         reads.append(time.perf_counter() - start)
         start = time.perf_counter()
-        rule_base = _engine.RuleBase(packs)
+        rule_base = _rulebase.RuleBase(packs)
         compiles.append(time.perf_counter() - start)
         start = time.perf_counter()
         rule_base._engine()
@@ -148,7 +149,8 @@ def load_compile(report, runs):
 
 
 def warm(report, rule_base, runs):
-    from ipexpert import _api, _render
+    from ipexpert import _api
+    from ipexpert._outputs import text as _text
 
     report.section(f"Warm evaluation (one rule base, {runs} evaluations each: YAML text -> JSON outline)")
     p50s = {}
@@ -156,7 +158,7 @@ def warm(report, rule_base, runs):
         text = example.read_bytes()
 
         def once(text=text):
-            _render.render(_api.evaluate(text, rule_base, AS_OF, name=example.name), "json")
+            _text.render(_api.evaluate(text, rule_base, AS_OF, name=example.name), "json")
 
         times = repeat(once, runs, warmup=3)
         p50s[example.name] = percentile(times, 50)
@@ -231,9 +233,9 @@ def batch(report, count, workdir):
         report.add("batch", "skipped", None, "", "`ipexpert batch` does not exist in this tree")
         report.target("batch, 2 workers", ">= 150 profiles/s", "not measured (no batch command)", None)
         return
-    from ipexpert import _yaml
+    from ipexpert._reading import document as _document
 
-    profiles = [_yaml.load(p.read_bytes(), p.name).data for p in examples()]
+    profiles = [_document.load(p.read_bytes(), p.name).data for p in examples()]
     source = workdir / "profiles.jsonl"
     with open(source, "w", encoding="utf-8") as handle:
         for i in range(count):
@@ -305,7 +307,9 @@ def scaling(report, rule_base, quick):
 
 
 def rule_growth(report, rule_base, quick, workdir):
-    from ipexpert import _api, _engine, _rulepack
+    from ipexpert import _api
+    from ipexpert._engine import rulebase as _rulebase
+    from ipexpert._knowledge import packs as _packs
 
     report.section("Scaling with the rule base (rules that do not match, typical example)")
     example = typical_example()
@@ -319,7 +323,7 @@ def rule_growth(report, rule_base, quick, workdir):
         directory.mkdir()
         synthetic.non_matching_packs(rule_base, factor - 1, directory)
         start = time.perf_counter()
-        grown = _engine.RuleBase(_rulepack.load([directory], defaults=True))
+        grown = _rulebase.RuleBase(_packs.load([directory], defaults=True))
         grown._engine()
         build = time.perf_counter() - start
         seconds = evaluation_time(grown, text, 11 if factor == 10 else 5)

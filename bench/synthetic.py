@@ -19,7 +19,7 @@ KINDS = ("trademark", "patent", "design")
 # Real ISO 3166-1 codes in a fixed order (profiles may only use real codes), the home country
 # CN left out so a generated market is never the firm's home.
 def _codes():
-    from ipexpert import _codes as codes  # the benchmark runs inside the project
+    from ipexpert._reading import codes as codes  # the benchmark runs inside the project
 
     return [c for c in codes.iso_codes() if c != "CN"]
 
@@ -80,7 +80,7 @@ def non_matching_packs(rule_base, copies: int, directory: Path) -> Path:
     no profile meets (a firm whose home country is `AQ`, Antarctica, where no firm is based),
     the way a pack of rules for other firms' situations sits beside the ones that apply.
     """
-    from ipexpert import _yaml  # noqa: F401 - the benchmark runs inside the project
+    from ipexpert._reading import document as _document  # noqa: F401 - the benchmark runs inside the project
 
     for n in range(copies):
         rules = []
@@ -142,7 +142,7 @@ class ExpertaReference:
     """The reference rules as a hand-written experta engine class."""
 
     def __init__(self, rules, matcher=None):
-        from ipexpert._experta import MATCH, NOT, Fact, KnowledgeEngine, Rule
+        from ipexpert._engine.experta import MATCH, NOT, Fact, KnowledgeEngine, Rule
 
         self.Firm = type("Firm", (Fact,), {})
         self.Market = type("Market", (Fact,), {})
@@ -211,7 +211,7 @@ class IPExpertReference:
         self.rule_base = _api.load_rules(pack_dir, defaults=False)
 
     def evaluate(self, facts) -> set:
-        from ipexpert._facts import FactSpec
+        from ipexpert._reading.facts import FactSpec
 
         stage, codes, registrations = facts
         specs = [FactSpec("firm", {"stage": stage}, ("firm",))]

@@ -1,5 +1,5 @@
 """`python -m ipexpert` runs the same command as `ipexpert`."""
 
-from .cli import main
+from ipexpert.cli import main
 
 main()

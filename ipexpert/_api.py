@@ -5,28 +5,33 @@ from __future__ import annotations
 import datetime
 import functools
 
-from . import _engine, _facts, _outline, _profile, _rulepack, _values
-from ._errors import EvaluationError, IPExpertError, Problem
+from ipexpert._engine import rulebase as _rulebase
+from ipexpert._reading import facts as _facts
+from ipexpert._outline import assemble as _assemble
+from ipexpert._reading import profile as _profile
+from ipexpert._knowledge import packs as _packs
+from ipexpert._common import values as _values
+from ipexpert._errors import EvaluationError, IPExpertError, Problem
 
 
-def load_rules(*paths, defaults: bool = True) -> _engine.RuleBase:
+def load_rules(*paths, defaults: bool = True) -> _rulebase.RuleBase:
     """Compile the bundled rule packs (unless *defaults* is false) plus the packs in *paths*.
 
     The result is immutable and may be shared between threads; compile it once and reuse it.
     Raises InvalidRulePackError with every problem found.
     """
-    return _engine.RuleBase(_rulepack.load(paths, defaults=defaults))
+    return _rulebase.RuleBase(_packs.load(paths, defaults=defaults))
 
 
 @functools.lru_cache(maxsize=1)
-def default_rules() -> _engine.RuleBase:
+def default_rules() -> _rulebase.RuleBase:
     """The bundled rule packs, compiled on first use."""
     return load_rules()
 
 
 def validate(profile, name: str | None = None) -> list[Problem]:
     """Every problem with *profile* (a dict, YAML/JSON text, or a path); empty when it is valid."""
-    from ._errors import InvalidProfileError
+    from ipexpert._errors import InvalidProfileError
 
     try:
         doc = _profile.read(profile, name)
@@ -36,8 +41,8 @@ def validate(profile, name: str | None = None) -> list[Problem]:
 
 
 def evaluate(
-    profile, rules: _engine.RuleBase | None = None, as_of=None, name: str | None = None, lang: str | None = None
-) -> _outline.Outline:
+    profile, rules: _rulebase.RuleBase | None = None, as_of=None, name: str | None = None, lang: str | None = None
+) -> _assemble.Outline:
     """The justified strategy outline for *profile* (a dict, YAML/JSON text, or a path).
 
     *as_of* (a date or YYYY-MM-DD) is the date the advice is computed for; today by default.
@@ -49,7 +54,7 @@ def evaluate(
 
 def report(
     profile,
-    rules: _engine.RuleBase | None = None,
+    rules: _rulebase.RuleBase | None = None,
     as_of=None,
     name: str | None = None,
     lang: str | None = None,
@@ -60,7 +65,7 @@ def report(
 
     *format* is "html" or "pdf" (PDF needs the `ipexpert[pdf]` extra); *paper* is "A4" or "Letter".
     """
-    from . import _report
+    from ipexpert._outputs import report as _report
 
     outline, run, doc = evaluate_run(profile, rules, as_of, name, lang)
     return _report.render(outline, run, doc, format, paper)
@@ -68,16 +73,17 @@ def report(
 
 def evaluate_run(profile, rules=None, as_of=None, name=None, lang=None):
     """(outline, run record, checked profile Document): `evaluate` plus what explanations need."""
-    from . import __version__, _i18n
+    from ipexpert import __version__
+    from ipexpert._knowledge import i18n as _i18n
 
     as_of = parse_date(as_of)
     lang = _i18n.check_language(lang)
-    with _engine.collector_paused():
+    with _rulebase.collector_paused():
         doc = _profile.check(_profile.read(profile, name))
         rules = rules if rules is not None else default_rules()
         run = rules.run(_facts.build(doc.data, as_of), as_of)
         try:
-            outline = _outline.assemble(run, rules, doc, __version__, lang)
+            outline = _assemble.assemble(run, rules, doc, __version__, lang)
         except (OverflowError, ValueError, TypeError) as exc:
             # e.g. a rule's date arithmetic running past year 9999
             raise EvaluationError(Problem("<rules>", None, None, "$", f"a conclusion could not be computed: {exc}")) from None

@@ -21,7 +21,7 @@ import warnings
 
 import click
 
-from ._errors import ProblemsReported
+from ipexpert._errors import ProblemsReported
 
 FORMATS = ("text", "markdown", "json", "html", "pdf")
 LANGUAGES = ("en", "zh-CN")  # ipexpert/_i18n.py
@@ -31,7 +31,7 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3,
 
 def _exit_code(exc: Exception | KeyboardInterrupt) -> int:
     """Print *exc* as one line per problem on stderr and return the exit code it means."""
-    from ._errors import IPExpertError, one_line
+    from ipexpert._errors import IPExpertError, one_line
 
     if isinstance(exc, IPExpertError):
         for problem in exc.problems:
@@ -64,7 +64,7 @@ class _Group(click.Group):
 
 def _expected(exc: BaseException) -> bool:
     """True for the errors a user causes and can fix, as opposed to a bug."""
-    from ._errors import IPExpertError
+    from ipexpert._errors import IPExpertError
 
     return isinstance(exc, (IPExpertError, KeyboardInterrupt, OSError))
 
@@ -75,7 +75,7 @@ class _Date(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, datetime.date):
             return value
-        from ._values import parse_date
+        from ipexpert._common.values import parse_date
 
         try:
             day = parse_date(value)
@@ -107,7 +107,7 @@ def as_of_option(func):
 
 
 def load_rule_base(rule_paths, no_default_rules):
-    from . import _api
+    from ipexpert import _api
 
     if not rule_paths and not no_default_rules:
         return _api.default_rules()
@@ -116,10 +116,11 @@ def load_rule_base(rule_paths, no_default_rules):
 
 def read_profile(path: str):
     """A profile Document from a path, or from stdin for `-`."""
-    from . import _profile, _yaml
+    from ipexpert._reading import profile as _profile
+    from ipexpert._reading import document as _document
 
     if path == "-":
-        raw = sys.stdin.buffer.read(_yaml.MAX_BYTES + 1)
+        raw = sys.stdin.buffer.read(_document.MAX_BYTES + 1)
         return _profile.parse(raw, "<stdin>")
     return _profile.read(os.fspath(path), path)
 
@@ -129,7 +130,7 @@ def write_output(text: str | bytes, output: str | None) -> None:
     if output is None or output == "-":
         click.echo(text, nl=False)  # bytes go to the binary stream as they are
         return
-    from ._output import write_atomic
+    from ipexpert._common.output import write_atomic
 
     write_atomic(output, text)
 
@@ -143,7 +144,7 @@ def cli():
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     """A pack's warning as its one line (FILE:LINE:COL: warning: ...) on stderr; others as Python shows them."""
-    from ._rulepack import PackWarning
+    from ipexpert._knowledge.packs import PackWarning
 
     if isinstance(message, PackWarning):
         click.echo(str(message), err=True)
@@ -174,14 +175,15 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 @rules_options
 def evaluate(profile, fmt, output, assignments, lang, paper, as_of, rule_paths, no_default_rules):
     """Evaluate PROFILE (a YAML/JSON file, or - for stdin) and print its strategy outline or report."""
-    from . import _api, _render
+    from ipexpert import _api
+    from ipexpert._outputs import text as _text
 
     if fmt == "pdf" and (output is None or output == "-") and sys.stdout.isatty():
         raise click.UsageError("a PDF is not written to a terminal: give -o FILE.pdf, or redirect the output")
 
     doc = read_profile(profile)
     if assignments:
-        from ._whatif import apply_assignments
+        from ipexpert._reading.whatif import apply_assignments
 
         doc = apply_assignments(doc, assignments)
     rules = load_rule_base(rule_paths, no_default_rules)
@@ -189,15 +191,15 @@ def evaluate(profile, fmt, output, assignments, lang, paper, as_of, rule_paths, 
         write_output(_api.report(doc, rules, as_of, lang=lang, format=fmt, paper=paper), output)
         return
     outline = _api.evaluate(doc, rules, as_of, lang=lang)
-    write_output(_render.render(outline, fmt), output)
+    write_output(_text.render(outline, fmt), output)
 
 
 @cli.command()
 @click.argument("profiles", nargs=-1, required=True)
 def validate(profiles):
     """Check PROFILES against the schema; print one line per problem."""
-    from . import _api
-    from ._errors import InvalidProfileError
+    from ipexpert import _api
+    from ipexpert._errors import InvalidProfileError
 
     invalid = 0
     for path in profiles:
@@ -219,7 +221,8 @@ def validate(profiles):
 @click.option("--path", "as_path", is_flag=True, help="Print where the installed schema file is, for an editor's settings.")
 def schema(which, as_path):
     """Print the JSON Schema of a profile, rule pack, outline or test case."""
-    from . import _resources, _schemas
+    from ipexpert._common import resources as _resources
+    from ipexpert._reading import schemas as _schemas
 
     path = _resources.schema_path(_schemas.SCHEMA_FILES[which])
     click.echo(str(path) if as_path else path.read_text(encoding="utf-8"), nl=as_path)
@@ -236,7 +239,7 @@ def rules():
 @rules_options
 def rules_test(paths, coverage, rule_paths, no_default_rules):
     """Run the YAML test cases in PATHS (default: the bundled ones)."""
-    from . import _testcases
+    from ipexpert._authoring import testcases as _testcases
 
     rule_base = load_rule_base(rule_paths, no_default_rules)
     cases = _testcases.collect(paths or [_testcases.default_dir()])
@@ -266,9 +269,10 @@ def rules_test(paths, coverage, rule_paths, no_default_rules):
 @rules_options
 def rules_list(rule_paths, no_default_rules):
     """List the loaded packs (name, version, file) and their rules (id, category, title, source)."""
-    from . import _ruleinfo, _rulepack
+    from ipexpert._authoring import ruleinfo as _ruleinfo
+    from ipexpert._knowledge import packs as _packs
 
-    click.echo("\n".join(_ruleinfo.table(_rulepack.load(rule_paths, defaults=not no_default_rules))))
+    click.echo("\n".join(_ruleinfo.table(_packs.load(rule_paths, defaults=not no_default_rules))))
 
 
 @rules.command("show")
@@ -276,9 +280,10 @@ def rules_list(rule_paths, no_default_rules):
 @rules_options
 def rules_show(rule, rule_paths, no_default_rules):
     """Show RULE (pack/id) as written, where it lives, what it concludes and which rules use that."""
-    from . import _ruleinfo, _rulepack
+    from ipexpert._authoring import ruleinfo as _ruleinfo
+    from ipexpert._knowledge import packs as _packs
 
-    packs = _rulepack.load(rule_paths, defaults=not no_default_rules)
+    packs = _packs.load(rule_paths, defaults=not no_default_rules)
     click.echo("\n".join(_ruleinfo.page(packs, _ruleinfo.find(packs, rule))))
 
 
@@ -290,9 +295,10 @@ def rules_show(rule, rule_paths, no_default_rules):
 @rules_options
 def rules_sources(limit, show_all, rule_paths, no_default_rules):
     """List the packs' sourced facts, oldest check first: date checked, fact, official or estimate, source."""
-    from . import _rulepack, _sources
+    from ipexpert._knowledge import packs as _packs
+    from ipexpert._authoring import sources as _sources
 
-    packs = _rulepack.load(rule_paths, defaults=not no_default_rules)
+    packs = _packs.load(rule_paths, defaults=not no_default_rules)
     click.echo("\n".join(_sources.table(packs, None if show_all else limit)))
 
 
@@ -301,7 +307,7 @@ def rules_sources(limit, show_all, rule_paths, no_default_rules):
 @click.option("--no-default-rules", is_flag=True, help="Check PATHS alone, without the bundled rule packs.")
 def rules_check(paths, no_default_rules):
     """Check the rule packs in PATHS (with the bundled ones): one line per problem, exit 1 on errors."""
-    from . import _check
+    from ipexpert._authoring import check as _check
 
     problems = _check.check(paths, defaults=not no_default_rules)
     for problem in problems:
@@ -315,12 +321,13 @@ def rules_check(paths, no_default_rules):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def rules_upgrade(paths):
     """Rewrite the ?name variables of the packs in PATHS as $name, in place (comments and layout kept)."""
-    from . import _rulepack, _syntax
-    from ._errors import IPExpertError
-    from ._output import write_atomic
+    from ipexpert._knowledge import packs as _packs
+    from ipexpert._knowledge import syntax as _syntax
+    from ipexpert._errors import IPExpertError
+    from ipexpert._common.output import write_atomic
 
     failed = False
-    for path in _rulepack.pack_files(paths):
+    for path in _packs.pack_files(paths):
         try:
             bom, text = _yaml_text(path)
             upgraded, count = _syntax.upgrade_text(text, str(path))
@@ -340,13 +347,14 @@ def rules_upgrade(paths):
 
 def _yaml_text(path) -> tuple[str, str]:
     """(the byte-order mark the file starts with, or "", its text)."""
-    from . import _profile, _yaml
-    from ._errors import InvalidRulePackError
+    from ipexpert._reading import profile as _profile
+    from ipexpert._reading import document as _document
+    from ipexpert._errors import InvalidRulePackError
 
     try:
         raw = _profile.read_file(path, InvalidRulePackError)
-        return ("\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""), _yaml.read_text(raw, str(path))
-    except _yaml.YAMLInputError as exc:
+        return ("\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""), _document.read_text(raw, str(path))
+    except _document.YAMLInputError as exc:
         raise InvalidRulePackError(exc.problem) from None
 
 
@@ -417,16 +425,16 @@ def _progress_bar(length):
 @rules_options
 def batch(source, output, jobs, engine, scheduler, partition_size, column, output_format, as_of, rule_paths, no_default_rules):
     """Evaluate every profile in INPUT (JSON Lines, a folder, or Parquet; a path or URL) into one record each."""
-    from . import _batch
+    from ipexpert._batch import local as _local
 
     if scheduler is not None and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
-    count, call = _batch.prepare(
+    count, call = _local.prepare(
         source,
         output,
         engine=engine,
         scheduler=scheduler,
-        jobs=jobs or _batch.default_jobs(),
+        jobs=jobs or _local.default_jobs(),
         partition_size=partition_size,
         column=column,
         output_format=output_format,
@@ -518,15 +526,15 @@ def serve(
 ):
     """Answer evaluate and validate requests over HTTP (needs: pip install 'ipexpert[serve]')."""
     try:
-        from . import _serve
+        from ipexpert._service import app as _app
     except ImportError as exc:
         click.echo(
             f"ipexpert: serve needs the optional HTTP packages ({exc.name} is missing): pip install 'ipexpert[serve]'", err=True
         )
         sys.exit(1)
     load_rule_base(rule_paths, no_default_rules)  # a broken pack stops here, with its problems, before any worker starts
-    _serve.serve(
-        _serve.Options(
+    _app.serve(
+        _app.Options(
             host=host,
             port=port,
             workers=workers,
@@ -537,7 +545,7 @@ def serve(
             graceful_timeout=graceful_timeout,
             rule_paths=tuple(os.path.abspath(p) for p in rule_paths),
             defaults=not no_default_rules,
-            limits=_serve.Limits(outline_items=max_outline_items, outline_bytes=max_outline_bytes),
+            limits=_app.Limits(outline_items=max_outline_items, outline_bytes=max_outline_bytes),
         )
     )
 
@@ -558,7 +566,9 @@ def serve(
 @rules_options
 def interview(output, partial, lang, as_of, rule_paths, no_default_rules):
     """Ask only the questions that can change the outline, write the profile, offer the outline and the report."""
-    from . import _api, _interview_term, _questions
+    from ipexpert import _api
+    from ipexpert._interview import terminal as _terminal
+    from ipexpert._interview import questions as _questions
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise click.UsageError("the interview needs a terminal; in a browser, run `ipexpert serve` and open its page")
@@ -567,9 +577,9 @@ def interview(output, partial, lang, as_of, rule_paths, no_default_rules):
         state = _questions.read_partial(partial)
     engine = _questions.engine(load_rule_base(rule_paths, no_default_rules), _api.parse_date(as_of))
     try:
-        _interview_term.run(output, state, engine, lang)
+        _terminal.run(output, state, engine, lang)
     except (KeyboardInterrupt, EOFError):
-        from ._interview_text import texts
+        from ipexpert._interview.texts import texts
 
         click.echo(texts(lang).ui("cancelled"), err=True)
         sys.exit(130)
@@ -587,7 +597,7 @@ def explain(profile, target, fmt, as_of, rule_paths, no_default_rules):
     """How a recommendation, risk or rule of PROFILE's outline was concluded, or why a rule did not fire."""
     import json
 
-    from . import _explain
+    from ipexpert._outline import explain as _explain
 
     data = _explain.explain(read_profile(profile), target, load_rule_base(rule_paths, no_default_rules), as_of)
     click.echo(
@@ -614,7 +624,8 @@ def diff_command(profile_a, profile_b, assignments, fmt, as_of, rule_paths, no_d
     """Which recommendations and risks appear, disappear or change level from profile A to profile B."""
     import json
 
-    from . import _api, _diff
+    from ipexpert import _api
+    from ipexpert._outline import diff as _diff
 
     if profile_b is None and not assignments:
         raise click.UsageError("give a second profile B, or --set PATH=VALUE to compare A with a changed copy")
@@ -622,7 +633,7 @@ def diff_command(profile_a, profile_b, assignments, fmt, as_of, rule_paths, no_d
     as_of = _api.parse_date(as_of)
     doc_b = read_profile(profile_b or profile_a)
     if assignments:
-        from ._whatif import apply_assignments
+        from ipexpert._reading.whatif import apply_assignments
 
         doc_b = apply_assignments(doc_b, assignments)
     data = _diff.diff(_api.evaluate(read_profile(profile_a), rule_base, as_of), _api.evaluate(doc_b, rule_base, as_of))

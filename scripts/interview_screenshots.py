@@ -22,7 +22,9 @@ from interview_server import running  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
-from ipexpert import _api, _interview_web, _questions  # noqa: E402
+from ipexpert import _api  # noqa: E402
+from ipexpert._interview import web as _web  # noqa: E402
+from ipexpert._interview import questions as _questions  # noqa: E402
 
 OUT = ROOT / "docs" / "interview"
 
@@ -171,7 +173,7 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     driver = browser()
     try:
-        with running(_interview_web.create_app(_api.default_rules(), as_of=AS_OF)) as url:
+        with running(_web.create_app(_api.default_rules(), as_of=AS_OF)) as url:
             web(
                 driver,
                 url,

@@ -7,7 +7,7 @@ while the schema and the library disagree.
 import json
 from pathlib import Path
 
-from ipexpert import _codes
+from ipexpert._reading import codes as _codes
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "firm-profile.schema.json"
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 import ipexpert
-from ipexpert import _render
+from ipexpert._outputs import text as _text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -149,11 +149,9 @@ def test_a_made_to_order_firm_of_unknown_size_reads_right(rules, lang):
 
 
 def test_risk_kinds_and_channels_read_as_words_in_chinese(rules):
-    reseller = _render.text(
-        ipexpert.evaluate(ROOT / "examples" / "generic-reseller.yaml", rules, as_of="2026-11-25", lang="zh-CN")
-    )
+    reseller = _text.text(ipexpert.evaluate(ROOT / "examples" / "generic-reseller.yaml", rules, as_of="2026-11-25", lang="zh-CN"))
     assert "海关扣留" in reseller and "customs_detention" not in reseller
-    copied = _render.text(ipexpert.evaluate(ROOT / "examples" / "copycat-victim.yaml", rules, as_of="2026-11-25", lang="zh-CN"))
+    copied = _text.text(ipexpert.evaluate(ROOT / "examples" / "copycat-victim.yaml", rules, as_of="2026-11-25", lang="zh-CN"))
     assert "在全球速卖通（AliExpress）上销售" in copied
     for code in ("amazon", "ebay", "aliexpress"):
         assert f"在 {code}" not in copied and f"在{code}" not in copied

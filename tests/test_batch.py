@@ -248,7 +248,7 @@ def test_kill_9_of_a_two_job_batch_leaves_no_process_and_the_next_run_no_stale_f
 
 
 def test_a_live_runs_temporary_file_is_not_taken_for_stale(tmp_path):
-    from ipexpert._output import atomic_file
+    from ipexpert._common.output import atomic_file
 
     with atomic_file(tmp_path / "a.jsonl") as first:
         first.write("a\n")

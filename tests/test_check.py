@@ -113,7 +113,7 @@ def test_a_missing_folder_is_a_usage_error(check):
 
 
 def test_check_library_call_reports_problems_as_data():
-    from ipexpert import _check
+    from ipexpert._authoring import check as _check
 
     problems = _check.check([ROOT / MISTAKES / "unknown-field.yaml", ROOT / BASE], defaults=False)
     assert [(p.line, p.column, p.path) for p in problems] == [(7, 33, "$.rules[0].when[0].market.launch")]

@@ -7,7 +7,7 @@ import sys
 import pycountry
 
 from conftest import ROOT
-from ipexpert import _codes
+from ipexpert._reading import codes as _codes
 
 PROFILE = """\
 firm:

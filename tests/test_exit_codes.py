@@ -7,12 +7,12 @@ from conftest import AS_OF, SPINWELL
 
 
 def test_a_bug_exits_3_with_one_line_and_no_traceback(invoke, monkeypatch):
-    from ipexpert import _render
+    from ipexpert._outputs import text as _text
 
     def broken(outline, fmt):
         raise KeyError("recommendations")
 
-    monkeypatch.setattr(_render, "render", broken)
+    monkeypatch.setattr(_text, "render", broken)
     result = invoke("evaluate", SPINWELL, "--as-of", AS_OF)
     assert result.exit_code == 3
     assert result.stderr.splitlines() == [
@@ -21,10 +21,10 @@ def test_a_bug_exits_3_with_one_line_and_no_traceback(invoke, monkeypatch):
 
 
 def test_a_bug_shows_its_traceback_with_ipexpert_debug(invoke, monkeypatch):
-    from ipexpert import _render
+    from ipexpert._outputs import text as _text
 
     monkeypatch.setenv("IPEXPERT_DEBUG", "1")
-    monkeypatch.setattr(_render, "render", lambda outline, fmt: {}["boom"])
+    monkeypatch.setattr(_text, "render", lambda outline, fmt: {}["boom"])
     try:
         invoke("evaluate", SPINWELL, "--as-of", AS_OF)
     except KeyError:
@@ -34,12 +34,12 @@ def test_a_bug_shows_its_traceback_with_ipexpert_debug(invoke, monkeypatch):
 
 def test_a_file_that_cannot_be_used_is_invalid_input_on_one_line(invoke, monkeypatch, tmp_path):
     # An OSError the library did not translate itself becomes one line with the file name.
-    from ipexpert import _render
+    from ipexpert._outputs import text as _text
 
     def unreadable(outline, fmt):
         raise PermissionError(13, "Permission denied", str(tmp_path / "locked.yaml"))
 
-    monkeypatch.setattr(_render, "render", unreadable)
+    monkeypatch.setattr(_text, "render", unreadable)
     result = invoke("evaluate", SPINWELL, "--as-of", AS_OF)
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [f"ipexpert: {tmp_path / 'locked.yaml'}: Permission denied"]

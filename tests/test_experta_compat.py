@@ -9,7 +9,7 @@ def test_the_vendored_experta_is_used_and_leaves_no_trace():
     # and experta's logging.basicConfig() on import is undone.
     code = (
         "import logging, sys\n"
-        "from ipexpert import _experta\n"
+        "from ipexpert._engine import experta as _experta\n"
         "print(_experta.experta.__version__, _experta.experta.__name__)\n"
         "print('experta' in sys.modules, len(logging.getLogger().handlers))\n"
     )
@@ -18,7 +18,7 @@ def test_the_vendored_experta_is_used_and_leaves_no_trace():
 
 
 def test_an_engine_runs_a_rule():
-    from ipexpert._experta import MATCH, Fact, KnowledgeEngine, Rule
+    from ipexpert._engine.experta import MATCH, Fact, KnowledgeEngine, Rule
 
     seen = []
 

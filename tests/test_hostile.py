@@ -17,7 +17,7 @@ import pytest
 
 import ipexpert
 from conftest import AS_OF, ROOT, SPINWELL
-from ipexpert import _yaml
+from ipexpert._reading import document as _document
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 PROFILES = HOSTILE / "profiles"
@@ -347,18 +347,18 @@ def test_huge_stdin_is_read_only_up_to_the_limit(invoke, tmp_path):
     path = sparse_file(tmp_path / "huge.yaml", 300 * 1024 * 1024)
     with open(path, "rb") as stream:
         result = invoke("evaluate", "-", input=stream)
-        assert stream.tell() <= _yaml.MAX_BYTES + 1
+        assert stream.tell() <= _document.MAX_BYTES + 1
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == "<stdin>: more than 5,242,880 bytes; the limit is 5,242,880 bytes"
 
 
 def test_file_just_over_the_limit_is_refused_and_one_at_the_limit_is_read(tmp_path):
     over = tmp_path / "over.yaml"
-    over.write_bytes(b"#" * _yaml.MAX_BYTES + b"\n")
+    over.write_bytes(b"#" * _document.MAX_BYTES + b"\n")
     assert ipexpert.validate(over)[0].message.startswith("file is 5,242,881 bytes")
     at = tmp_path / "at.yaml"
     body = SPINWELL.read_bytes()
-    at.write_bytes(body + b"#" * (_yaml.MAX_BYTES - len(body)))
+    at.write_bytes(body + b"#" * (_document.MAX_BYTES - len(body)))
     assert ipexpert.validate(at) == []
 
 
@@ -580,7 +580,7 @@ JSON_LINES = [
 def test_hostile_json_lines_through_batch(invoke, tmp_path, line, message):
     good = SPINWELL.read_text()
     source = tmp_path / "in.jsonl"
-    source.write_text(json.dumps(ipexpert._profile.read(good).data) + "\n" + line + "\n")
+    source.write_text(json.dumps(ipexpert._reading.profile.read(good).data) + "\n" + line + "\n")
     out = tmp_path / "out.jsonl"
     result = invoke("batch", source, "-o", out, "--as-of", AS_OF)
     assert result.exit_code == 1

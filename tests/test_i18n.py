@@ -9,7 +9,8 @@ import pytest
 
 import ipexpert
 from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL
-from ipexpert import _i18n, _rulepack
+from ipexpert._knowledge import i18n as _i18n
+from ipexpert._knowledge import packs as _packs
 
 GULF = EXAMPLES / "gulf-expansion.yaml"
 
@@ -18,7 +19,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def test_every_bundled_rule_has_its_chinese_texts():
-    assert _i18n.check_translations(_rulepack.load()) == []
+    assert _i18n.check_translations(_packs.load()) == []
 
 
 def test_rules_check_is_clean_with_the_translations(invoke):
@@ -34,7 +35,10 @@ def test_every_translation_keeps_the_placeholders_of_its_english():
             for entry in fields.values():
                 entries += entry if isinstance(entry, list) else [entry]
         for entry in entries:
-            assert _i18n._expr.placeholders(entry["en"]) == _i18n._expr.placeholders(entry["zh-CN"]), (path.name, entry)
+            assert _i18n._expressions.placeholders(entry["en"]) == _i18n._expressions.placeholders(entry["zh-CN"]), (
+                path.name,
+                entry,
+            )
             assert CJK.search(entry["zh-CN"]), (path.name, entry)
 
 
@@ -61,7 +65,7 @@ def test_a_changed_english_text_and_a_new_rule_are_reported(tmp_path):
     source: [paper §5.1]
 """
     core.write_text(text, encoding="utf-8")
-    packs = _rulepack.load([folder], defaults=False)
+    packs = _packs.load([folder], defaults=False)
     messages = [p.format() for p in _i18n.check_translations(packs, "zh-CN", ZH)]
     assert any("paper-core/register-brand-before-entry title is older than its English text" in m for m in messages), messages
     assert any("paper-core/brand-new-rule title is missing" in m for m in messages)
@@ -91,7 +95,7 @@ overrides:
     assert CJK.search(rec.justification.because)  # the other texts of the rule are still translated
     page = ipexpert.report(GULF, rules, as_of=AS_OF, lang="zh-CN")
     assert 'Register DESERT ROSE in SA well before the launch <span class="mark-en">尚未翻译：显示英文原文</span>' in page
-    text = ipexpert._render.text(outline)
+    text = ipexpert._outputs.text.text(outline)
     assert "Register DESERT ROSE in SA well before the launch [尚未翻译：显示英文原文]" in text
     assert json.loads(outline.to_json())["untranslated"] == ["paper-core/register-brand-before-entry"]
 
@@ -137,7 +141,7 @@ def test_ids_and_codes_are_the_same_in_every_language(example):
 
 
 def test_the_outline_schema_accepts_both_languages():
-    from ipexpert import _schemas
+    from ipexpert._reading import schemas as _schemas
 
     for lang in _i18n.LANGUAGES:
         data = json.loads(ipexpert.evaluate(SPINWELL, as_of=AS_OF, lang=lang).to_json())
@@ -180,7 +184,7 @@ def test_a_new_note_in_the_reference_data_is_reported(tmp_path):
     changed = note.replace("in 2019", "in May 2019")
     assert text.count(f'"{note}"') == 1
     packs_file.write_text(text.replace(f'"{note}"', f'"{changed}"'), encoding="utf-8")
-    packs = _rulepack.load([folder], defaults=False)
+    packs = _packs.load([folder], defaults=False)
     messages = [p.format() for p in _i18n.check_translations(packs, "zh-CN", ZH)]
     assert len(messages) == 1 and "is missing" in messages[0] and messages[0].endswith(".jurisdiction.madrid_note)"), messages
     assert messages[0].startswith(str(packs_file)) or "jurisdictions.yaml:" in messages[0]

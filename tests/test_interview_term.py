@@ -16,8 +16,10 @@ pexpect = pytest.importorskip("pexpect")
 
 from interview_firms import AS_OF, FIRMS, FIXTURES, hand_written, reply  # noqa: E402
 
-from ipexpert import _api, _interview_files, _questions  # noqa: E402
-from ipexpert._interview_text import texts  # noqa: E402
+from ipexpert import _api  # noqa: E402
+from ipexpert._interview import files as _files  # noqa: E402
+from ipexpert._interview import questions as _questions  # noqa: E402
+from ipexpert._interview.texts import texts  # noqa: E402
 
 DOWN, ENTER, SPACE = "\x1b[B", "\r", " "
 IPEXPERT = [sys.executable, "-m", "ipexpert"]
@@ -122,7 +124,7 @@ def test_the_terminal_interview_writes_the_profile_and_report_of_a_firm_written_
     t = texts(lang)
     child, asked = run_interview(tmp_path, firm_name, t)
     see(child, t.ui("saved", path="profile.yaml"))
-    offers = ["outline", *_interview_files.report_formats(), "finish"]
+    offers = ["outline", *_files.report_formats(), "finish"]
     wanted = ["html", "pdf", "outline"] if lang == "zh-CN" else ["html", "outline"]
     if lang == "zh-CN" and "pdf" not in offers:
         if os.environ.get("CI") == "true":

@@ -29,7 +29,9 @@ from interview_server import forget_service_modules, running  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
-from ipexpert import _api, _interview_web, _questions  # noqa: E402
+from ipexpert import _api  # noqa: E402
+from ipexpert._interview import web as _web  # noqa: E402
+from ipexpert._interview import questions as _questions  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -76,7 +78,7 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server():
-    with running(_interview_web.create_app(_api.default_rules(), as_of=AS_OF)) as url:
+    with running(_web.create_app(_api.default_rules(), as_of=AS_OF)) as url:
         yield url
     forget_service_modules()  # test_serve checks what happens when Starlette is not installed
 

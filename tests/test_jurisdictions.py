@@ -8,12 +8,14 @@ import pytest
 
 import ipexpert
 from conftest import ROOT
-from ipexpert import _codes, _rulepack, _sources
+from ipexpert._reading import codes as _codes
+from ipexpert._knowledge import packs as _packs
+from ipexpert._authoring import sources as _sources
 
 
 @pytest.fixture(scope="module")
 def packs():
-    return _rulepack.load()
+    return _packs.load()
 
 
 @pytest.fixture(scope="module")

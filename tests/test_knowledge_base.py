@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 import ipexpert
-from ipexpert import _testcases
+from ipexpert._authoring import testcases as _testcases
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,8 +4,11 @@ import random
 
 import pytest
 
-from ipexpert import _api, _engine, _render, _rulepack
-from ipexpert._matcher import ChangedNodesMatcher, ExactDepthStrategy, ReteMatcher
+from ipexpert import _api
+from ipexpert._engine import rulebase as _rulebase
+from ipexpert._outputs import text as _text
+from ipexpert._knowledge import packs as _packs
+from ipexpert._engine.matcher import ChangedNodesMatcher, ExactDepthStrategy, ReteMatcher
 
 from conftest import AS_OF, EXAMPLES
 
@@ -15,12 +18,12 @@ CODES = ("US", "DE", "FR", "JP", "CN", "GB", "IT", "ES", "BR", "IN", "KR", "AU")
 
 @pytest.fixture(scope="module")
 def rule_bases():
-    packs = _rulepack.load((), defaults=True)
-    return _engine.RuleBase(packs, matcher=ReteMatcher), _engine.RuleBase(packs, matcher=ChangedNodesMatcher)
+    packs = _packs.load((), defaults=True)
+    return _rulebase.RuleBase(packs, matcher=ReteMatcher), _rulebase.RuleBase(packs, matcher=ChangedNodesMatcher)
 
 
 def outline_json(profile, rule_base):
-    return _render.render(_api.evaluate(profile, rule_base, AS_OF), "json")
+    return _text.render(_api.evaluate(profile, rule_base, AS_OF), "json")
 
 
 def random_profile(rng: random.Random) -> dict:
@@ -109,7 +112,7 @@ def test_a_not_condition_holds_when_many_rules_match_the_same_facts(tmp_path):
         "ip_assets": [{"type": "trademark", "name": "T", "registrations": [{"jurisdiction": "US", "status": "registered"}]}],
     }
     for matcher in (ReteMatcher, ChangedNodesMatcher):
-        rule_base = _engine.RuleBase(_rulepack.load([tmp_path], defaults=False), matcher=matcher)
+        rule_base = _rulebase.RuleBase(_packs.load([tmp_path], defaults=False), matcher=matcher)
         outline = _api.evaluate(profile, rule_base, AS_OF)
         fired = sorted(r.rule for r in outline.recommendations)
         assert fired == ["tied/r1", "tied/r3", "tied/r5", "tied/r7"], matcher
@@ -155,7 +158,7 @@ def test_crowded_profiles_give_identical_outlines(rule_bases, markets, assets):
 
 def test_retracted_facts_leave_the_same_agenda():
     # ipexpert never retracts, but the matcher must undo joins, `not` and `exists` exactly as experta does.
-    from ipexpert._experta import EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, Rule
+    from ipexpert._engine.experta import EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, Rule
 
     class Market(Fact):
         pass

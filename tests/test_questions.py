@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from interview_firms import AS_OF, FIRMS, FIXTURES, hand_written, reply
 
-from ipexpert import _api, _interview_files, _questions
+from ipexpert import _api
+from ipexpert._interview import files as _files
+from ipexpert._interview import questions as _questions
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,7 @@ def comparable(outline):
 @pytest.mark.parametrize("firm_name", FIRMS)
 def test_the_answers_give_the_outline_of_the_profile_written_by_hand(engine, firm_name, capsys):
     asked, state = interview(engine, hand_written(firm_name))
-    profile = _interview_files.profile_yaml(state.profile)
+    profile = _files.profile_yaml(state.profile)
     assert _api.validate(profile) == []
     by_hand = _api.evaluate(FIXTURES / f"{firm_name}.yaml", as_of=AS_OF)
     assert comparable(_api.evaluate(profile, as_of=AS_OF)) == comparable(by_hand)
@@ -145,7 +147,7 @@ def test_a_state_sent_back_with_a_wrong_value_is_not_trusted():
 
 
 def test_the_profile_file_has_the_schema_modeline_and_comments(engine):
-    text = _interview_files.profile_yaml(
+    text = _files.profile_yaml(
         {
             "firm": {"name": "Ünïcode <b>", "home_country": "NO"},
             "markets": [{"code": "NO", "status": "planned", "launch_date": "2027-01-02"}],
@@ -175,7 +177,7 @@ def test_a_hostile_partial_profile_is_refused_or_resumed_never_crashes(engine, p
 
 def _schema_fields():
     """(schema path, node) of every field and list of objects in the profile schema."""
-    from ipexpert import _schemas
+    from ipexpert._reading import schemas as _schemas
 
     schema = _schemas.schema("profile")
 
@@ -202,12 +204,12 @@ def _schema_fields():
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
 def test_every_field_has_a_question_and_every_choice_a_name_in_each_language(lang):
     """A field added to the schema without its question would be asked by its English title (or its id)."""
-    from ipexpert._interview_text import texts
+    from ipexpert._interview.texts import texts
 
     entries = texts(lang)._questions
     missing = [path for path, _ in _schema_fields() if not (entries.get(path) or {}).get("label")]
     assert missing == [], f"interview/{lang}.yaml has no question for {missing}"
-    from ipexpert import _codes
+    from ipexpert._reading import codes as _codes
 
     codes = set(_codes.market_codes()) | {"EU", "WO"}
     for path, node in _schema_fields():

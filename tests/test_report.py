@@ -104,7 +104,7 @@ def test_a_hostile_profile_gives_nothing_executable_and_nothing_raw():
 
 
 def test_pdf_needs_the_extra_and_says_so(monkeypatch):
-    from ipexpert import _pdf
+    from ipexpert._outputs import pdf as _pdf
 
     monkeypatch.setitem(sys.modules, "weasyprint", None)
     with pytest.raises(ipexpert.IPExpertError) as caught:

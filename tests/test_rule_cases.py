@@ -3,7 +3,7 @@
 import pytest
 
 import ipexpert
-from ipexpert import _testcases
+from ipexpert._authoring import testcases as _testcases
 
 CASES = _testcases.collect([_testcases.default_dir()])
 

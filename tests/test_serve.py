@@ -490,7 +490,7 @@ def test_a_half_closed_client_gets_its_answer(strict_server):
 
 def big_profile(markets, assets):
     """A small request with a huge answer: *markets* markets (every one there is, at most) by *assets* marks."""
-    from ipexpert import _codes
+    from ipexpert._reading import codes as _codes
 
     codes = _codes.market_codes()[:markets]
     return json.dumps(

@@ -9,8 +9,8 @@ import yaml
 
 import ipexpert
 from conftest import ROOT
-from ipexpert import _syntax
-from ipexpert._rulepack import PackWarning
+from ipexpert._knowledge import syntax as _syntax
+from ipexpert._knowledge.packs import PackWarning
 
 RULES = ROOT / "rules"
 PACKS = sorted(RULES.glob("*.yaml"))

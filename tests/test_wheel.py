@@ -87,7 +87,9 @@ def test_every_tour_command_exits_0_from_the_installed_wheel(installed):
 @pytest.mark.slow
 def test_installed_package_finds_its_data_in_site_packages(installed):
     env_dir, work = installed
-    located = run(env_dir, work, "python -c 'import ipexpert._resources as r; print(r.rules_dir()); print(r.schemas_dir())'")
+    located = run(
+        env_dir, work, "python -c 'import ipexpert._common.resources as r; print(r.rules_dir()); print(r.schemas_dir())'"
+    )
     assert located.returncode == 0, located.stderr
     assert all("site-packages" in path for path in located.stdout.split())
     schema = run(env_dir, work, "ipexpert schema profile --path")

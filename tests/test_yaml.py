@@ -2,11 +2,11 @@
 
 import pytest
 
-from ipexpert import _yaml
+from ipexpert._reading import document as _document
 
 
 def load(text):
-    return _yaml.load(text, "p.yaml")
+    return _document.load(text, "p.yaml")
 
 
 def test_positions_are_kept_for_values_and_keys():
@@ -33,7 +33,7 @@ def test_yaml_1_1_booleans_and_dates_stay_strings():
     ids=["object-tag", "duplicate-key", "broken", "two-documents", "empty", "nan"],
 )
 def test_unsafe_or_broken_yaml_gives_one_positioned_problem(text, message):
-    with pytest.raises(_yaml.YAMLInputError) as caught:
+    with pytest.raises(_document.YAMLInputError) as caught:
         load(text)
     line = str(caught.value)
     assert line.startswith("p.yaml:")
@@ -53,7 +53,7 @@ def test_libyaml_and_the_pure_python_reader_agree_on_every_shipped_file():
     assert files
     for path in files:
         text = path.read_text(encoding="utf-8")
-        fast = _yaml.load(text, path.name)
-        slow = _yaml.Document(None, path.name)
-        slow.data = _yaml._Builder(slow).build(_yaml._compose(text, path.name))
+        fast = _document.load(text, path.name)
+        slow = _document.Document(None, path.name)
+        slow.data = _document._Builder(slow).build(_document._compose(text, path.name))
         assert (fast.data, fast.positions, fast.key_positions) == (slow.data, slow.positions, slow.key_positions), path

@@ -1,0 +1,1 @@
+"""The consultant's workbench: rules check, rule descriptions, reference-fact sources, YAML test cases."""

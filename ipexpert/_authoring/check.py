@@ -1,0 +1,428 @@
+"""Static checks of rule packs: the mistakes the rule-pack schema cannot see, each with its place.
+
+`rules check` reads every pack (the bundled ones first, then the consultant's), checks
+each against the schema, then looks across packs: conditions on fact kinds or fields
+that nothing provides, values a field can never hold, variables used but never bound,
+rule ids used twice, derived facts nobody uses, rules without a source, and overrides
+of rules that do not exist. Each finding is a Problem with file, line and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ipexpert._knowledge import conditions as _conditions
+from ipexpert._engine import rulebase as _rulebase
+from ipexpert._knowledge import expressions as _expressions
+from ipexpert._reading import facts as _facts
+from ipexpert._knowledge import i18n as _i18n
+from ipexpert._common import resources as _resources
+from ipexpert._knowledge import packs as _packs
+from ipexpert._reading import schemas as _schemas
+from ipexpert._engine.compile import strings_in as _strings
+from ipexpert._errors import InvalidRulePackError, Problem
+
+# The `stage` fact: declared in the profile (firm.stage) or derived by a rule.
+BUILTIN_KINDS = {"stage": ("value", "declared")}
+# Kinds an evaluation has at most one fact of.
+SINGLE_KINDS = frozenset({"firm", "confidentiality", "management", "history", "evaluation", "stage"})
+
+
+def schema_path(kind: str, name: str) -> tuple | None:
+    """The place of fact field *kind.name* in the profile schema, or None if it is computed (see `_facts.SOURCES`)."""
+    path = _facts.profile_path(kind, name)
+    return path if path is not None and field_schema(path) is not None else None
+
+
+def field_schema(path: tuple) -> dict | None:
+    """The profile-schema node at *path*, or None."""
+    node = _schemas.schema("profile")
+    for step in path:
+        child = node.get("items") if step == "[]" else node.get("properties", {}).get(step)
+        if not isinstance(child, dict):
+            return None
+        node = child
+    return node
+
+
+@dataclass
+class Catalog:
+    """Every fact kind the loaded packs can match, with its fields and (where known) its possible values."""
+
+    fields: dict = field(default_factory=dict)  # kind -> set of field names
+    producers: dict = field(default_factory=dict)  # kind -> ["profile"] or [rule keys / pack names]
+    values: dict = field(default_factory=dict)  # (kind, field) -> set of literal values, or None (any)
+
+    def add(self, kind, names, producer):
+        self.fields.setdefault(kind, set()).update(names)
+        self.producers.setdefault(kind, []).append(producer)
+
+    def add_values(self, kind, name, value):
+        key = (kind, name)
+        if key in self.values and self.values[key] is None:
+            return
+        if _is_literal(value):
+            self.values.setdefault(key, set()).add(_freeze(value))
+        else:
+            self.values[key] = None
+
+
+def _is_literal(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_is_literal(v) for v in value)
+    return not isinstance(value, dict) and _expressions.variable(value) is None
+
+
+def _freeze(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def catalog(packs) -> Catalog:
+    """The fact kinds and fields the profile, the packs' reference data and the packs' rules provide."""
+    cat = Catalog()
+    for kind, names in list(_facts.KINDS.items()) + list(BUILTIN_KINDS.items()):
+        cat.add(kind, set(names) | {"path"}, "profile")
+    for pack in packs:
+        for fact in pack.facts:
+            cat.add(fact.kind, set(fact.fields) | {"path"}, pack.name)
+            for name, value in fact.fields.items():
+                cat.add_values(fact.kind, name, value)
+        for rule in pack.rules:
+            derive = rule.data.get("derive")
+            if derive:
+                ((kind, values),) = derive.items()
+                cat.add(kind, set(values) | {"path"}, rule.key)
+                for name, value in values.items():
+                    cat.add_values(kind, name, value)
+    return cat
+
+
+def patterns(rule):
+    """Every fact pattern of *rule* (nested and grouped ones included): (path, kind, fields, negated)."""
+    for pattern, negated, _ in _conditions.patterns(rule.conditions):
+        yield pattern.path, pattern.kind, pattern.fields, negated
+
+
+def _variable_strings(item, path):
+    """Every `$name` inside *item*: (path, name)."""
+    name = _expressions.variable(item)
+    if name:
+        yield path, name
+    elif isinstance(item, dict):
+        for key, value in item.items():
+            yield from _variable_strings(value, path + (key,))
+    elif isinstance(item, list):
+        for index, value in enumerate(item):
+            yield from _variable_strings(value, path + (index,))
+
+
+class _RuleChecker:
+    """The checks of one rule against the catalog of what the loaded packs provide."""
+
+    def __init__(self, rule, cat: Catalog):
+        self.rule = rule
+        self.cat = cat
+        self.problems: list[Problem] = []
+
+    def problem(self, path, message, key=False, severity="error"):
+        self.problems.append(self.rule.doc.problem(self.rule.path + tuple(path), message, key=key, severity=severity))
+
+    def check(self) -> set:
+        data = self.rule.data
+        bound = self.bindings(self.rule.conditions, set())
+        for path, kind, fields, _ in patterns(self.rule):
+            self.check_pattern(path, kind, fields)
+        self.check_cross_joins(self.rule.conditions)
+        self.check_conclusions(bound | {"as_of"})
+        if not data.get("source"):
+            self.problem(
+                ("id",), f"rule {self.rule.key} has no source: add the paper section or URL it rests on", severity="warning"
+            )
+        return bound
+
+    def check_cross_joins(self, conditions):
+        """Warn about a condition that shares no variable with the rest of its rule, beside another such one.
+
+        Two conditions joined on nothing pair every fact of one with every fact of the other:
+        five of them over 15 facts hold 15**5 partial matches. A condition on a kind the
+        profile has once (firm, history...), or on reference data declared once, or with a
+        literal test (`code: EU`) picks few facts, and is not counted.
+        """
+        loose = []
+        variables = [_conditions.variables(node) for node in conditions]
+        for i, node in enumerate(conditions):
+            if not isinstance(node, _conditions.Pattern):
+                continue
+            kind = node.kind
+            if self.few(kind, node.fields):
+                continue
+            rest = set().union(*(v for j, v in enumerate(variables) if j != i))
+            if not variables[i] & rest:
+                loose.append((i, kind))
+        if len(loose) < 2:
+            return
+        names = ", ".join(f"{i + 1} ({kind})" for i, kind in loose)
+        for i, kind in loose:
+            self.problem(
+                ("when", i, kind),
+                f"condition {i + 1} shares no variable with the rest of rule {self.rule.key}: "
+                f"conditions {names} join every fact with every other (a cross join); "
+                "join them on a variable, or narrow them with a literal test",
+                key=True,
+                severity="warning",
+            )
+
+    def few(self, kind, fields) -> bool:
+        """Whether a pattern picks few facts: a kind there is one of, or a literal test on a field."""
+        producers = self.cat.producers.get(kind, [])
+        if kind in SINGLE_KINDS or (len(producers) == 1 and producers[0] != "profile" and "/" not in producers[0]):
+            return True
+        for spec in fields.values():
+            if not isinstance(spec, dict):
+                if _expressions.variable(spec) is None:
+                    return True
+            elif any(op in spec and _is_literal(spec[op]) for op in ("eq", "in")):
+                return True
+        return False
+
+    def bindings(self, nodes, bound: set) -> set:
+        """The variables the conditions bind, reporting each read of a variable no earlier condition binds."""
+        for node in nodes:
+            if isinstance(node, (_conditions.Not, _conditions.Exists)):
+                self.bindings(node.children, set(bound))
+            elif isinstance(node, _conditions.Test):
+                self.reads({"value": node.value, **node.ops}, bound, node.path + ("test",))
+            elif isinstance(node, _conditions.Group):
+                self.group_bindings(node, bound)
+            else:
+                bound |= node.binds()
+                for name, spec in node.fields.items():
+                    if isinstance(spec, dict):
+                        self.reads(spec, bound, node.path + (name,), skip=("bind",))
+        return bound
+
+    def group_bindings(self, node, bound: set):
+        """A group reads what earlier conditions bind and binds its own for itself; the rule sees only its outputs."""
+        pattern = node.pattern
+        local = set(bound) | pattern.binds()
+        for name, spec in pattern.fields.items():
+            if isinstance(spec, dict):
+                self.reads(spec, local, pattern.path + (name,), skip=("bind",))
+        for section, names in (("collect", node.collect), ("min", node.least), ("max", node.most)):
+            for new, name in names.items():
+                if name not in local - bound:
+                    self.problem(
+                        node.path + ("group", section, new), f"{section} reads ${name}, which the group's pattern does not bind"
+                    )
+        bound |= node.outputs()
+
+    def reads(self, item, bound, path, skip=()):
+        for where, name in _variable_strings({k: v for k, v in item.items() if k not in skip}, path):
+            if name not in bound:
+                self.problem(where, f"${name} is read here but no earlier condition binds it")
+
+    def check_pattern(self, path, kind, fields):
+        cat = self.cat
+        if kind not in cat.fields:
+            self.problem(
+                path,
+                f"nothing produces {kind!r} facts: it is not a profile fact kind, and no loaded "
+                f"rule derives it nor pack declares it{_schemas.suggest(kind, cat.fields)}",
+                key=True,
+            )
+            return
+        known = cat.fields[kind]
+        for name, spec in fields.items():
+            if name not in known:
+                if cat.producers[kind] == ["profile"]:
+                    message = f"{kind} facts have no field {name!r}{_schemas.suggest(name, known - {'path'})}"
+                else:
+                    message = (
+                        f"no pack or rule produces {kind} facts with a field {name!r} "
+                        f"(produced fields: {', '.join(sorted(known - {'path'}))}){_schemas.suggest(name, known)}"
+                    )
+                self.problem(path + (name,), message, key=True)
+                continue
+            self.check_values(path + (name,), kind, name, spec)
+
+    def check_values(self, path, kind, name, spec):
+        """Report a literal the field can never equal (an enum value or type the schema rules out)."""
+        allowed, label = possible_values(self.cat, kind, name)
+        if allowed is None:
+            return
+        if not isinstance(spec, dict):
+            checks = [((), "eq", spec)]
+        else:
+            checks = [((op,), op, operand) for op, operand in spec.items() if op in ("eq", "in", "contains")]
+        for where, op, operand in checks:
+            if not _is_literal(operand):
+                continue
+            if op == "in" and isinstance(operand, list):
+                items = [(where + (i,), v) for i, v in enumerate(operand)]
+            else:
+                items = [(where, operand)]
+            for at, value in items:
+                if not _can_be(value, allowed):
+                    self.problem(
+                        path + at,
+                        f"this condition can never be true: {kind}.{name} is never "
+                        f"{_show(value)} ({label}){_schemas.suggest(value, _names(allowed))}",
+                    )
+
+    def check_conclusions(self, bound):
+        data = self.rule.data
+        for section in ("derive", "recommend", "risk", "source"):
+            if section in data:
+                for where, name in _variable_strings(data[section], (section,)):
+                    if name not in bound:
+                        self.problem(where, f"${name} is used but no condition binds it")
+        for section in ("title", "because", "recommend", "risk"):
+            for where, text in _strings(data.get(section), (section,)):
+                for name in sorted(_expressions.placeholders(text) - bound):
+                    self.problem(where, f"{{{name}}} is used but no condition binds ${name}")
+
+
+def possible_values(cat: Catalog, kind, name):
+    """(the set of values *kind.name* can hold, a description) or (None, "") when any value may occur."""
+    if cat.producers.get(kind, []) and cat.producers[kind][0] == "profile":
+        schema_at = schema_path(kind, name)
+        node = field_schema(schema_at) if schema_at else None
+        if node is None:
+            return None, ""
+        if "enum" in node:
+            if (kind, name) in cat.values and cat.values[kind, name] is None:
+                return None, ""  # a rule derives this kind with a computed value
+            allowed = set(node["enum"]) | cat.values.get((kind, name), set())
+            return allowed, "one of " + ", ".join(_names(allowed))
+        if node.get("type") == "boolean":
+            return {True, False}, "true or false"
+        return None, ""
+    allowed = cat.values.get((kind, name))
+    if not allowed:
+        return None, ""
+    return allowed, "the values produced are " + ", ".join(_names(allowed))
+
+
+def _can_be(value, allowed) -> bool:
+    if isinstance(value, bool) or any(isinstance(a, bool) for a in allowed):
+        return any(type(value) is type(a) and value == a for a in allowed)
+    return any(value == a or (isinstance(a, tuple) and value in a) for a in allowed)
+
+
+def _names(values):
+    return sorted(_expressions.text(v) if not isinstance(v, bool) else str(v).lower() for v in values)
+
+
+def _show(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value) if isinstance(value, str) else _expressions.text(value)
+
+
+def default_paths(paths, defaults: bool) -> list:
+    """The files `rules check` reads: the bundled packs (unless not *defaults*), then *paths*."""
+    return _packs.pack_files(([_resources.rules_dir()] if defaults else []) + list(paths))
+
+
+def check(paths=(), defaults: bool = True) -> list[Problem]:
+    """Every problem (errors and warnings) in the packs at *paths*, checked together with the bundled ones."""
+    files = default_paths(paths, defaults)
+    problems: list[Problem] = []
+    packs = []
+    for path in files:
+        doc, found = _packs.read_pack(path)
+        problems.extend(found)
+        if not found and doc is not None:
+            pack = _packs.build(doc)
+            problems.extend(pack.warnings)
+            packs.append(pack)
+    order = {str(f.source): i for i, f in enumerate(p.doc for p in packs)}
+    problems.extend(_across(packs))
+    problems.extend(_i18n.check_translations(packs))
+    if not any(p.severity == "error" for p in problems) and packs:
+        try:
+            _rulebase.RuleBase(packs)
+        except InvalidRulePackError as exc:
+            problems.extend(exc.problems)
+    return sorted(_unique(problems), key=lambda p: (order.get(p.file, -1), p.file, p.line or 0, p.column or 0, p.message))
+
+
+def _unique(problems):
+    seen, out = set(), []
+    for problem in problems:
+        key = (problem.file, problem.line, problem.column, problem.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(problem)
+    return out
+
+
+def _across(packs) -> list[Problem]:
+    cat = catalog(packs)
+    problems = []
+    disabled = {key for pack in packs for key in pack.doc.data.get("disable", [])}
+    bound = {}
+    consumed = set()
+    first_pack: dict = {}
+    first_id: dict = {}
+    for pack in packs:
+        if pack.name in first_pack:
+            problems.append(pack.doc.problem(("pack",), f"pack name {pack.name!r} is also used by {first_pack[pack.name]}"))
+        first_pack.setdefault(pack.name, pack.file)
+        for rule in pack.rules:
+            checker = _RuleChecker(rule, cat)
+            bound[rule.key] = checker.check()
+            problems.extend(checker.problems)
+            consumed |= {kind for _, kind, _, _ in patterns(rule)}
+            if rule.key in disabled:
+                continue
+            if rule.id in first_id:
+                other = first_id[rule.id]
+                where = "in this pack" if other.pack == rule.pack else f"by {other.key}"
+                problems.append(
+                    rule.doc.problem(
+                        rule.path + ("id",),
+                        f"rule id {rule.id!r} is already used {where} "
+                        f"({other.location()}); give it another id, or override that rule instead",
+                    )
+                )
+                continue
+            first_id[rule.id] = rule
+    for pack in packs:
+        for rule in pack.rules:
+            derive = rule.data.get("derive")
+            if derive:
+                ((kind, _),) = derive.items()
+                if kind not in consumed and kind not in _facts.KINDS and kind not in BUILTIN_KINDS:
+                    problems.append(
+                        rule.doc.problem(
+                            rule.path + ("derive", kind),
+                            f"no rule has a condition on the {kind!r} facts this rule derives",
+                            key=True,
+                            severity="warning",
+                        )
+                    )
+    problems.extend(_overrides(packs, bound))
+    return problems
+
+
+def _overrides(packs, bound) -> list[Problem]:
+    """Overrides and disables that name no rule, and override texts that use variables the rule never binds."""
+    problems = _packs.apply_layers(packs, [p.doc for p in packs])
+    for pack in packs:
+        for i, override in enumerate(pack.doc.data.get("overrides", [])):
+            names = bound.get(override["rule"])
+            if names is None:
+                continue
+            for where, text in _strings({k: v for k, v in override.items() if k in ("title", "because", "actions")}, ()):
+                for name in sorted(_expressions.placeholders(text) - names - {"as_of"}):
+                    problems.append(
+                        pack.doc.problem(("overrides", i) + where, f"{{{name}}} is used but {override['rule']} binds no ?{name}")
+                    )
+    return problems
+
+
+def summary(problems, files: int) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    return f"{files} file(s) checked: {errors} error(s), {warnings} warning(s)"

@@ -1,0 +1,153 @@
+"""The interview in the terminal, on questionary (prompt_toolkit underneath).
+
+questionary gives arrow-key lists, tick lists and input checked while it is typed, which is
+what a seller who has never seen the schema needs; prompt_toolkit alone would mean writing
+those widgets here. The file is written once, atomically, at the end: Ctrl-C at any
+point leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+import click
+import questionary
+from prompt_toolkit.validation import ValidationError, Validator
+
+from ipexpert._interview import files as _files
+from ipexpert._interview import questions as _questions
+from ipexpert._outputs import text as _text
+from ipexpert._interview.texts import texts
+from ipexpert._common.output import write_atomic
+
+SKIP = "\0skip"
+
+
+class _DateValidator(Validator):
+    """A YYYY-MM-DD date between 1800 and 2200, checked as it is typed."""
+
+    def __init__(self, hint: str, required: bool):
+        self.hint = hint
+        self.required = required
+
+    def validate(self, document):
+        text = document.text.strip()
+        if not text and not self.required:
+            return
+        try:
+            day = datetime.date.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(message=self.hint, cursor_position=len(document.text)) from None
+        if not 1800 <= day.year <= 2200:
+            raise ValidationError(message=self.hint, cursor_position=len(document.text))
+
+
+def run(output: str, state: _questions.State, engine: _questions.Engine, lang: str = "en") -> _questions.State:
+    """Ask until nothing can change the outline, then write the profile to *output*."""
+    t = texts(lang)
+    while True:
+        question = engine.next_question(state)
+        if question is None:
+            break
+        state = _ask(question, state, engine, t)
+    write_atomic(output, _files.profile_yaml(state.profile))
+    click.echo(t.ui("saved", path=output))
+    if engine.is_valid(state.profile):
+        _after(output, state.profile, engine, t)
+    return state
+
+
+def _after(output: str, profile: dict, engine, t) -> None:
+    """Offer the outline here and the report (HTML, PDF) beside the profile, in the interview's language."""
+    paths = {fmt: f"{os.path.splitext(output)[0]}-report.{fmt}" for fmt in _files.report_formats()}
+    offers = {"outline": t.ui("show_outline")}
+    offers.update({fmt: t.ui("write_report", format=t.formats[fmt], path=path) for fmt, path in paths.items()})
+    while True:
+        choices = [questionary.Choice(text, key) for key, text in offers.items()]
+        choices.append(questionary.Choice(t.ui("finish"), SKIP))
+        picked = questionary.select(t.ui("next_step"), choices=choices, instruction=t.ui("arrows")).unsafe_ask()
+        if picked == SKIP:
+            return
+        offers.pop(picked)
+        if picked == "outline":
+            click.echo(_text.render(engine.outline(profile, t.lang), "text"), nl=False)
+            continue
+        _, _, body = _files.report_file(engine, profile, t.lang, picked, os.path.basename(output))
+        write_atomic(paths[picked], body)
+        click.echo(t.ui("report_saved", path=paths[picked]))
+
+
+def _ask(question, state, engine, t):
+    """One question, asked again until its answer passes the profile's checks."""
+    why = "; ".join(engine.why(question, t.lang)) if question.why else t.ui("required_why")
+    click.echo(click.style(f"  {t.ui('why')}: {why}", dim=True))
+    if question.kind == "item":
+        more = _questions.has_items(state.profile, question.path)
+        if not question.required:
+            go = questionary.select(
+                t.label(question, more=more),
+                choices=[questionary.Choice(t.ui("add"), "add"), questionary.Choice(t.ui("no_more"), SKIP)],
+                instruction=t.ui("arrows"),
+            ).unsafe_ask()
+            if go == SKIP:
+                return engine.skip(state, question)
+        else:
+            click.echo(t.label(question, more=more))
+    while True:
+        if question.kind == "item":
+            raw = {sub.path[-1]: _prompt(sub, t, required=True) for sub in question.fields}
+        else:
+            value = _prompt(question, t, required=question.required)
+            if value == SKIP:
+                return engine.skip(state, question)
+            raw = {"value": value}
+        new_state, problems = engine.answer(state, question, raw)
+        if not problems:
+            return new_state
+        for problem in problems:
+            click.echo(click.style(f"  {t.ui('errors')}: {problem}", fg="red"))
+
+
+def _prompt(question, t, required):
+    label = t.label(question)
+    help_text = t.help(question)
+    instruction = f"({help_text})" if help_text else None
+    kind = question.type
+    if kind in ("choice", "boolean"):
+        if kind == "boolean":
+            choices = [questionary.Choice(t.ui("answer_yes"), "yes"), questionary.Choice(t.ui("answer_no"), "no")]
+        else:
+            choices = [questionary.Choice(t.choice(question, v), v) for v in question.choices]
+        if not required:
+            choices.append(questionary.Choice(t.ui("skip"), SKIP))
+        return questionary.select(label, choices=choices, instruction=instruction or t.ui("arrows")).unsafe_ask()
+    if kind == "list":
+        known = [v for v in question.choices if v != "other"]
+        choices = [questionary.Choice(t.choice(question, v), v) for v in known]
+        if question.kind == "group":
+            return questionary.checkbox(label, choices=choices, instruction=instruction or t.ui("ticks")).unsafe_ask()
+        if "other" in question.choices:
+            choices.append(questionary.Choice(t.ui("other"), "other"))
+        picked = questionary.checkbox(label, choices=choices, instruction=instruction or t.ui("ticks")).unsafe_ask()
+        if "other" in picked:
+            picked.remove("other")
+            picked += questionary.text(t.ui("other_values")).unsafe_ask().replace(",", " ").split()
+        if not picked and not required:
+            return SKIP
+        return picked
+    if kind == "date":
+        hint = t.ui("date_hint")
+        text = questionary.text(
+            label,
+            instruction=f"({help_text or 'YYYY-MM-DD'})",
+            validate=_DateValidator(hint, required),
+            validate_while_typing=True,
+        ).unsafe_ask()
+    else:
+        extra = "" if required else f" [{t.ui('skip')}: Enter]"
+        text = questionary.text(label, instruction=(f"({help_text})" if help_text else "") + extra or None).unsafe_ask()
+    text = text.strip()
+    if not text and not required:
+        return SKIP
+    return text

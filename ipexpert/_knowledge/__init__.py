@@ -1,0 +1,1 @@
+"""Reading rule packs: packs and their layering, variable syntax, the condition tree, expressions, strata, languages."""

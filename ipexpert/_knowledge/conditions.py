@@ -1,0 +1,180 @@
+"""The one reader of a rule's `when:`: conditions parsed once into a typed tree.
+
+The compiler builds the Rete network from it, `rules check` and `rules show` read their
+kinds and variables from it, `_order` its dependencies, and explanations and groups match
+facts with `Pattern.match`, so each form of condition has one meaning everywhere.
+
+    Pattern  {market: {code: $m, status: active}}     a fact of a kind, tests on its fields
+    Not      {not: ...}                              no fact (or combination) matches
+    Exists   {exists: ...}                           at least one does (fires once)
+    Test     {test: {value: $launch, before: ...}}   a test on bound values
+    Group    {group: {match: ..., collect: ...}}     every match of one pattern, collected
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ipexpert._knowledge import expressions as _expressions
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A fact of *kind* whose fields pass the tests in *fields* (as written)."""
+
+    kind: str
+    fields: dict
+    path: tuple  # in the rule, e.g. ("when", 2, "not", "covered")
+
+    def binds(self) -> set:
+        """The variables this pattern binds where they are not bound yet (`field: $v`, `bind: $v`)."""
+        out = set()
+        for spec in self.fields.values():
+            var = _expressions.variable(spec) or (isinstance(spec, dict) and _expressions.variable(spec.get("bind")))
+            if var:
+                out.add(var)
+        return out
+
+    def reads(self) -> set:
+        """The variables its operators read (they must be bound before it)."""
+        out = set()
+        for spec in self.fields.values():
+            if isinstance(spec, dict):
+                out |= _expressions.variables_in({k: v for k, v in spec.items() if k != "bind"})
+        return out
+
+    def variables(self) -> set:
+        return self.binds() | self.reads()
+
+    def match(self, values, bindings: dict, as_of):
+        """(the bindings extended by this fact, None) when *values* match, else (None, (field, needed, actual)).
+
+        The meaning is the compiled rule's: a variable binds a present value or must equal
+        the one bound; a literal is equality; operators pass as `expressions.passes` says, and a
+        `bind` under them needs a present value unless `exists` is tested.
+        """
+        new = dict(bindings)
+        for name, spec in self.fields.items():
+            actual = values.get(name)
+            var = _expressions.variable(spec)
+            if var:
+                if actual is None or (var in new and new[var] != actual):
+                    return None, (name, new.get(var, spec), actual)
+                new[var] = actual
+                continue
+            if not isinstance(spec, dict):
+                if actual != spec and not (isinstance(actual, tuple) and isinstance(spec, list) and list(actual) == spec):
+                    return None, (name, spec, actual)
+                continue
+            ops = dict(spec)
+            bind = _expressions.variable(ops.pop("bind", None))
+            try:
+                ok = _expressions.passes(actual, ops, new, as_of)
+            except (_expressions.Unbound, TypeError, ValueError, OverflowError):
+                ok = False
+            if ok and bind:
+                ok = (actual is not None or "exists" in ops) and (bind not in new or new[bind] == actual)
+            if not ok:
+                return None, (name, spec, actual)
+            if bind:
+                new[bind] = actual
+        return new, None
+
+
+@dataclass(frozen=True)
+class Not:
+    children: tuple
+    path: tuple
+
+
+@dataclass(frozen=True)
+class Exists:
+    children: tuple
+    path: tuple
+
+
+@dataclass(frozen=True)
+class Test:
+    value: object
+    ops: dict
+    path: tuple
+
+    def reads(self) -> set:
+        return _expressions.variables_in(self.value) | _expressions.variables_in(self.ops)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Every match of *pattern*, collected: `collect`, `least` (min) and `most` (max) map new variables to pattern ones."""
+
+    pattern: Pattern
+    collect: dict
+    count: str | None
+    least: dict
+    most: dict
+    path: tuple
+
+    def outputs(self) -> set:
+        return set(self.collect) | set(self.least) | set(self.most) | ({self.count} if self.count else set())
+
+
+def parse(conditions, path=("when",)) -> tuple:
+    """The typed tree of a list of conditions (as checked by the rule-pack schema)."""
+    return tuple(_parse(condition, path + (i,)) for i, condition in enumerate(conditions))
+
+
+def _parse(condition, path):
+    for word, cls in (("not", Not), ("exists", Exists)):
+        if word in condition:
+            inner = condition[word]
+            if isinstance(inner, list):
+                return cls(parse(inner, path + (word,)), path)
+            return cls((_one(inner, path + (word,)),), path)
+    if "test" in condition:
+        ops = dict(condition["test"])
+        return Test(ops.pop("value"), ops, path)
+    if "group" in condition:
+        spec = condition["group"]
+        ((kind, fields),) = spec["match"].items()
+        names = lambda m: {key: _expressions.variable(value) for key, value in (m or {}).items()}  # noqa: E731
+        return Group(
+            Pattern(kind, fields or {}, path + ("group", "match", kind)),
+            names(spec.get("collect")),
+            _expressions.variable(spec.get("count")),
+            names(spec.get("min")),
+            names(spec.get("max")),
+            path,
+        )
+    ((kind, fields),) = condition.items()
+    return Pattern(kind, fields or {}, path + (kind,))
+
+
+def _one(condition, path):
+    """A condition written alone under `not`/`exists` (no list): its path has no index."""
+    if "test" in condition or "not" in condition or "exists" in condition or "group" in condition:
+        return _parse(condition, path)
+    ((kind, fields),) = condition.items()
+    return Pattern(kind, fields or {}, path + (kind,))
+
+
+def patterns(tree, negated=False):
+    """Every Pattern in *tree*, nested ones included: (pattern, whether under `not`, the condition holding it)."""
+    for node in tree:
+        if isinstance(node, Pattern):
+            yield node, negated, node
+        elif isinstance(node, Group):
+            yield node.pattern, negated, node
+        elif isinstance(node, (Not, Exists)):
+            for pattern, inner_negated, _ in patterns(node.children, negated or isinstance(node, Not)):
+                yield pattern, inner_negated, node
+
+
+def variables(node) -> set:
+    """Every variable a condition names (bound or read)."""
+    if isinstance(node, Pattern):
+        return node.variables()
+    if isinstance(node, Test):
+        return node.reads()
+    if isinstance(node, Group):
+        return node.pattern.variables() | node.outputs()
+    return set().union(*(variables(child) for child in node.children)) if node.children else set()

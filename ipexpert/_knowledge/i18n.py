@@ -1,0 +1,239 @@
+"""Languages: rule texts, labels and dates in the reader's language, read from data beside the packs.
+
+Translations are YAML a translator can review without reading Python: `rules/i18n/labels.yaml`
+(headings, labels, the words a value may show) and `rules/i18n/<lang>/<pack>.yaml` (each text
+of each bundled rule, keyed by pack, rule id and field, holding the English it translates).
+A text with no translation, or whose English has changed since it was translated, is shown
+in English and its rule listed as untranslated; `rules check` reports both cases.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from pathlib import Path
+
+from ipexpert._knowledge import expressions as _expressions
+from ipexpert._common import resources as _resources
+from ipexpert._reading import document as _document
+from ipexpert._errors import IPExpertError, Problem
+
+LANGUAGES = ("en", "zh-CN")
+DEFAULT = "en"
+# The fields of a rule that are shown to a reader; lists are matched item by item on their English.
+RULE_FIELDS = ("title", "because", "recommend.title", "recommend.actions", "recommend.timeline", "risk.title")
+
+
+def check_language(lang) -> str:
+    """*lang* if it is supported (None means the default), else an error naming the choices."""
+    if lang is None:
+        return DEFAULT
+    if lang not in LANGUAGES:
+        raise IPExpertError(
+            Problem("lang", None, None, "$", f"{lang!r} is not a supported language; use one of: {', '.join(LANGUAGES)}")
+        )
+    return lang
+
+
+def i18n_dir() -> Path:
+    return _resources.rules_dir() / "i18n"
+
+
+def _load(path: Path) -> _document.Document:
+    return _document.load(path.read_bytes(), str(path))
+
+
+@functools.lru_cache(maxsize=1)
+def _labels() -> dict:
+    return _load(i18n_dir() / "labels.yaml").data
+
+
+class Catalog:
+    """One language's translations of rule texts and of the string values rule packs bind."""
+
+    def __init__(self, lang: str, folder: Path):
+        self.lang = lang
+        self.rules: dict = {}  # (pack, rule id) -> {field: entry or [entries]}
+        self.values: dict = {}  # English value -> translation
+        self.docs: dict = {}  # pack -> Document of its translation file
+        if lang == DEFAULT or not folder.is_dir():
+            return
+        for path in sorted(folder.glob("*.yaml")):
+            doc = _load(path)
+            data = doc.data
+            self.docs[data["pack"]] = doc
+            for rule_id, fields in (data.get("rules") or {}).items():
+                self.rules[data["pack"], rule_id] = fields
+            for entry in data.get("values") or ():
+                self.values[entry["en"]] = entry[lang]
+
+    def text(self, pack: str, rule_id: str, where: str, english: str) -> str | None:
+        """The translation of *english* at *where* in rule *pack/rule_id*, or None if missing or stale."""
+        entry = self.rules.get((pack, rule_id), {}).get(where)
+        for item in entry if isinstance(entry, list) else [entry] if entry else []:
+            if item.get("en") == english and item.get(self.lang):
+                return item[self.lang]
+        return None
+
+
+@functools.cache
+def catalog(lang: str, folder: str | None = None) -> Catalog:
+    return Catalog(lang, Path(folder) if folder else i18n_dir() / lang)
+
+
+class Translation:
+    """One language for one outline: fills rule texts and labels, remembering rules shown in English."""
+
+    def __init__(self, lang: str | None = None):
+        self.lang = check_language(lang)
+        self.catalog = catalog(self.lang)
+        self.fallbacks: set = set()
+
+    def fill(self, rule, where: str, english: str, bindings: dict) -> str:
+        """Rule *rule*'s text at *where* (its English is *english*) with *bindings* filled in."""
+        if self.lang == DEFAULT:
+            return _expressions.fill(english, bindings)
+        template = self.catalog.text(rule.pack, rule.id, where, english)
+        if template is None:
+            self.fallbacks.add(rule.key)
+            return _expressions.fill(english, bindings)
+        names = _expressions.placeholders(template)
+        return _expressions.fill(template, {name: self.bound(name, bindings[name]) for name in names if name in bindings})
+
+    def bound(self, name: str, value) -> str:
+        """How a bound value reads in this language."""
+        if isinstance(value, (list, tuple, frozenset)):
+            return ("、" if self.lang == "zh-CN" else ", ").join(self.bound(name, v) for v in value)
+        if isinstance(value, bool):
+            return self.word("boolean", "yes" if value else "no")
+        if isinstance(value, datetime.date):
+            return self.date(value)
+        if isinstance(value, str):
+            if value in self.catalog.values:
+                return self.catalog.values[value]
+            words = _labels()["words"].get(name, {})
+            if value in words:
+                return words[value].get(self.lang, value)
+        return _expressions.text(value)
+
+    def label(self, key: str, **values) -> str:
+        return label(self.lang, key, **values)
+
+    def word(self, group: str, value) -> str:
+        return word(self.lang, group, value)
+
+    def date(self, value) -> str:
+        return date(self.lang, value)
+
+
+def label(lang: str, key: str, **values) -> str:
+    """Label *key* in *lang*, with `{name}` filled from *values* (as given: escape them first if needed)."""
+    entry = _labels()["labels"][key]
+    text = entry.get(lang) or entry[DEFAULT]
+    return _expressions.PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
+
+
+def word(lang: str, group: str, value) -> str:
+    """A value of *group* (priority, category, stage...) as it reads in *lang*; unknown values as given."""
+    entry = _labels()["words"].get(group, {}).get(value)
+    if entry is None:
+        return str(value)
+    return entry.get(lang) or entry[DEFAULT]
+
+
+def date(lang: str, value) -> str:
+    """A date as a reader of *lang* writes it: 2026-11-25, or 2026年11月25日."""
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if lang == "zh-CN":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return value.isoformat()
+
+
+def _rule_texts(data: dict):
+    """(field, English text) for every shown text of a rule, in RULE_FIELDS order."""
+    for where in RULE_FIELDS:
+        section, _, name = where.partition(".")
+        node = data.get(section) if name else data
+        if not isinstance(node, dict) or (name or section) not in node:
+            continue
+        value = node[name or section]
+        if name == "timeline":
+            for entry in value or ():
+                yield where, entry["action"]
+        elif isinstance(value, list):
+            for item in value:
+                yield where, item
+        else:
+            yield where, value
+
+
+def check_translations(packs, lang: str = "zh-CN", folder: Path | None = None) -> list[Problem]:
+    """A warning for each shown text of a bundled rule whose *lang* translation is missing or stale."""
+    cat = catalog(lang, str(folder) if folder else None)
+    problems = []
+    for pack in packs:
+        if folder is None and not _bundled(pack):
+            continue
+        for rule in pack.rules:
+            fields = cat.rules.get((pack.name, rule.id), {})
+            for where, english in _rule_texts(rule.data):
+                if cat.text(pack.name, rule.id, where, english) is not None:
+                    continue
+                entry = fields.get(where)
+                state = "is older than its English text" if entry else "is missing"
+                file = f"rules/i18n/{lang}/{pack.name}.yaml"
+                problems.append(
+                    rule.doc.problem(
+                        rule.path + tuple(where.split(".")),
+                        f"the {lang} translation of "
+                        f"{rule.key} {where} {state} (update {file}; until then it is shown in English)",
+                        severity="warning",
+                    )
+                )
+        for path, english in _shown_values(pack.doc.data):
+            if english not in cat.values:
+                problems.append(
+                    pack.doc.problem(
+                        path,
+                        f"the {lang} translation of the value {english[:60]!r} is missing "
+                        f"(add it under values: in rules/i18n/{lang}/{pack.name}.yaml; until then "
+                        f"it is shown in English)",
+                        severity="warning",
+                    )
+                )
+    return problems
+
+
+def _shown_values(data: dict):
+    """(path, text) of the reference-data and derived strings a rule text may quote: notes, routes, names."""
+
+    def walk(node, path):
+        if isinstance(node, str):
+            if " " in node and not node.startswith(("http://", "https://", "?", "paper §")):
+                yield path, node
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key != "source" and not key.endswith("_source"):
+                    yield from walk(value, path + (key,))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from walk(value, path + (i,))
+
+    for i, fact in enumerate(data.get("facts") or ()):
+        yield from walk(fact, ("facts", i))
+    for i, rule in enumerate(data.get("rules") or ()):
+        yield from walk(rule.get("derive"), ("rules", i, "derive"))
+
+
+def _bundled(pack) -> bool:
+    source = str(pack.file)
+    if source.startswith("<bundled>/"):
+        return True
+    try:
+        return Path(source).resolve().parent == _resources.rules_dir().resolve()
+    except OSError:
+        return False

@@ -1,0 +1,257 @@
+"""Reading rule packs: YAML files checked against the rule-pack schema, then layered.
+
+Packs load in order (the bundled ones first, then each `--rules` folder); a later pack
+may `disable` or `override` an earlier pack's rules by `pack/id`. The result is the
+effective list of rules, each remembering the file and line it was written at.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import warnings
+
+from ipexpert._reading import codes as _codes
+from ipexpert._knowledge import conditions as _conditions
+from ipexpert._reading import profile as _profile
+from ipexpert._common import resources as _resources
+from ipexpert._reading import schemas as _schemas
+from ipexpert._knowledge import syntax as _syntax
+from ipexpert._reading import document as _document
+from ipexpert._errors import InvalidRulePackError, Problem
+
+
+@dataclass
+class RuleSpec:
+    """One rule as written, with where it lives and any override applied."""
+
+    pack: str
+    data: dict
+    doc: _document.Document
+    path: tuple
+    overridden_by: list = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @functools.cached_property
+    def conditions(self) -> tuple:
+        """The rule's `when:` as the typed tree of `_conditions` (overrides never change it)."""
+        return _conditions.parse(self.data["when"])
+
+    @property
+    def key(self) -> str:
+        return f"{self.pack}/{self.id}"
+
+    @property
+    def file(self) -> str:
+        return self.doc.source
+
+    @property
+    def line(self) -> int | None:
+        return self.doc.position(self.path)[0]
+
+    def location(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class StaticFact:
+    """A fact a pack declares in every evaluation (reference data)."""
+
+    kind: str
+    fields: dict
+    pack: str
+    doc: _document.Document
+    path: tuple
+
+
+@dataclass
+class Pack:
+    """One rule pack file."""
+
+    name: str
+    version: str
+    title: str
+    doc: _document.Document
+    rules: list = field(default_factory=list)
+    facts: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # Problems that do not stop the pack loading
+
+    @property
+    def file(self) -> str:
+        return self.doc.source
+
+
+def pack_files(paths) -> list[Path]:
+    """The YAML files in *paths* (folders are read one level deep, sorted by name)."""
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise InvalidRulePackError(Problem(str(path), None, None, "$", "no such file or folder"))
+    return files
+
+
+def read_pack(path: Path) -> tuple[_document.Document | None, list[Problem]]:
+    """Parse one pack file and check it against the schema."""
+    return parse_pack(_profile.read_file(path, InvalidRulePackError), _display(path))
+
+
+def parse_pack(raw: bytes, name: str) -> tuple[_document.Document | None, list[Problem]]:
+    """Parse one pack's text, named *name* in messages and outlines, and check it against the schema."""
+    try:
+        doc = _document.load(raw, name)
+    except _document.YAMLInputError as exc:
+        return None, [exc.problem]
+    if not isinstance(doc.data, dict):
+        return doc, [doc.problem((), "a rule pack is a mapping with pack, version and rules")]
+    found = _schemas.check(doc, "rule-pack")
+    return doc, found or _codes.pack_problems(doc)
+
+
+def _display(path: Path) -> str:
+    """A short name for messages and outlines: `<bundled>/...` for a bundled pack wherever the
+    command runs (so outlines do not depend on the working folder), else relative to the
+    working folder when inside it."""
+    for base, prefix in ((_resources.rules_dir(), "<bundled>/rules/"), (Path.cwd(), "")):
+        try:
+            return prefix + path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            continue
+    return str(path)
+
+
+def load(paths=(), defaults: bool = True) -> list[Pack]:
+    """Every pack from the bundled folder (if *defaults*) and *paths*, overrides applied.
+
+    Raises InvalidRulePackError listing every problem found.
+    """
+    files = pack_files(([_resources.rules_dir()] if defaults else []) + list(paths))
+    return _layered(read_pack(path) for path in files)
+
+
+def sources(paths=(), defaults: bool = True) -> list[tuple[str, bytes]]:
+    """(name, text) of every pack `load` would read, so another process can compile the same rules."""
+    files = pack_files(([_resources.rules_dir()] if defaults else []) + list(paths))
+    return [(_display(path), _profile.read_file(path, InvalidRulePackError)) for path in files]
+
+
+def load_sources(texts) -> list[Pack]:
+    """The packs from (name, text) pairs made by `sources`, exactly as `load` gives them."""
+    return _layered(parse_pack(raw, name) for name, raw in texts)
+
+
+def _layered(parsed) -> list[Pack]:
+    problems = []
+    packs = []
+    layers = []
+    for doc, found in parsed:
+        problems.extend(found)
+        if found or doc is None:
+            continue
+        pack = build(doc)
+        for problem in pack.warnings:
+            warnings.warn(PackWarning(problem), stacklevel=2)
+        packs.append(pack)
+        layers.append(doc)
+    names: dict = {}
+    for pack in packs:
+        if pack.name in names:
+            problems.append(pack.doc.problem(("pack",), f"pack name {pack.name!r} is also used by {names[pack.name]}"))
+        names.setdefault(pack.name, pack.file)
+        ids: dict = {}
+        for rule in pack.rules:
+            if rule.id in ids:
+                problems.append(
+                    rule.doc.problem(
+                        rule.path + ("id",),
+                        f"rule id {rule.id!r} is used twice in pack {pack.name} (first at line {ids[rule.id]})",
+                    )
+                )
+            ids.setdefault(rule.id, rule.line)
+    if not problems:
+        problems.extend(apply_layers(packs, layers))
+    if problems:
+        raise InvalidRulePackError(problems)
+    return packs
+
+
+class PackWarning(UserWarning):
+    """A pack loads, but something in it should change (e.g. `?name` variables); `problem` says what and where."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.format())
+        self.problem = problem
+
+
+def build(doc: _document.Document) -> Pack:
+    """The Pack of one schema-checked pack Document; `?name` variables are read as `$name`, with a warning."""
+    data, old = _syntax.modernize(doc.data)
+    pack = Pack(data["pack"], data["version"], data.get("title", ""), doc)
+    if old:
+        pack.warnings.append(_syntax.warning(doc, old))
+    pack.rules = [RuleSpec(pack.name, rule, doc, ("rules", i)) for i, rule in enumerate(data.get("rules", []))]
+    for i, item in enumerate(data.get("facts", [])):
+        ((kind, fields),) = item.items()
+        pack.facts.append(StaticFact(kind, dict(fields), pack.name, doc, ("facts", i)))
+    return pack
+
+
+def apply_layers(packs: list[Pack], docs) -> list[Problem]:
+    """Apply each pack's `disable` and `overrides` to the rules of the other packs."""
+    index = {rule.key: (pack, rule) for pack in packs for rule in pack.rules}
+    problems = []
+    disabled = set()
+    for pack in packs:
+        data = pack.doc.data
+        for i, key in enumerate(data.get("disable", [])):
+            if key not in index:
+                problems.append(
+                    pack.doc.problem(("disable", i), f"cannot disable {key}: no such rule{_schemas.suggest(key, index)}")
+                )
+            disabled.add(key)
+        for i, override in enumerate(data.get("overrides", [])):
+            key = override["rule"]
+            if key not in index:
+                problems.append(
+                    pack.doc.problem(
+                        ("overrides", i, "rule"), f"cannot override {key}: no such rule{_schemas.suggest(key, index)}"
+                    )
+                )
+                continue
+            _, rule = index[key]
+            problems.extend(_override(rule, override, pack, ("overrides", i)))
+    for pack in packs:
+        pack.rules = [rule for rule in pack.rules if rule.key not in disabled]
+    return problems
+
+
+def _override(rule: RuleSpec, override: dict, pack: Pack, where: tuple) -> list[Problem]:
+    data = copy.deepcopy(rule.data)
+    problems = []
+    for name, new in override.items():
+        if name == "rule":
+            continue
+        if name in ("title", "because", "salience"):
+            data[name] = new
+        elif name in ("priority", "actions"):
+            if "recommend" not in data:
+                problems.append(pack.doc.problem(where + (name,), f"{rule.key} makes no recommendation, so it has no {name}"))
+                continue
+            data["recommend"][name] = new
+        elif name == "severity":
+            if "risk" not in data:
+                problems.append(pack.doc.problem(where + (name,), f"{rule.key} names no risk, so it has no severity"))
+                continue
+            data["risk"]["severity"] = new
+    rule.data = data
+    rule.overridden_by.append(f"{pack.file}:{pack.doc.position(where)[0]}")
+    return problems

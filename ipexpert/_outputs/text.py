@@ -1,0 +1,167 @@
+"""Rendering an outline as terminal text or Markdown (JSON is `Outline.to_json`).
+
+Recommendations are grouped by category, sections ordered by their most urgent item;
+every text that came from a profile is escaped for the target (control characters for
+a terminal, Markdown and HTML syntax for Markdown).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ipexpert._knowledge import i18n as _i18n
+from ipexpert._outline.assemble import CATEGORIES, LEVELS
+
+TITLES = {name: _i18n.word("en", "category", name) for name in CATEGORIES}
+
+
+def plain(text) -> str:
+    """Text safe for a terminal: control and escape characters shown, not obeyed."""
+    return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in str(text))
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~])")
+
+
+def markdown_text(text) -> str:
+    """Text safe inside Markdown: syntax and HTML characters escaped, control characters shown."""
+    return _MD_SPECIAL.sub(r"\\\1", plain(text))
+
+
+def sections(outline):
+    """[(category, [recommendations])], the section with the most urgent item first."""
+    order = {level: i for i, level in enumerate(LEVELS)}
+    groups = {}
+    for rec in outline.recommendations:
+        groups.setdefault(rec.category, []).append(rec)
+    rank = {name: i for i, name in enumerate(CATEGORIES)}
+    return sorted(
+        groups.items(),
+        key=lambda item: (min(order[r.priority] for r in item[1]), rank.get(item[0], 99), item[0]),
+    )
+
+
+def _subjects(item, lang="en") -> str:
+    parts = []
+    for label, values in (("markets", item.markets), ("assets", item.assets), ("products", item.products)):
+        if values:
+            parts.append(f"{_i18n.label(lang, label)}{_i18n.label(lang, 'colon')}{', '.join(values)}")
+    return "; ".join(parts)
+
+
+def _sources(justification) -> str:
+    return ", ".join(s.url if s.url and s.url != s.ref else s.ref for s in justification.sources)
+
+
+def _mark(outline, item) -> str:
+    """A visible note on an item whose rule has no translation in the outline's language."""
+    return f" [{_i18n.label(outline.language, 'untranslated')}]" if item.rule in outline.untranslated else ""
+
+
+def text(outline) -> str:
+    """The outline for a terminal, in the outline's language."""
+    lang = outline.language
+
+    def label(key, **values):
+        return _i18n.label(lang, key, **values)
+
+    out = []
+    stage = outline.stage
+    out.append(label("outline_title", firm=plain(outline.firm["name"]), date=_i18n.date(lang, outline.as_of)))
+    stage_name = _i18n.word(lang, "stage", stage.value) if stage.value else label("unknown")
+    colon = label("colon")
+    out.append(f"{label('stage')}{colon}{stage_name} ({plain(stage.because)})")
+    out.append(f"{label('rule_packs')}{colon}" + ", ".join(f"{p['name']} {p['version']}" for p in outline.rule_packs))
+    if not outline.recommendations:
+        out.append("\n" + label("recommendations_none"))
+    for category, recs in sections(outline):
+        out.append("")
+        out.append(f"== {_i18n.word(lang, 'category', category)} ==")
+        for rec in recs:
+            due = f", {label('due', date=_i18n.date(lang, rec.due))}" if rec.due else ""
+            priority = rec.priority.upper() if lang == "en" else _i18n.word(lang, "priority", rec.priority)
+            out.append(f"* [{priority}{due}] {plain(rec.title)}{_mark(outline, rec)}")
+            subjects = _subjects(rec, lang)
+            if subjects:
+                out.append(f"    {plain(subjects)}")
+            for action in rec.actions:
+                out.append(f"    - {plain(action)}")
+            out.append(f"    {label('because')}{colon}{plain(rec.justification.because)}")
+            out.append(f"    {label('sources')}{colon}{plain(_sources(rec.justification))}")
+            out.append(f"    {label('id')}{colon}{rec.id}")
+    if outline.risks:
+        out.append("")
+        out.append(f"== {label('risks')} ==")
+        for risk in outline.risks:
+            subjects = _subjects(risk, lang)
+            severity = risk.severity.upper() if lang == "en" else _i18n.word(lang, "priority", risk.severity)
+            kind = risk.kind if lang == "en" else _i18n.word(lang, "risk_kind", risk.kind)
+            out.append(
+                f"* [{severity}] {kind}{colon}{plain(risk.title)}"
+                + (f" ({plain(subjects)})" if subjects else "")
+                + _mark(outline, risk)
+            )
+            out.append(f"    {label('because')}{colon}{plain(risk.because)}")
+    if outline.timeline:
+        out.append("")
+        out.append(f"== {label('timeline')} ==")
+        for entry in outline.timeline:
+            out.append(f"{entry.date}  {plain(entry.action)}")
+    return "\n".join(out) + "\n"
+
+
+def markdown(outline) -> str:
+    """The outline as a Markdown document, in the outline's language."""
+    lang = outline.language
+
+    def label(key, **values):
+        return _i18n.label(lang, key, **values)
+
+    out = [f"# {label('markdown_title', firm=markdown_text(outline.firm['name']))}", ""]
+    stage = outline.stage
+    stage_name = _i18n.word(lang, "stage", stage.value) if stage.value else label("unknown")
+    out.append(f"- **{label('as_of')}:** {_i18n.date(lang, outline.as_of)}")
+    out.append(f"- **{label('stage')}:** {stage_name} ({markdown_text(stage.because)})")
+    out.append(
+        f"- **{label('rule_packs')}:** "
+        + ", ".join(f"{markdown_text(p['name'])} {markdown_text(p['version'])}" for p in outline.rule_packs)
+    )
+    for category, recs in sections(outline):
+        out += ["", f"## {_i18n.word(lang, 'category', category) if category in CATEGORIES else markdown_text(category)}", ""]
+        for rec in recs:
+            due = f", {label('due', date=_i18n.date(lang, rec.due))}" if rec.due else ""
+            out.append(f"### {markdown_text(rec.title)}{markdown_text(_mark(outline, rec))}")
+            out.append("")
+            out.append(f"*{label('priority')}: {_i18n.word(lang, 'priority', rec.priority)}{due}* · `{rec.id}`")
+            subjects = _subjects(rec, lang)
+            if subjects:
+                out += ["", markdown_text(subjects)]
+            if rec.actions:
+                out.append("")
+                out += [f"- {markdown_text(a)}" for a in rec.actions]
+            out += ["", f"**{label('because').capitalize()}:** {markdown_text(rec.justification.because)}", ""]
+            out.append(f"**{label('sources').capitalize()}:** {markdown_text(_sources(rec.justification))}")
+            out.append("")
+    if outline.risks:
+        head = (label("severity"), label("kind"), label("risk"), label("because").capitalize())
+        out += ["", f"## {label('risks')}", "", "| " + " | ".join(head) + " |", "|---|---|---|---|"]
+        for risk in outline.risks:
+            kind = risk.kind if lang == "en" else _i18n.word(lang, "risk_kind", risk.kind)
+            out.append(
+                f"| {_i18n.word(lang, 'priority', risk.severity)} | {kind} | {markdown_text(risk.title)}"
+                f"{markdown_text(_mark(outline, risk))} | {markdown_text(risk.because)} |"
+            )
+    if outline.timeline:
+        out += ["", f"## {label('timeline')}", "", f"| {label('date')} | {label('action')} |", "|---|---|"]
+        for entry in outline.timeline:
+            out.append(f"| {_i18n.date(lang, entry.date)} | {markdown_text(entry.action)} |")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def render(outline, fmt: str) -> str:
+    """The outline in *fmt*: text, markdown or json."""
+    if fmt == "json":
+        return outline.to_json()
+    if fmt == "markdown":
+        return markdown(outline)
+    return text(outline)
