@@ -71,6 +71,15 @@ def report(
     return _report.render(outline, run, doc, format, paper)
 
 
+def explain(profile, target: str, rules=None, as_of=None, name: str | None = None) -> dict:
+    """How *target* (a recommendation/risk id or a rule) was concluded for *profile*, or why it was not, as plain data."""
+    from ipexpert._outline import explain as _explain
+
+    rules = rules if rules is not None else default_rules()
+    outline, run, doc = evaluate_run(profile, rules, as_of, name)
+    return _explain.explain(outline, run, doc, rules, target, evaluate=evaluate_run)
+
+
 def evaluate_run(profile, rules=None, as_of=None, name=None, lang=None):
     """(outline, run record, checked profile Document): `evaluate` plus what explanations need."""
     from ipexpert import __version__

@@ -284,7 +284,7 @@ def rules_show(rule, rule_paths, no_default_rules):
     from ipexpert._knowledge import packs as _packs
 
     packs = _packs.load(rule_paths, defaults=not no_default_rules)
-    click.echo("\n".join(_ruleinfo.page(packs, _ruleinfo.find(packs, rule))))
+    click.echo("\n".join(_ruleinfo.page(packs, _packs.find_rule(packs, rule))))
 
 
 @rules.command("sources")
@@ -425,11 +425,12 @@ def _progress_bar(length):
 @rules_options
 def batch(source, output, jobs, engine, scheduler, partition_size, column, output_format, as_of, rule_paths, no_default_rules):
     """Evaluate every profile in INPUT (JSON Lines, a folder, or Parquet; a path or URL) into one record each."""
+    from ipexpert._batch import dispatch as _dispatch
     from ipexpert._batch import local as _local
 
     if scheduler is not None and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
-    count, call = _local.prepare(
+    count, call = _dispatch.prepare(
         source,
         output,
         engine=engine,
@@ -597,9 +598,10 @@ def explain(profile, target, fmt, as_of, rule_paths, no_default_rules):
     """How a recommendation, risk or rule of PROFILE's outline was concluded, or why a rule did not fire."""
     import json
 
+    from ipexpert import _api
     from ipexpert._outline import explain as _explain
 
-    data = _explain.explain(read_profile(profile), target, load_rule_base(rule_paths, no_default_rules), as_of)
+    data = _api.explain(read_profile(profile), target, load_rule_base(rule_paths, no_default_rules), as_of)
     click.echo(
         json.dumps(data, indent=2, ensure_ascii=False, default=str) if fmt == "json" else _explain.render(data), nl=fmt == "json"
     )

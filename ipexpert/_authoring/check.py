@@ -28,23 +28,6 @@ BUILTIN_KINDS = {"stage": ("value", "declared")}
 SINGLE_KINDS = frozenset({"firm", "confidentiality", "management", "history", "evaluation", "stage"})
 
 
-def schema_path(kind: str, name: str) -> tuple | None:
-    """The place of fact field *kind.name* in the profile schema, or None if it is computed (see `_facts.SOURCES`)."""
-    path = _facts.profile_path(kind, name)
-    return path if path is not None and field_schema(path) is not None else None
-
-
-def field_schema(path: tuple) -> dict | None:
-    """The profile-schema node at *path*, or None."""
-    node = _schemas.schema("profile")
-    for step in path:
-        child = node.get("items") if step == "[]" else node.get("properties", {}).get(step)
-        if not isinstance(child, dict):
-            return None
-        node = child
-    return node
-
-
 @dataclass
 class Catalog:
     """Every fact kind the loaded packs can match, with its fields and (where known) its possible values."""
@@ -285,8 +268,8 @@ class _RuleChecker:
 def possible_values(cat: Catalog, kind, name):
     """(the set of values *kind.name* can hold, a description) or (None, "") when any value may occur."""
     if cat.producers.get(kind, []) and cat.producers[kind][0] == "profile":
-        schema_at = schema_path(kind, name)
-        node = field_schema(schema_at) if schema_at else None
+        schema_at = _facts.schema_path(kind, name)
+        node = _schemas.field_schema(schema_at) if schema_at else None
         if node is None:
             return None, ""
         if "enum" in node:

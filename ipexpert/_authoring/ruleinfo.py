@@ -7,7 +7,6 @@ from pathlib import Path
 
 from ipexpert._authoring import check as _check
 from ipexpert._common import resources as _resources
-from ipexpert._errors import IPExpertError
 
 
 def category(rule) -> str:
@@ -45,19 +44,6 @@ def table(packs) -> list[str]:
         for row in [("ID", "CATEGORY", "TITLE", "SOURCE")] + rows:
             lines.append("  " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
     return [line.rstrip() for line in lines]
-
-
-def find(packs, name: str):
-    """The rule called `pack/id` (or a bare id, when only one pack has it); IPExpertError if none or several."""
-    rules = [rule for pack in packs for rule in pack.rules]
-    hits = [r for r in rules if r.key == name] or [r for r in rules if r.id == name]
-    if len(hits) == 1:
-        return hits[0]
-    if hits:
-        raise IPExpertError(f"{name!r} names several rules: {', '.join(r.key for r in hits)}; write pack/id")
-    from ipexpert._reading.schemas import suggest
-
-    raise IPExpertError(f"no rule {name!r} is loaded{suggest(name, [r.key for r in rules] + [r.id for r in rules])}")
 
 
 def source_file(doc) -> Path:

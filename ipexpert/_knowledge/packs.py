@@ -21,7 +21,7 @@ from ipexpert._common import resources as _resources
 from ipexpert._reading import schemas as _schemas
 from ipexpert._knowledge import syntax as _syntax
 from ipexpert._reading import document as _document
-from ipexpert._errors import InvalidRulePackError, Problem
+from ipexpert._errors import InvalidRulePackError, IPExpertError, Problem
 
 
 @dataclass
@@ -255,3 +255,14 @@ def _override(rule: RuleSpec, override: dict, pack: Pack, where: tuple) -> list[
     rule.data = data
     rule.overridden_by.append(f"{pack.file}:{pack.doc.position(where)[0]}")
     return problems
+
+
+def find_rule(packs, name: str):
+    """The rule called `pack/id` (or a bare id, when only one pack has it); IPExpertError if none or several."""
+    rules = [rule for pack in packs for rule in pack.rules]
+    hits = [r for r in rules if r.key == name] or [r for r in rules if r.id == name]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise IPExpertError(f"{name!r} names several rules: {', '.join(r.key for r in hits)}; write pack/id")
+    raise IPExpertError(f"no rule {name!r} is loaded{_schemas.suggest(name, [r.key for r in rules] + [r.id for r in rules])}")

@@ -14,13 +14,12 @@ from __future__ import annotations
 import copy
 import datetime
 
-from ipexpert import _api
-from ipexpert._authoring import check as _check
 from ipexpert._knowledge import conditions as _conditions
 from ipexpert._knowledge import expressions as _expressions
 from ipexpert._engine import groups as _groups
 from ipexpert._outline import assemble as _assemble
-from ipexpert._authoring import ruleinfo as _ruleinfo
+from ipexpert._knowledge import packs as _packs
+from ipexpert._reading import facts as _facts
 from ipexpert._reading import document as _document
 from ipexpert._errors import IPExpertError, Problem
 
@@ -30,11 +29,12 @@ MAX_DEPTH = 3  # derived facts followed back to the rules that would derive them
 MAX_MAKERS = 4  # deriving rules explained per missing fact
 
 
-def explain(profile, target: str, rules=None, as_of=None, name=None) -> dict:
-    """How *target* (a recommendation/risk id or a rule) was concluded, or why it was not, as plain data."""
-    rules = rules if rules is not None else _api.default_rules()
-    outline, run, doc = _api.evaluate_run(profile, rules, as_of, name)
-    ctx = _Context(outline, run, doc, rules)
+def explain(outline, run, doc, rules, target: str, evaluate) -> dict:
+    """How *target* (a recommendation/risk id or a rule) was concluded in this run, or why it was not, as plain data.
+
+    *evaluate(doc, rules, as_of)* gives (outline, run, doc) for a changed profile: why-not tries changes with it.
+    """
+    ctx = _Context(outline, run, doc, rules, evaluate)
     item = outline.recommendation(target) or next((r for r in outline.risks if r.id == target), None)
     if item is not None:
         firings = [f for f in run.firings if ctx.concludes(f, item)]
@@ -43,14 +43,14 @@ def explain(profile, target: str, rules=None, as_of=None, name=None) -> dict:
     firings = [f for f in run.firings if f.rule is rule]
     if firings and (target in (rule.key, rule.id)):
         return ctx.how(target, firings, None)
-    return _WhyNot(ctx, rule, profile, as_of, name).report(target)
+    return _WhyNot(ctx, rule).report(target)
 
 
 def _find_rule(rules, target):
     name = target[len("risk:") :] if target.startswith("risk:") else target
     name = name.split(":", 1)[0]
     try:
-        return _ruleinfo.find(rules.packs, name)
+        return _packs.find_rule(rules.packs, name)
     except IPExpertError:
         choices = [r.key for r in rules.rules]
         raise IPExpertError(
@@ -96,8 +96,8 @@ def _plain(value):
 class _Context:
     """One evaluation and how to describe its facts."""
 
-    def __init__(self, outline, run, doc, rules):
-        self.outline, self.run, self.doc, self.rules = outline, run, doc, rules
+    def __init__(self, outline, run, doc, rules, evaluate):
+        self.outline, self.run, self.doc, self.rules, self.evaluate = outline, run, doc, rules, evaluate
         self.facts = [(fid, origin) for fid, origin in sorted(run.origins.items())]
 
     def concludes(self, firing, item) -> bool:
@@ -192,9 +192,8 @@ def _fill_condition(item, bindings):
 class _WhyNot:
     """Matches one rule's conditions against the run's facts, keeping the deepest failures."""
 
-    def __init__(self, ctx: _Context, rule, profile, as_of, name, depth=0):
+    def __init__(self, ctx: _Context, rule, depth=0):
         self.ctx, self.rule, self.depth = ctx, rule, depth
-        self.profile, self.as_of, self.name = profile, as_of, name
         self.failures: list = []  # (depth, bindings, trail)
         self.by_kind: dict = {}
         for _fid, origin in ctx.facts:
@@ -384,7 +383,7 @@ class _WhyNot:
             start = _start_bindings(pattern, derive[pattern.kind], bindings)
             if start is None:
                 continue  # it derives facts of this kind, but never with the values needed here
-            nested = _WhyNot(self.ctx, maker, self.profile, self.as_of, self.name, self.depth + 1)
+            nested = _WhyNot(self.ctx, maker, self.depth + 1)
             nested.target, nested.subjects, nested.subject_vars = self.target, set(), []
             if next(nested.search(maker.conditions, 0, start, []), None) is not None:
                 continue  # it would derive the fact from the final facts: blocked while the engine ran
@@ -434,7 +433,7 @@ class _WhyNot:
                 *parent, last = candidate["set"]
                 _walk(data, parent, create=True)[last] = candidate["value"]
             changed = _document.Document(data, doc.source, dict(doc.positions), dict(doc.key_positions))
-            outline, run, _ = _api.evaluate_run(changed, self.ctx.rules, self.ctx.run.as_of)
+            outline, run, _ = self.ctx.evaluate(changed, self.ctx.rules, self.ctx.run.as_of)
         except (IPExpertError, KeyError, IndexError, TypeError):
             return False
         if ":" in self.target:  # a recommendation or risk id: that very item must appear
@@ -513,7 +512,7 @@ def _profile_path(origin, name):
     spec = origin.spec
     if origin.firing is not None or spec is None or not hasattr(spec, "json_path"):
         return None
-    where = _check.schema_path(origin.kind, name)
+    where = _facts.schema_path(origin.kind, name)
     if where is None:
         return None
     indexes = [p for p in spec.path if isinstance(p, int)]

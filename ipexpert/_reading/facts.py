@@ -13,6 +13,7 @@ import datetime
 from dataclasses import dataclass
 
 from ipexpert._common import values as _values
+from ipexpert._reading import schemas as _schemas
 from ipexpert._reading.document import json_path
 
 # Fields of each profile fact kind, for rules and for `rules check`.
@@ -300,3 +301,9 @@ def build(data: dict, as_of: datetime.date) -> list[FactSpec]:
     if firm.get("stage"):
         facts.append(FactSpec("stage", {"value": firm["stage"], "declared": True}, ("firm", "stage")))
     return facts
+
+
+def schema_path(kind: str, name: str) -> tuple | None:
+    """The place of fact field *kind.name* in the profile schema, or None if it is computed (see `SOURCES`)."""
+    path = profile_path(kind, name)
+    return path if path is not None and _schemas.field_schema(path) is not None else None

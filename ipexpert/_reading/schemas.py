@@ -133,3 +133,14 @@ def _best_context(error):
     if not error.context:
         return None
     return max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
+
+
+def field_schema(path: tuple) -> dict | None:
+    """The profile-schema node at *path* (names, and "[]" for list items), or None."""
+    node = schema("profile")
+    for step in path:
+        child = node.get("items") if step == "[]" else node.get("properties", {}).get(step)
+        if not isinstance(child, dict):
+            return None
+        node = child
+    return node
