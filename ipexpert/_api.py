@@ -99,7 +99,7 @@ def evaluate_run(profile, rules=None, as_of=None, name=None, lang=None):
         return outline, run, doc
 
 
-EARLIEST, LATEST = datetime.date(1800, 1, 1), datetime.date(2200, 12, 31)
+EARLIEST, LATEST = _values.EARLIEST, _values.LATEST
 
 
 def parse_date(value) -> datetime.date:
@@ -114,5 +114,89 @@ def parse_date(value) -> datetime.date:
         except (TypeError, ValueError):
             raise IPExpertError(Problem("as_of", None, None, "$", f"{value!r} is not a date (YYYY-MM-DD)")) from None
     if not EARLIEST <= value <= LATEST:
-        raise IPExpertError(Problem("as_of", None, None, "$", f"{value} is outside {EARLIEST.year}-{LATEST.year}"))
+        raise IPExpertError(
+            Problem(
+                "as_of", None, None, "$", f"{value.isoformat()!r} is out of range; give a date between {EARLIEST} and {LATEST}"
+            )
+        )
     return value
+
+
+# -- the verbs the command line, the service and the interview use ------------------------------------
+
+
+def read_profile(path: str):
+    """A checked-for-syntax profile Document from a path, or from standard input for `-`."""
+    import os
+    import sys
+
+    from ipexpert._reading import document as _document
+
+    if path == "-":
+        return _profile.parse(sys.stdin.buffer.read(_document.MAX_BYTES + 1), "<stdin>")
+    return _profile.read(os.fspath(path), path)
+
+
+def apply_assignments(doc, assignments):
+    """*doc* with `PATH=VALUE` changes made (what-if), e.g. `firm.stage=stable`."""
+    from ipexpert._reading import whatif as _whatif
+
+    return _whatif.apply_assignments(doc, assignments)
+
+
+def render(outline, fmt: str) -> str:
+    """*outline* as text, Markdown or JSON."""
+    from ipexpert._outputs import text as _text
+
+    return _text.render(outline, fmt)
+
+
+def write_output(path, data: str | bytes) -> None:
+    """Write *data* to *path*: atomically to a regular file, straight through to a pipe or device."""
+    from ipexpert._common.output import write_atomic
+
+    write_atomic(path, data)
+
+
+def schema_file(name: str):
+    """The installed JSON Schema file of a profile, rule-pack, outline or test-case."""
+    from ipexpert._common import resources as _resources
+    from ipexpert._reading import schemas as _schemas
+
+    return _resources.schema_path(_schemas.SCHEMA_FILES[name])
+
+
+def load_packs(paths=(), defaults: bool = True):
+    """The rule packs as read and layered (not compiled): for listing, showing and sourcing rules."""
+    return _packs.load(paths, defaults=defaults)
+
+
+def find_rule(packs, name: str):
+    """The rule called `pack/id` (or a bare id, when only one pack has it); IPExpertError if none or several."""
+    return _packs.find_rule(packs, name)
+
+
+def explanation_text(data: dict) -> str:
+    """An explanation (from `explain`) as the text `ipexpert explain` prints."""
+    from ipexpert._outline import explain as _explain
+
+    return _explain.render(data)
+
+
+def diff(before, after) -> dict:
+    """What changes from outline *before* to outline *after*: items that appear, disappear or change level."""
+    from ipexpert._outline import diff as _diff
+
+    return _diff.diff(before, after)
+
+
+def diff_text(data: dict) -> str:
+    """A diff (from `diff`) as the text `ipexpert diff` prints."""
+    from ipexpert._outline import diff as _diff
+
+    return _diff.render(data)
+
+
+def is_pack_warning(message) -> bool:
+    """Whether a warning is a rule pack's own (shown as its one FILE:LINE:COL line)."""
+    return isinstance(message, _packs.PackWarning)

@@ -4,7 +4,9 @@
     ├── InvalidProfileError       the profile cannot be read or breaks the schema
     ├── InvalidRulePackError      a rule pack cannot be read, breaks the schema, or cannot compile
     ├── EvaluationError           the rules ran away (firing limit) or failed while firing
+    ├── MissingExtraError         an optional extra (serve, pdf, dask) is not installed
     └── ProblemsReported          a command already printed the problems it found (exit 1)
+        └── Cancelled             the user stopped an interactive command (exit 130)
 
 Each carries `problems`: a list of Problem (file, line, column, path, message).
 """
@@ -84,3 +86,16 @@ class ProblemsReported(IPExpertError):
 
     def __init__(self) -> None:
         super().__init__([])
+
+
+class MissingExtraError(IPExpertError):
+    """A command needs an optional extra that is not installed; the message names the pip command."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Problem("ipexpert", None, None, "$", message))
+
+
+class Cancelled(ProblemsReported):
+    """The user stopped an interactive command (Ctrl-C, end of input); it has said so itself."""
+
+    exit_code = 130

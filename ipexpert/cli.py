@@ -75,15 +75,13 @@ class _Date(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, datetime.date):
             return value
-        from ipexpert._common.values import parse_date
+        from ipexpert import _api
+        from ipexpert._errors import IPExpertError
 
         try:
-            day = parse_date(value)
-        except ValueError:
-            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
-        if not 1800 <= day.year <= 2200:  # the rules' date arithmetic must stay within what a date can hold
-            self.fail(f"{value!r} is out of range; give a date between 1800-01-01 and 2200-12-31", param, ctx)
-        return day
+            return _api.parse_date(value)  # the one statement of what a date may be (format and range)
+        except IPExpertError as exc:
+            self.fail(exc.problems[0].message, param, ctx)
 
 
 DATE = _Date()
@@ -116,13 +114,9 @@ def load_rule_base(rule_paths, no_default_rules):
 
 def read_profile(path: str):
     """A profile Document from a path, or from stdin for `-`."""
-    from ipexpert._reading import profile as _profile
-    from ipexpert._reading import document as _document
+    from ipexpert import _api
 
-    if path == "-":
-        raw = sys.stdin.buffer.read(_document.MAX_BYTES + 1)
-        return _profile.parse(raw, "<stdin>")
-    return _profile.read(os.fspath(path), path)
+    return _api.read_profile(path)
 
 
 def write_output(text: str | bytes, output: str | None) -> None:
@@ -130,9 +124,9 @@ def write_output(text: str | bytes, output: str | None) -> None:
     if output is None or output == "-":
         click.echo(text, nl=False)  # bytes go to the binary stream as they are
         return
-    from ipexpert._common.output import write_atomic
+    from ipexpert import _api
 
-    write_atomic(output, text)
+    _api.write_output(output, text)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -144,9 +138,9 @@ def cli():
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     """A pack's warning as its one line (FILE:LINE:COL: warning: ...) on stderr; others as Python shows them."""
-    from ipexpert._knowledge.packs import PackWarning
+    from ipexpert import _api
 
-    if isinstance(message, PackWarning):
+    if _api.is_pack_warning(message):
         click.echo(str(message), err=True)
     else:
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
@@ -176,22 +170,19 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def evaluate(profile, fmt, output, assignments, lang, paper, as_of, rule_paths, no_default_rules):
     """Evaluate PROFILE (a YAML/JSON file, or - for stdin) and print its strategy outline or report."""
     from ipexpert import _api
-    from ipexpert._outputs import text as _text
 
     if fmt == "pdf" and (output is None or output == "-") and sys.stdout.isatty():
         raise click.UsageError("a PDF is not written to a terminal: give -o FILE.pdf, or redirect the output")
 
     doc = read_profile(profile)
     if assignments:
-        from ipexpert._reading.whatif import apply_assignments
-
-        doc = apply_assignments(doc, assignments)
+        doc = _api.apply_assignments(doc, assignments)
     rules = load_rule_base(rule_paths, no_default_rules)
     if fmt in ("html", "pdf"):
         write_output(_api.report(doc, rules, as_of, lang=lang, format=fmt, paper=paper), output)
         return
     outline = _api.evaluate(doc, rules, as_of, lang=lang)
-    write_output(_text.render(outline, fmt), output)
+    write_output(_api.render(outline, fmt), output)
 
 
 @cli.command()
@@ -221,10 +212,9 @@ def validate(profiles):
 @click.option("--path", "as_path", is_flag=True, help="Print where the installed schema file is, for an editor's settings.")
 def schema(which, as_path):
     """Print the JSON Schema of a profile, rule pack, outline or test case."""
-    from ipexpert._common import resources as _resources
-    from ipexpert._reading import schemas as _schemas
+    from ipexpert import _api
 
-    path = _resources.schema_path(_schemas.SCHEMA_FILES[which])
+    path = _api.schema_file(which)
     click.echo(str(path) if as_path else path.read_text(encoding="utf-8"), nl=as_path)
 
 
@@ -269,10 +259,10 @@ def rules_test(paths, coverage, rule_paths, no_default_rules):
 @rules_options
 def rules_list(rule_paths, no_default_rules):
     """List the loaded packs (name, version, file) and their rules (id, category, title, source)."""
+    from ipexpert import _api
     from ipexpert._authoring import ruleinfo as _ruleinfo
-    from ipexpert._knowledge import packs as _packs
 
-    click.echo("\n".join(_ruleinfo.table(_packs.load(rule_paths, defaults=not no_default_rules))))
+    click.echo("\n".join(_ruleinfo.table(_api.load_packs(rule_paths, defaults=not no_default_rules))))
 
 
 @rules.command("show")
@@ -280,11 +270,11 @@ def rules_list(rule_paths, no_default_rules):
 @rules_options
 def rules_show(rule, rule_paths, no_default_rules):
     """Show RULE (pack/id) as written, where it lives, what it concludes and which rules use that."""
+    from ipexpert import _api
     from ipexpert._authoring import ruleinfo as _ruleinfo
-    from ipexpert._knowledge import packs as _packs
 
-    packs = _packs.load(rule_paths, defaults=not no_default_rules)
-    click.echo("\n".join(_ruleinfo.page(packs, _packs.find_rule(packs, rule))))
+    packs = _api.load_packs(rule_paths, defaults=not no_default_rules)
+    click.echo("\n".join(_ruleinfo.page(packs, _api.find_rule(packs, rule))))
 
 
 @rules.command("sources")
@@ -295,10 +285,10 @@ def rules_show(rule, rule_paths, no_default_rules):
 @rules_options
 def rules_sources(limit, show_all, rule_paths, no_default_rules):
     """List the packs' sourced facts, oldest check first: date checked, fact, official or estimate, source."""
-    from ipexpert._knowledge import packs as _packs
+    from ipexpert import _api
     from ipexpert._authoring import sources as _sources
 
-    packs = _packs.load(rule_paths, defaults=not no_default_rules)
+    packs = _api.load_packs(rule_paths, defaults=not no_default_rules)
     click.echo("\n".join(_sources.table(packs, None if show_all else limit)))
 
 
@@ -321,41 +311,17 @@ def rules_check(paths, no_default_rules):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def rules_upgrade(paths):
     """Rewrite the ?name variables of the packs in PATHS as $name, in place (comments and layout kept)."""
-    from ipexpert._knowledge import packs as _packs
-    from ipexpert._knowledge import syntax as _syntax
-    from ipexpert._errors import IPExpertError
-    from ipexpert._common.output import write_atomic
+    from ipexpert._authoring.upgrade import upgrade
 
     failed = False
-    for path in _packs.pack_files(paths):
-        try:
-            bom, text = _yaml_text(path)
-            upgraded, count = _syntax.upgrade_text(text, str(path))
-        except IPExpertError as exc:
-            for problem in exc.problems:
-                click.echo(problem.format(), err=True)
-            failed = True
-            continue
-        if count:
-            write_atomic(path, bom + upgraded)
-            click.echo(f"{path}: {count} variable(s) rewritten as $name")
-        else:
-            click.echo(f"{path}: nothing to change")
+    for path, count, problems in upgrade(paths):
+        for problem in problems:
+            click.echo(problem.format(), err=True)
+        failed = failed or bool(problems)
+        if not problems:
+            click.echo(f"{path}: {count} variable(s) rewritten as $name" if count else f"{path}: nothing to change")
     if failed:
         raise ProblemsReported()
-
-
-def _yaml_text(path) -> tuple[str, str]:
-    """(the byte-order mark the file starts with, or "", its text)."""
-    from ipexpert._reading import profile as _profile
-    from ipexpert._reading import document as _document
-    from ipexpert._errors import InvalidRulePackError
-
-    try:
-        raw = _profile.read_file(path, InvalidRulePackError)
-        return ("\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""), _document.read_text(raw, str(path))
-    except _document.YAMLInputError as exc:
-        raise InvalidRulePackError(exc.problem) from None
 
 
 @contextlib.contextmanager
@@ -426,7 +392,6 @@ def _progress_bar(length):
 def batch(source, output, jobs, engine, scheduler, partition_size, column, output_format, as_of, rule_paths, no_default_rules):
     """Evaluate every profile in INPUT (JSON Lines, a folder, or Parquet; a path or URL) into one record each."""
     from ipexpert._batch import dispatch as _dispatch
-    from ipexpert._batch import local as _local
 
     if scheduler is not None and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
@@ -435,7 +400,7 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
         output,
         engine=engine,
         scheduler=scheduler,
-        jobs=jobs or _local.default_jobs(),
+        jobs=jobs or _dispatch.default_jobs(),
         partition_size=partition_size,
         column=column,
         output_format=output_format,
@@ -526,13 +491,14 @@ def serve(
     no_default_rules,
 ):
     """Answer evaluate and validate requests over HTTP (needs: pip install 'ipexpert[serve]')."""
+    from ipexpert._errors import MissingExtraError
+
     try:
         from ipexpert._service import app as _app
     except ImportError as exc:
-        click.echo(
-            f"ipexpert: serve needs the optional HTTP packages ({exc.name} is missing): pip install 'ipexpert[serve]'", err=True
-        )
-        sys.exit(1)
+        raise MissingExtraError(
+            f"serve needs the optional HTTP packages ({exc.name} is missing): pip install 'ipexpert[serve]'"
+        ) from None
     load_rule_base(rule_paths, no_default_rules)  # a broken pack stops here, with its problems, before any worker starts
     _app.serve(
         _app.Options(
@@ -567,23 +533,11 @@ def serve(
 @rules_options
 def interview(output, partial, lang, as_of, rule_paths, no_default_rules):
     """Ask only the questions that can change the outline, write the profile, offer the outline and the report."""
-    from ipexpert import _api
     from ipexpert._interview import terminal as _terminal
-    from ipexpert._interview import questions as _questions
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise click.UsageError("the interview needs a terminal; in a browser, run `ipexpert serve` and open its page")
-    state = _questions.State()
-    if partial:
-        state = _questions.read_partial(partial)
-    engine = _questions.engine(load_rule_base(rule_paths, no_default_rules), _api.parse_date(as_of))
-    try:
-        _terminal.run(output, state, engine, lang)
-    except (KeyboardInterrupt, EOFError):
-        from ipexpert._interview.texts import texts
-
-        click.echo(texts(lang).ui("cancelled"), err=True)
-        sys.exit(130)
+    _terminal.interview(output, partial, lang, load_rule_base(rule_paths, no_default_rules), as_of)
 
 
 @cli.command()
@@ -599,11 +553,11 @@ def explain(profile, target, fmt, as_of, rule_paths, no_default_rules):
     import json
 
     from ipexpert import _api
-    from ipexpert._outline import explain as _explain
 
     data = _api.explain(read_profile(profile), target, load_rule_base(rule_paths, no_default_rules), as_of)
     click.echo(
-        json.dumps(data, indent=2, ensure_ascii=False, default=str) if fmt == "json" else _explain.render(data), nl=fmt == "json"
+        json.dumps(data, indent=2, ensure_ascii=False, default=str) if fmt == "json" else _api.explanation_text(data),
+        nl=fmt == "json",
     )
 
 
@@ -627,7 +581,6 @@ def diff_command(profile_a, profile_b, assignments, fmt, as_of, rule_paths, no_d
     import json
 
     from ipexpert import _api
-    from ipexpert._outline import diff as _diff
 
     if profile_b is None and not assignments:
         raise click.UsageError("give a second profile B, or --set PATH=VALUE to compare A with a changed copy")
@@ -635,13 +588,11 @@ def diff_command(profile_a, profile_b, assignments, fmt, as_of, rule_paths, no_d
     as_of = _api.parse_date(as_of)
     doc_b = read_profile(profile_b or profile_a)
     if assignments:
-        from ipexpert._reading.whatif import apply_assignments
-
-        doc_b = apply_assignments(doc_b, assignments)
-    data = _diff.diff(_api.evaluate(read_profile(profile_a), rule_base, as_of), _api.evaluate(doc_b, rule_base, as_of))
+        doc_b = _api.apply_assignments(doc_b, assignments)
+    data = _api.diff(_api.evaluate(read_profile(profile_a), rule_base, as_of), _api.evaluate(doc_b, rule_base, as_of))
     if assignments:
         data["after"] = f"{profile_b or profile_a} with {', '.join(assignments)}"
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if fmt == "json" else _diff.render(data), nl=fmt == "json")
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if fmt == "json" else _api.diff_text(data), nl=fmt == "json")
 
 
 def main():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 
 from ipexpert._batch import local as _local
+from ipexpert._batch.local import default_jobs  # noqa: F401 - the dispatcher is batch's one door
 
 
 def prepare(

@@ -12,6 +12,8 @@ import datetime
 import re
 
 DATE_FORMAT = "YYYY-MM-DD"
+# The dates a profile, --as-of and a request may hold: the rules' date arithmetic stays within what a date can hold.
+EARLIEST, LATEST = datetime.date(1800, 1, 1), datetime.date(2200, 12, 31)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 MAX_INT_DIGITS = 18  # every integer a profile holds fits well within this; more is a mistake or an attack
 

@@ -43,6 +43,23 @@ class _DateValidator(Validator):
             raise ValidationError(message=self.hint, cursor_position=len(document.text))
 
 
+def interview(output: str, partial: str | None, lang: str, rules, as_of) -> None:
+    """`ipexpert interview`: continue *partial* (a profile file) or start afresh, write the profile to *output*.
+
+    Raises Cancelled (exit 130) after saying so in the interview's language when the user stops it.
+    """
+    from ipexpert import _api
+    from ipexpert._errors import Cancelled
+
+    state = _questions.read_partial(partial) if partial else _questions.State()
+    engine = _questions.engine(rules, _api.parse_date(as_of))
+    try:
+        run(output, state, engine, lang)
+    except (KeyboardInterrupt, EOFError):
+        click.echo(texts(lang).ui("cancelled"), err=True)
+        raise Cancelled() from None
+
+
 def run(output: str, state: _questions.State, engine: _questions.Engine, lang: str = "en") -> _questions.State:
     """Ask until nothing can change the outline, then write the profile to *output*."""
     t = texts(lang)
