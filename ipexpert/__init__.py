@@ -8,6 +8,9 @@
 
 __version__ = "0.1.0"
 
+# The languages an outline, a report and the interview are written in (rule texts exist in each).
+LANGUAGES = ("en", "zh-CN")
+
 # Public names, imported on first use (PEP 562): `ipexpert --help` and `import ipexpert`
 # stay quick, and experta and jsonschema load only when something needs them.
 _LAZY = {
@@ -52,6 +55,7 @@ __all__ = [
     "InvalidProfileError",
     "InvalidRulePackError",
     "Justification",
+    "LANGUAGES",
     "Outline",
     "Problem",
     "Recommendation",

@@ -21,10 +21,10 @@ import warnings
 
 import click
 
+from ipexpert import LANGUAGES
 from ipexpert._errors import ProblemsReported
 
 FORMATS = ("text", "markdown", "json", "html", "pdf")
-LANGUAGES = ("en", "zh-CN")  # ipexpert/_i18n.py
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -528,7 +528,7 @@ def serve(
     default=None,
     help="A partial profile to continue: only what is missing is asked.",
 )
-@click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True, help="The interview's language.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="The interview's language.")
 @as_of_option
 @rules_options
 def interview(output, partial, lang, as_of, rule_paths, no_default_rules):

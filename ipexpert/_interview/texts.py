@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ipexpert._reading import document as _document
 
-LANGUAGES = ("en", "zh-CN")
+from ipexpert import LANGUAGES  # stated once, in the package
+
 _DIR = Path(__file__).parent
 
 

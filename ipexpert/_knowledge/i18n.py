@@ -18,7 +18,8 @@ from ipexpert._common import resources as _resources
 from ipexpert._reading import document as _document
 from ipexpert._errors import IPExpertError, Problem
 
-LANGUAGES = ("en", "zh-CN")
+from ipexpert import LANGUAGES  # stated once, in the package
+
 DEFAULT = "en"
 # The fields of a rule that are shown to a reader; lists are matched item by item on their English.
 RULE_FIELDS = ("title", "because", "recommend.title", "recommend.actions", "recommend.timeline", "risk.title")

@@ -43,7 +43,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ipexpert import _api
+from ipexpert import LANGUAGES, _api
 from ipexpert._interview import web as _web
 from ipexpert._knowledge import packs as _packs
 from ipexpert._common import values as _values
@@ -431,7 +431,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 REPORT_MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
-REPORT_OPTIONS = {"format": ("html", "pdf", "json"), "lang": ("en", "zh-CN"), "paper": ("A4", "Letter")}
+REPORT_OPTIONS = {"format": ("html", "pdf", "json"), "lang": LANGUAGES, "paper": ("A4", "Letter")}
 
 
 def _report_options(request: Request) -> tuple:
