@@ -13,14 +13,12 @@ processes. Only regular files are read from a folder: any other entry gets an er
 
 from __future__ import annotations
 
-from typing import NoReturn
 
 import collections
 import json
 import math
 import os
 import re
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,9 +66,16 @@ def collect(source) -> list[tuple]:
             files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
             return [("file", str(p)) for p in files]
         with open(path, "rb") as handle:
-            return [("line", str(path), n, raw) for n, raw in enumerate(handle, 1) if raw.strip()]
+            return list(json_lines(handle, str(path)))
     except OSError as exc:
         raise IPExpertError(Problem(str(path), None, None, "$", f"cannot read: {exc.strerror or exc}")) from None
+
+
+def json_lines(handle, name: str):
+    """("line", name, line number, bytes) for each non-blank line of a JSON Lines stream, local or remote."""
+    for number, raw in enumerate(handle, 1):
+        if raw.strip():
+            yield ("line", name, number, raw)
 
 
 def input_name(item: tuple) -> str:
@@ -176,47 +181,10 @@ def _evaluate_chunk(items):
 
 def _item_document(item: tuple) -> _document.Document:
     if item[0] == "file":
-        return _profile.parse(_read_regular_file(item[1]), item[1])
+        return _profile.parse(_profile.read_file(item[1], InvalidProfileError, only_regular=True), item[1])
     if item[0] == "text":  # a profile's YAML or JSON text read from elsewhere (a Parquet row, a URL)
         return _profile.parse(item[2], item[1])
     return _line_document(*item[1:])
-
-
-def _read_regular_file(path: str) -> bytes:
-    """The bytes of *path* if it is a regular file within the size limit.
-
-    Opened without blocking and checked on the open descriptor, so an entry swapped for a
-    named pipe or a device after the folder was listed gives an error, not a hang.
-    """
-
-    def fail(message) -> NoReturn:
-        raise InvalidProfileError(Problem(path, None, None, "$", message))
-
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        fail(f"cannot read: {exc.strerror or exc}")
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        fail(f"not a regular file ({_KINDS.get(stat.S_IFMT(info.st_mode), 'a special file')}); only files are read from a folder")
-    with os.fdopen(fd, "rb") as handle:
-        size = info.st_size
-        if size > _document.MAX_BYTES:
-            fail(f"file is {size:,} bytes; the limit is {_document.MAX_BYTES:,} bytes")
-        try:
-            return handle.read(_document.MAX_BYTES + 1)
-        except OSError as exc:
-            fail(f"cannot read: {exc.strerror or exc}")
-
-
-_KINDS = {
-    stat.S_IFDIR: "a folder",
-    stat.S_IFIFO: "a named pipe",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-}
 
 
 class _DuplicateKey(ValueError):

@@ -160,9 +160,7 @@ def _url_inputs(source: str) -> Inputs:
     def lines():
         try:
             with fsspec.open(source, "rb") as handle:
-                for number, raw in enumerate(handle, 1):
-                    if raw.strip():
-                        yield ("line", source, number, raw)
+                yield from _local.json_lines(handle, source)
         except OSError as exc:
             raise _cannot_read(source, exc) from None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import stat
+from typing import NoReturn
 from pathlib import Path
 
 from ipexpert._reading import schemas as _schemas
@@ -29,18 +31,42 @@ def read(source, name: str | None = None) -> _document.Document:
     raise TypeError(f"a profile is a dict, a YAML/JSON string or a path, not {type(source).__name__}")
 
 
-def read_file(path: Path, error_class) -> bytes:
-    """The bytes of *path* within the size limit, or *error_class* with one problem."""
+def read_file(path, error_class, *, only_regular: bool = False) -> bytes:
+    """The bytes of *path* within the size limit, or *error_class* with one problem.
+
+    With *only_regular* (the entries of a folder), the file is opened without blocking and checked
+    on the open descriptor, so an entry swapped for a named pipe or a device after the folder was
+    listed gives an error, not a hang. Otherwise a pipe (`<(cat p.yaml)`) is read as given.
+    """
+    name = str(path)
+
+    def fail(message) -> NoReturn:
+        raise error_class(Problem(name, None, None, "$", message))
+
     try:
-        size = path.stat().st_size
-        if size > _document.MAX_BYTES:
-            raise error_class(
-                Problem(str(path), None, None, "$", f"file is {size:,} bytes; the limit is {_document.MAX_BYTES:,} bytes")
-            )
-        with open(path, "rb") as handle:
-            return handle.read(_document.MAX_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_NONBLOCK", 0) if only_regular else 0))
     except OSError as exc:
-        raise error_class(Problem(str(path), None, None, "$", f"cannot read: {exc.strerror or exc}")) from None
+        fail(f"cannot read: {exc.strerror or exc}")
+    info = os.fstat(fd)
+    if only_regular and not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        fail(f"not a regular file ({_KINDS.get(stat.S_IFMT(info.st_mode), 'a special file')}); only files are read from a folder")
+    with os.fdopen(fd, "rb") as handle:
+        if info.st_size > _document.MAX_BYTES:
+            fail(f"file is {info.st_size:,} bytes; the limit is {_document.MAX_BYTES:,} bytes")
+        try:
+            return handle.read(_document.MAX_BYTES + 1)
+        except OSError as exc:
+            fail(f"cannot read: {exc.strerror or exc}")
+
+
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
 
 
 def parse(text, name: str) -> _document.Document:
