@@ -28,62 +28,13 @@ from ipexpert._reading import document as _document
 
 SCHEMA_URL = "https://ipexpert.dev/schemas/firm-profile.schema.json"
 
-# Which fact fields each profile field feeds (see _facts.build): a profile field is worth
-# asking only if a rule reads one of them.
-_FEEDS = {
-    "firm.founded": [("firm", "founded"), ("firm", "age_years")],
-    "firm.stage": [("firm", "stage"), ("stage", "value")],
-    "channels": [("firm", "channels")],
-    "payment_providers": [("firm", "payment_providers")],
-    "markets[]": [("market", "code"), ("firm", "market_count")],
-    "markets[].code": [("market", "code"), ("sale", "market")],
-    "markets[].status": [
-        ("market", "status"),
-        ("sale", "market_status"),
-        ("firm", "active_market_count"),
-        ("firm", "planned_market_count"),
-    ],
-    "products[]": [("product", "name"), ("sale", "product"), ("firm", "product_count")],
-    "products[].name": [("product", "name"), ("sale", "product")],
-    "products[].origin": [("product", "origin"), ("sale", "origin")],
-    "products[].markets": [("product", "markets"), ("sale", "market")],
-    "products[].clearance_search": [("product", "clearance_search"), ("sale", "clearance_search")],
-    "ip_assets[]": [("asset", "type"), ("firm", "trademark_count")],
-    "ip_assets[].type": [("asset", "type"), ("registration", "asset_type"), ("conflict", "asset_type")],
-    "ip_assets[].name": [("asset", "name"), ("registration", "asset"), ("conflict", "asset")],
-    "ip_assets[].products": [("asset", "products"), ("registration", "products")],
-    "ip_assets[].taken_in": [("asset", "taken_in"), ("asset", "taken_count"), ("conflict", "market")],
-    "ip_assets[].registrations[]": [
-        ("registration", "jurisdiction"),
-        ("asset", "registration_count"),
-        ("firm", "registered_right_count"),
-    ],
-    "ip_assets[].registrations[].status": [("registration", "status"), ("firm", "registered_right_count")],
-}
-_TOTALS = {"confidentiality": "measures_in_place", "management": "systems_in_place"}
-
 
 def _feeds(schema_path: str) -> list[tuple[str, str]]:
-    """The (fact kind, field) pairs a profile field (as `products[].origin`) becomes."""
-    if schema_path in _FEEDS:
-        return _FEEDS[schema_path]
-    parent, _, name = schema_path.rpartition(".")
-    kind = {
-        "firm": "firm",
-        "markets[]": "market",
-        "products[]": "product",
-        "ip_assets[]": "asset",
-        "ip_assets[].registrations[]": "registration",
-        "confidentiality": "confidentiality",
-        "management": "management",
-        "history": "history",
-    }.get(parent)
-    if kind is None:
-        return []
-    feeds = [(kind, name)]
-    if kind in _TOTALS and name in _facts.KINDS[kind]:
-        feeds.append((kind, _TOTALS[kind]))
-    return feeds
+    """The (fact kind, field) pairs a profile field (as `products[].origin`) becomes, as the facts stage declares them."""
+    place: list[str] = []
+    for part in schema_path.split("."):
+        place += [part[:-2], "[]"] if part.endswith("[]") else [part]
+    return _facts.fed_by(tuple(place))
 
 
 def _patterns(rule):

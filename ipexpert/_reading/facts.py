@@ -119,6 +119,7 @@ SOURCES: dict[str, tuple[tuple | None, dict]] = {
         {
             "asset": ("ip_assets", "[]", "name"),
             "asset_type": ("ip_assets", "[]", "type"),
+            "products": ("ip_assets", "[]", "products"),
         },
     ),
     "conflict": (None, {}),
@@ -136,6 +137,52 @@ def profile_path(kind: str, name: str) -> tuple | None:
     if name in elsewhere:
         return elsewhere[name]
     return base + (name,) if base is not None else None
+
+
+# Fields computed from the profile rather than read from one place, with the places they are
+# computed from; with SOURCES this says, once, which profile places feed which fact fields.
+COMPUTED_FROM: dict[tuple[str, str], tuple[tuple, ...]] = {
+    ("firm", "age_years"): (("firm", "founded"),),
+    ("firm", "market_count"): (("markets", "[]"),),
+    ("firm", "active_market_count"): (("markets", "[]", "status"),),
+    ("firm", "planned_market_count"): (("markets", "[]", "status"),),
+    ("firm", "registered_right_count"): (
+        ("ip_assets", "[]", "registrations", "[]"),
+        ("ip_assets", "[]", "registrations", "[]", "status"),
+    ),
+    ("firm", "product_count"): (("products", "[]"),),
+    ("firm", "trademark_count"): (("ip_assets", "[]"),),
+    ("asset", "registration_count"): (("ip_assets", "[]", "registrations", "[]"),),
+    ("asset", "taken_count"): (("ip_assets", "[]", "taken_in"),),
+    ("sale", "market"): (("products", "[]", "markets"), ("markets", "[]", "code")),  # a product sold in every market by default
+    ("conflict", "asset"): (("ip_assets", "[]", "name"),),
+    ("conflict", "asset_type"): (("ip_assets", "[]", "type"),),
+    ("conflict", "market"): (("ip_assets", "[]", "taken_in"),),
+    ("confidentiality", "measures_in_place"): tuple(("confidentiality", n) for n in KINDS["confidentiality"][:-1]),
+    ("management", "systems_in_place"): tuple(
+        ("management", n)
+        for n in ("ip_records", "contract_management", "incentive_system", "confidentiality_policy", "written_strategy")
+    ),
+}
+# A list item's place feeds the facts its existence makes: a market item makes a market fact, and so on.
+ITEM_FEEDS: dict[tuple, tuple[tuple[str, str], ...]] = {
+    ("markets", "[]"): (("market", "code"),),
+    ("products", "[]"): (("product", "name"), ("sale", "product")),
+    ("ip_assets", "[]"): (("asset", "type"),),
+    ("ip_assets", "[]", "registrations", "[]"): (("registration", "jurisdiction"),),
+}
+
+
+def fed_by(place: tuple) -> list[tuple[str, str]]:
+    """The (fact kind, field) pairs that profile *place* (with "[]" for list items) feeds, read or computed."""
+    out = list(ITEM_FEEDS.get(place, ()))
+    kinds = dict(KINDS, stage=("value",))
+    for kind, names in kinds.items():
+        for name in names:
+            sources = COMPUTED_FROM.get((kind, name)) or (profile_path(kind, name),)
+            if place in sources and (kind, name) not in out:
+                out.append((kind, name))
+    return out
 
 
 DATE_FIELDS = {"launch_date", "filed", "registered", "expires", "as_of", "first_disclosed", "tro_served"}
