@@ -1,12 +1,21 @@
-"""The one place that imports experta, and every adjustment ipexpert makes to it.
+"""The one place that imports experta, and the list of every adjustment ipexpert makes to it.
 
 experta 1.9.4, its last release, pins `frozendict==1.2` (which does not import on Python
 3.10+) and `schema==0.6.7`, so an application using newer versions could not install
 ipexpert. ipexpert therefore ships experta's code unchanged under `ipexpert/_vendor/experta`
 (LGPL-3.0; only its imports renamed, see `ipexpert/_vendor/README.md`) and requires
-`frozendict>=2.4` and `schema>=0.7` itself. The one adjustment left is here: experta's
-engine module calls `logging.basicConfig()` on import, which this module undoes.
-Everything else imports experta from here.
+`frozendict>=2.4` and `schema>=0.7` itself.
+
+The adjustments, all of them:
+
+1. Vendored with its imports renamed, and without its frozendict/schema pins (above).
+2. experta's engine module calls `logging.basicConfig()` on import; this module undoes it.
+3. `ChangedNodesMatcher` (`ipexpert/_engine/matcher.py`) replaces `ReteMatcher`'s runtime:
+   experta builds the network, ipexpert runs it (same activations, same order, faster).
+4. `ExactDepthStrategy` (same module) replaces `DepthStrategy`, whose removal of an
+   activation a later fact blocks looked in only two places and let a rule fire past its `not`.
+
+Everything else in ipexpert imports experta from here.
 """
 
 import logging

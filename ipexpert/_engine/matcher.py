@@ -1,5 +1,9 @@
 """Matching and agenda for the engine: a faster Rete matcher, and an agenda that removes what it should.
 
+This module is adapted from experta's `ReteMatcher` and `DepthStrategy` (experta 1.9.4,
+Copyright Roberto Abdelkader Martínez Pérez) and, like them, is licensed under the GNU LGPL 3.0
+(`ipexpert/_vendor/experta/COPYING.LESSER`); the rest of ipexpert is MIT.
+
 experta's ReteMatcher builds a good network and runs it slowly: it asks every rule's
 conflict-set node for activations after each declared fact and each firing, joins
 by scanning lists, copies a token at every node, and offers every fact to every
