@@ -331,7 +331,7 @@ def _progress_bar(length):
         yield None
         return
     with contextlib.ExitStack() as stack:
-        bars = []
+        bars: list = []
 
         def update(done):
             if not bars:

@@ -148,7 +148,7 @@ def _results(items, rules, spec, jobs):
         with concurrent.futures.ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), *spec)
         ) as pool:
-            pending = collections.deque()
+            pending: collections.deque = collections.deque()
             for chunk in chunks:
                 pending.append(pool.submit(_evaluate_chunk, chunk))
                 if len(pending) >= jobs * IN_FLIGHT_PER_JOB:

@@ -166,7 +166,7 @@ def _ordered(client, inputs, name, as_of, partition_size, width, tables):
     """(count, evaluated, result) per partition in input order, with at most *width* partitions out."""
     items = map(_portable, inputs)
     run_id = uuid.uuid4().hex[:12]
-    pending = collections.deque()
+    pending: collections.deque = collections.deque()
 
     def submit(number):
         chunk = list(itertools.islice(items, partition_size))

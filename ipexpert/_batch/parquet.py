@@ -232,7 +232,7 @@ class TableWriter:
         tag = uuid.uuid4().hex[:12]
         self.temporary = [self.fs.sep.join([self.folder, f".ipexpert-{tag}-{name}.tmp"]) for name in TABLE_FILES]
         self.final = [self.fs.sep.join([self.folder, name]) for name in TABLE_FILES]
-        self.buffers = ([], [])
+        self.buffers: tuple[list, list] = ([], [])
         self.handles = []
         self.writers = []
         try:

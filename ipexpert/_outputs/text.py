@@ -31,7 +31,7 @@ def markdown_text(text) -> str:
 def sections(outline):
     """[(category, [recommendations])], the section with the most urgent item first."""
     order = {level: i for i, level in enumerate(LEVELS)}
-    groups = {}
+    groups: dict = {}
     for rec in outline.recommendations:
         groups.setdefault(rec.category, []).append(rec)
     rank = {name: i for i, name in enumerate(CATEGORIES)}

@@ -369,8 +369,8 @@ class _Builder:
 
     def build(self, root):
         # Iterative, so depth never reaches Python's recursion limit.
-        result = {}
-        stack = [(root, (), result, "value")]
+        result: dict = {}
+        stack: list[tuple] = [(root, (), result, "value")]
         while stack:
             node, path, parent, slot = stack.pop()
             self.count += 1
@@ -381,9 +381,10 @@ class _Builder:
                 raise YAMLInputError(
                     self._problem(node, path, f"the tag {node.tag!r} is not allowed; only plain YAML data is read")
                 )
+            value: dict | list
             if isinstance(node, yaml.MappingNode):
                 value = {}
-                seen = {}
+                seen: dict = {}
                 for key_node, value_node in node.value:
                     key = self._key(key_node, path)
                     if key in seen:
