@@ -1,4 +1,4 @@
-"""Run the property tests of tests/test_properties.py for a long time; print examples tried and failures found.
+"""Run the property tests of tests/engine/test_properties.py for a long time; print examples tried and failures found.
 
     .venv/bin/python scripts/long_property_run.py --minutes 10
 
@@ -26,7 +26,7 @@ def main() -> int:
     args = parser.parse_args()
 
     os.environ["IPEXPERT_PROPERTY_EXAMPLES"] = str(args.batch)
-    sys.path.insert(0, str(TESTS))
+    sys.path[:0] = [str(TESTS), str(TESTS / "engine")]
     import test_properties as props
 
     tests = [getattr(props, name) for name in sorted(dir(props)) if name.startswith("test_")]

@@ -1,6 +1,6 @@
 """Write the country, market and jurisdiction code lists (from pycountry) into the profile schema.
 
-Run after upgrading pycountry: `python scripts/update_code_enums.py`; tests/test_codes.py fails
+Run after upgrading pycountry: `python scripts/update_code_enums.py`; tests/reading/test_codes.py fails
 while the schema and the library disagree.
 """
 

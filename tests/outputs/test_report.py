@@ -129,27 +129,6 @@ def test_the_cli_writes_html_and_refuses_to_print_a_pdf_on_a_terminal(tmp_path):
     assert b"a PDF is not written to a terminal" in done.stderr and b"Traceback" not in done.stderr
 
 
-def test_the_service_serves_the_report_and_the_chinese_outline(tmp_path):
-    pytest.importorskip("uvicorn")
-    from test_serve import request, run_server
-
-    server = run_server(tmp_path)
-    port = next(server)
-    try:
-        body = SPINWELL.read_bytes()
-        status, headers, page = request(port, "POST", f"/v1/report?as_of={AS_OF}&lang=zh-CN", body, "application/yaml")
-        assert status == 200 and headers["content-type"].startswith("text/html")
-        assert page.decode("utf-8") == report(SPINWELL, "zh-CN")
-        status, _, outline = request(port, "POST", f"/v1/report?as_of={AS_OF}&lang=zh-CN&format=json", body, "application/yaml")
-        assert status == 200 and json.loads(outline)["language"] == "zh-CN"
-        status, _, problem = request(port, "POST", "/v1/report?format=docx", body, "application/yaml")
-        assert status == 400 and json.loads(problem)["problems"][0]["path"] == "$.format"
-        status, _, spec = request(port, "GET", "/openapi.json")
-        assert "/v1/report" in json.loads(spec)["paths"]
-    finally:
-        next(server, None)
-
-
 # ---- the HTML in a real browser ----
 
 

@@ -8,7 +8,7 @@ import yaml
 import ipexpert
 from ipexpert._outputs import text as _text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 EU = {
     "AT",

@@ -7,7 +7,7 @@ import pytest
 import ipexpert
 from ipexpert._authoring import testcases as _testcases
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # What the paper recommends or warns about, with the section it is in and the rules that carry it.
 PAPER = {

@@ -19,7 +19,7 @@ import ipexpert
 from conftest import AS_OF, ROOT, SPINWELL
 from ipexpert._reading import document as _document
 
-HOSTILE = Path(__file__).resolve().parent / "hostile"
+HOSTILE = Path(__file__).resolve().parents[1] / "hostile"
 PROFILES = HOSTILE / "profiles"
 PACKS = HOSTILE / "rules"
 PWNED = Path("/tmp/ipexpert-hostile-pwned")

@@ -159,7 +159,7 @@ def test_the_profile_file_has_the_schema_modeline_and_comments(engine):
     assert _api.evaluate(text, as_of=AS_OF).firm == {"name": "Ünïcode <b>", "home_country": "NO"}
 
 
-HOSTILE = sorted((Path(__file__).parent / "hostile" / "profiles").iterdir())
+HOSTILE = sorted((Path(__file__).resolve().parents[1] / "hostile" / "profiles").iterdir())
 
 
 @pytest.mark.parametrize("path", HOSTILE, ids=[p.name for p in HOSTILE])
