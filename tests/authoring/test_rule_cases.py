@@ -1,5 +1,7 @@
 """Every YAML test case in rules/tests/ runs as one pytest test, named file::case."""
 
+from pathlib import Path
+
 import pytest
 
 import ipexpert
@@ -25,3 +27,15 @@ def test_every_rule_fires_in_some_case(rule_base):
         fired |= _testcases.run(case, rule_base).fired
     unfired = [rule.key for rule in rule_base.rules if rule.key not in fired]
     assert not unfired, f"rules no test case makes fire: {unfired}"
+
+
+# Cases whose rules test, inside `exists:`, a variable bound earlier in the rule: they fail while
+# `exists:` ignores such bindings, and pass (turning these tests red) once it correlates them.
+CORRELATED = _testcases.collect([Path(__file__).parent / "fixtures" / "correlated-negation"])
+
+
+@pytest.mark.xfail(strict=True, reason="exists: ignores variables bound earlier in the rule")
+@pytest.mark.parametrize("case", CORRELATED, ids=[c.name for c in CORRELATED])
+def test_correlated_negation_case(case, rule_base):
+    result = _testcases.run(case, rule_base)
+    assert result.ok, "\n".join(result.report())
