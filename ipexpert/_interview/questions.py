@@ -439,6 +439,9 @@ class Engine:
             minimum = schema.get("minimum", 0)
             maximum = schema.get("maximum", 10**12)
             return [_ABSENT] + sorted(int(v) for v in values if minimum <= v <= maximum)
+        if kind == "string":  # a free text the rules compare with fixed values (invented_in: CN): try those
+            words = {t for feed in _feeds(question.schema_path) for t in self.literals.get(feed, ()) if isinstance(t, str)}
+            return [_ABSENT, *sorted(words)] if words else None
         return None
 
     def _walk(self, data, node, path, spath, state):

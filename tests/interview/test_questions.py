@@ -90,6 +90,27 @@ def test_registrations_are_asked_only_for_markets_the_firm_names(engine):
     assert jurisdiction.choices == ("US", "EU", "WO")
 
 
+def test_where_an_invention_was_made_is_asked_for_patents_only(engine):
+    state = _questions.resume(
+        {
+            "firm": {"name": "A", "home_country": "CN", "employees": 20},
+            "markets": [{"code": "US", "status": "active"}],
+            "ip_assets": [
+                {"type": "trademark", "name": "ACME"},
+                {
+                    "type": "patent",
+                    "name": "Hinge",
+                    "registrations": [{"jurisdiction": "CN", "status": "pending", "filed": "2026-03-01"}],
+                },
+            ],
+        }
+    )
+    assert engine.find(state, "ip_assets[0].invented_in") is None
+    patent = engine.find(state, "ip_assets[1].invented_in")
+    assert patent is not None
+    assert any("security examination" in str(why) for why in patent.why)
+
+
 def test_every_question_says_which_advice_depends_on_it(engine):
     asked, _ = interview(engine, hand_written("patent-holder"))
     optional = [q for q in asked if not q.required]
