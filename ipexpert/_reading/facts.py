@@ -49,6 +49,7 @@ KINDS: dict[str, tuple[str, ...]] = {
         "taken_count",
         "invented_in",
         "security_examination",
+        "name_script",
     ),
     "registration": (
         "asset",
@@ -154,6 +155,7 @@ COMPUTED_FROM: dict[tuple[str, str], tuple[tuple, ...]] = {
     ("firm", "trademark_count"): (("ip_assets", "[]"),),
     ("asset", "registration_count"): (("ip_assets", "[]", "registrations", "[]"),),
     ("asset", "taken_count"): (("ip_assets", "[]", "taken_in"),),
+    ("asset", "name_script"): (("ip_assets", "[]", "name"),),
     ("sale", "market"): (("products", "[]", "markets"), ("markets", "[]", "code")),  # a product sold in every market by default
     ("conflict", "asset"): (("ip_assets", "[]", "name"),),
     ("conflict", "asset_type"): (("ip_assets", "[]", "type"),),
@@ -189,6 +191,18 @@ DATE_FIELDS = {"launch_date", "filed", "registered", "expires", "as_of", "first_
 
 _CONFIDENTIALITY = KINDS["confidentiality"][:-1]
 _SYSTEMS = ("ip_records", "contract_management", "incentive_system", "confidentiality_policy", "written_strategy")
+
+
+def name_script(name: str) -> str:
+    """The script a name is written in, as marketplaces and registers read it: latin (any Latin
+    letter), han (Chinese characters and no Latin letter), arabic, or other."""
+    if any(char.isascii() and char.isalpha() for char in name):
+        return "latin"
+    if any("\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" for char in name):
+        return "han"
+    if any("\u0600" <= char <= "\u06ff" for char in name):
+        return "arabic"
+    return "other"
 
 
 @dataclass(frozen=True)
@@ -284,6 +298,7 @@ def build(data: dict, as_of: datetime.date) -> list[FactSpec]:
                     "taken_count": len(taken),
                     "invented_in": asset.get("invented_in"),
                     "security_examination": asset.get("security_examination"),
+                    "name_script": name_script(asset["name"]),
                 },
                 ("ip_assets", i),
             )
