@@ -31,7 +31,7 @@ def test_every_rule_fires_in_some_case(rule_base):
 
 # Cases whose rules test, inside `exists:`, a variable bound earlier in the rule: they fail while
 # `exists:` ignores such bindings, and pass (turning these tests red) once it correlates them.
-CORRELATED = _testcases.collect([Path(__file__).parent / "fixtures" / "correlated-negation"])
+CORRELATED = _testcases.collect([Path(__file__).parent.parent / "fixtures" / "correlated-negation"])
 
 
 @pytest.mark.xfail(strict=True, reason="exists: ignores variables bound earlier in the rule")
