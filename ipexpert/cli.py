@@ -595,6 +595,88 @@ def diff_command(profile_a, profile_b, assignments, fmt, as_of, rule_paths, no_d
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if fmt == "json" else _api.diff_text(data), nl=fmt == "json")
 
 
+def jobs_option(func):
+    return click.option(
+        "--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes; 0 means one per core."
+    )(func)
+
+
+@contextlib.contextmanager
+def _book_progress(paths):
+    """Progress over a client book on stderr: a bar on a terminal; for a long book, a plain line every tenth otherwise."""
+    from ._practice import book
+
+    count = len(book.items(paths))
+    if sys.stderr.isatty():
+        with _progress_bar(count) as update:
+            yield update
+        return
+    step, done = max(1, count // 10), [0]
+
+    def line(n):
+        done[0] += n
+        if count >= PLAIN_PROGRESS_FROM and (done[0] % step == 0 or done[0] == count):
+            click.echo(f"evaluated {done[0]} of {count} profiles", err=True)
+
+    yield line
+
+
+PLAIN_PROGRESS_FROM = 100  # books shorter than this print no progress lines off a terminal
+
+
+def _report_failures(clients) -> None:
+    """Each failed client's problems on stderr, then exit 1 (the rest of the book has been answered)."""
+    from ._practice import book
+
+    problems = book.failures(clients)
+    for problem in problems:
+        click.echo(problem.format(), err=True)
+    if problems:
+        raise ProblemsReported()
+
+
+@cli.command()
+@click.argument("book_paths", metavar="BOOK...", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--days", type=click.IntRange(min=0), default=90, show_default=True, help="How many days after --as-of to look.")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["text", "json", "ics", "html"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write to this file (atomically) instead of stdout."
+)
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Language of the titles and labels.")
+@as_of_option
+@jobs_option
+@rules_options
+def agenda(book_paths, days, fmt, output, lang, as_of, jobs, rule_paths, no_default_rules):
+    """Every dated item of every client in BOOK (folders or files of profiles) due within --days, overdue first."""
+    from . import _api, _batch
+    from ._practice import agenda as _agenda
+    from ._practice import book
+
+    as_of = _api.parse_date(as_of)
+    with _book_progress(book_paths) as progress:
+        clients = book.evaluate(
+            book_paths,
+            rule_paths=rule_paths,
+            defaults=not no_default_rules,
+            as_of=as_of,
+            lang=lang,
+            jobs=jobs or _batch.default_jobs(),
+            rules=load_rule_base(rule_paths, no_default_rules),
+            progress=progress,
+        )
+    entries = _agenda.build(clients, as_of, days)
+    write_output(_agenda.render(fmt, entries, clients, as_of, days, lang), output)
+    _report_failures(clients)
+
+
 def main():
     """Console-script entry point."""
     cli(prog_name="ipexpert")

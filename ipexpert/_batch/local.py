@@ -106,17 +106,17 @@ def run(items, output, *, rule_paths=(), defaults=True, as_of=None, jobs=1, prog
     return Summary(evaluated, invalid, time.monotonic() - start)
 
 
-def evaluate_item(item: tuple, rules, as_of) -> tuple[bool, str]:
+def evaluate_item(item: tuple, rules, as_of, lang=None) -> tuple[bool, str]:
     """(True, outline record) or (False, error record) for one input, as one JSON line."""
-    ok, record = evaluate_record(item, rules, as_of)
+    ok, record = evaluate_record(item, rules, as_of, lang)
     return ok, json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def evaluate_record(item: tuple, rules, as_of) -> tuple[bool, dict]:
+def evaluate_record(item: tuple, rules, as_of, lang=None) -> tuple[bool, dict]:
     """(True, outline record) or (False, error record) for one input, as a dict."""
     name = input_name(item)
     try:
-        outline = _api.evaluate(_item_document(item), rules, as_of)
+        outline = _api.evaluate(_item_document(item), rules, as_of, lang=lang)
         record, ok = {"input": name, "outline": outline.to_dict()}, True
     except IPExpertError as exc:
         record, ok = _error(name, ERROR_KINDS.get(type(exc), "invalid_profile"), exc.problems), False
@@ -130,12 +130,24 @@ def _error(name: str, kind: str, problems) -> dict:
     return {"input": name, "error": {"kind": kind, "problems": [p.to_dict() for p in problems]}}
 
 
+def records(items, *, rule_paths=(), defaults=True, as_of=None, lang=None, jobs=1, rules=None):
+    """(ok, record) for each of *items* (from `collect`), in input order, evaluated as a batch evaluates them.
+
+    For callers that want the records rather than a file (the consultant's agenda, review and
+    pack-release diff); *rules*, when given, must be the packs *rule_paths* and *defaults* load.
+    """
+    as_of = _api.parse_date(as_of)
+    rules = rules if rules is not None else _api.load_rules(*rule_paths, defaults=defaults)
+    for ok, line in _results(list(items), rules, (tuple(map(str, rule_paths)), defaults, as_of, lang), jobs):
+        yield ok, json.loads(line)
+
+
 def _results(items, rules, spec, jobs):
     """(ok, line) for each item, in input order; in this process, or in *jobs* worker processes."""
     if jobs <= 1 or len(items) <= 1:
-        as_of = spec[2]
+        as_of, lang = spec[2], spec[3] if len(spec) > 3 else None
         for item in items:
-            yield evaluate_item(item, rules, as_of)
+            yield evaluate_item(item, rules, as_of, lang)
         return
     import concurrent.futures
     import multiprocessing
@@ -168,15 +180,16 @@ def _results(items, rules, spec, jobs):
 _worker: dict = {}
 
 
-def _start_worker(parent_pid, rule_paths, defaults, as_of):
+def _start_worker(parent_pid, rule_paths, defaults, as_of, lang=None):
     """Runs once in each worker process: die with the batch, compile the rule base it will reuse."""
     _processes.die_with_parent(parent_pid)
     _worker["rules"] = _api.load_rules(*rule_paths, defaults=defaults)
     _worker["as_of"] = as_of
+    _worker["lang"] = lang
 
 
 def _evaluate_chunk(items):
-    return [evaluate_item(item, _worker["rules"], _worker["as_of"]) for item in items]
+    return [evaluate_item(item, _worker["rules"], _worker["as_of"], _worker["lang"]) for item in items]
 
 
 def _item_document(item: tuple) -> _document.Document:
