@@ -635,6 +635,24 @@ def _report_failures(clients) -> None:
         raise ProblemsReported()
 
 
+def _evaluate_book(book_paths, as_of, lang, jobs, rule_paths, no_default_rules):
+    """Every client of the book, evaluated with a progress report on stderr."""
+    from . import _batch
+    from ._practice import book
+
+    with _book_progress(book_paths) as progress:
+        return book.evaluate(
+            book_paths,
+            rule_paths=rule_paths,
+            defaults=not no_default_rules,
+            as_of=as_of,
+            lang=lang,
+            jobs=jobs or _batch.default_jobs(),
+            rules=load_rule_base(rule_paths, no_default_rules),
+            progress=progress,
+        )
+
+
 @cli.command()
 @click.argument("book_paths", metavar="BOOK...", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--days", type=click.IntRange(min=0), default=90, show_default=True, help="How many days after --as-of to look.")
@@ -656,24 +674,49 @@ def _report_failures(clients) -> None:
 @rules_options
 def agenda(book_paths, days, fmt, output, lang, as_of, jobs, rule_paths, no_default_rules):
     """Every dated item of every client in BOOK (folders or files of profiles) due within --days, overdue first."""
-    from . import _api, _batch
+    from . import _api
     from ._practice import agenda as _agenda
-    from ._practice import book
 
     as_of = _api.parse_date(as_of)
-    with _book_progress(book_paths) as progress:
-        clients = book.evaluate(
-            book_paths,
-            rule_paths=rule_paths,
-            defaults=not no_default_rules,
-            as_of=as_of,
-            lang=lang,
-            jobs=jobs or _batch.default_jobs(),
-            rules=load_rule_base(rule_paths, no_default_rules),
-            progress=progress,
-        )
+    clients = _evaluate_book(book_paths, as_of, lang, jobs, rule_paths, no_default_rules)
     entries = _agenda.build(clients, as_of, days)
     write_output(_agenda.render(fmt, entries, clients, as_of, days, lang), output)
+    _report_failures(clients)
+
+
+@cli.command()
+@click.argument("book_paths", metavar="[BOOK]...", nargs=-1, type=click.Path(exists=True))
+@click.option(
+    "--ledger",
+    "ledger_url",
+    metavar="URL",
+    default=None,
+    help="The ledger: postgresql://... (needs: pip install 'ipexpert[postgres]') or a SQLite file; default BOOK/.ipexpert/ledger.sqlite.",
+)
+@click.option("--no-record", is_flag=True, help="Compare with the ledger but record nothing.")
+@click.option(
+    "--history", "history_of", metavar="CLIENT", default=None, help="List the recorded evaluations of CLIENT (its firm name)."
+)
+@as_of_option
+@jobs_option
+@rules_options
+def review(book_paths, ledger_url, no_record, history_of, as_of, jobs, rule_paths, no_default_rules):
+    """What changed for each client of BOOK since its last recorded evaluation; then record the new ones."""
+    from ._practice import book, ledger
+    from ._practice import review as _review
+
+    if not book_paths and ledger_url is None:
+        raise click.UsageError("give the BOOK folder (its ledger is BOOK/.ipexpert/ledger.sqlite) or --ledger URL")
+    url = ledger_url or book.default_ledger(book_paths)
+    with ledger.open_ledger(url) as the_ledger:
+        if history_of is not None:
+            click.echo(_review.history_text(history_of, the_ledger.history(history_of), ledger.shown(url)), nl=False)
+            return
+        if not book_paths:
+            raise click.UsageError("give the BOOK to review")
+        clients = _evaluate_book(book_paths, as_of, None, jobs, rule_paths, no_default_rules)
+        reviews = _review.review(clients, the_ledger, record=not no_record)
+    click.echo(_review.to_text(reviews, ledger.shown(url), not no_record, sum(not c.ok for c in clients)), nl=False)
     _report_failures(clients)
 
 
