@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import changes, ledger
+from .book import Client
 
 
 @dataclass(frozen=True)
 class ClientReview:
     """One client's review: its changes since *previous* (None for a client new to the ledger)."""
 
-    client: object  # book.Client
+    client: Client
     previous: ledger.Record | None
     changes: dict | None
 
