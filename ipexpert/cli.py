@@ -104,6 +104,12 @@ def as_of_option(func):
     return click.option("--as-of", type=DATE, default=None, help="The date the advice is computed for (default: today).")(func)
 
 
+def jobs_option(func):
+    return click.option(
+        "--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes; 0 means one per core."
+    )(func)
+
+
 def load_rule_base(rule_paths, no_default_rules):
     from ipexpert import _api
 
@@ -305,6 +311,29 @@ def rules_check(paths, no_default_rules):
     click.echo(_check.summary(problems, len(_check.default_paths(paths, not no_default_rules))), err=True)
     if any(p.severity == "error" for p in problems):
         raise ProblemsReported()
+
+
+@rules.command("diff")
+@click.argument("old", type=click.Path(exists=True))
+@click.argument("new", type=click.Path(exists=True))
+@click.argument("book_paths", metavar="BOOK...", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
+@click.option("--no-default-rules", is_flag=True, help="Compare OLD and NEW alone, without the bundled rule packs.")
+@as_of_option
+@jobs_option
+def rules_diff(old, new, book_paths, fmt, no_default_rules, as_of, jobs):
+    """Whose advice changes from rule packs OLD to NEW (folders layered on the bundled packs) over BOOK."""
+    from . import _api
+    from ._practice import release
+
+    as_of = _api.parse_date(as_of)
+    before = _evaluate_book(book_paths, as_of, None, jobs, (old,), no_default_rules)
+    after = _evaluate_book(book_paths, as_of, None, jobs, (new,), no_default_rules)
+    data = release.compare(before, after)
+    click.echo(release.to_json(data) if fmt == "json" else release.to_text(data), nl=False)
+    _report_failures(after)
 
 
 @rules.command("upgrade")
@@ -593,12 +622,6 @@ def diff_command(profile_a, profile_b, assignments, fmt, as_of, rule_paths, no_d
     if assignments:
         data["after"] = f"{profile_b or profile_a} with {', '.join(assignments)}"
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if fmt == "json" else _api.diff_text(data), nl=fmt == "json")
-
-
-def jobs_option(func):
-    return click.option(
-        "--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Worker processes; 0 means one per core."
-    )(func)
 
 
 @contextlib.contextmanager
