@@ -82,9 +82,9 @@ def sort_key(entry: Entry) -> tuple:
 
 
 def select(all_entries, as_of: datetime.date, days: int) -> list[Entry]:
-    """The entries inside the window [as_of, as_of + days] (overdue ones always), sorted by `sort_key`."""
+    """The entries inside the window [as_of, as_of + days] (an overdue one is dated as_of or before), sorted by `sort_key`."""
     last = (as_of + datetime.timedelta(days=days)).isoformat()
-    return sorted((e for e in all_entries if e.overdue or e.date <= last), key=sort_key)
+    return sorted((e for e in all_entries if e.date <= last), key=sort_key)
 
 
 def build(clients, as_of: datetime.date, days: int) -> list[Entry]:
