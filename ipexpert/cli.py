@@ -504,6 +504,13 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
     show_default=True,
     help="Bytes of JSON one answer may hold; more get 413.",
 )
+@click.option(
+    "--book",
+    "book_paths",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="A folder (or file) of client profiles, read for each GET /v1/agenda and /v1/agenda.ics. Repeatable.",
+)
 @rules_options
 def serve(
     host,
@@ -516,6 +523,7 @@ def serve(
     graceful_timeout,
     max_outline_items,
     max_outline_bytes,
+    book_paths,
     rule_paths,
     no_default_rules,
 ):
@@ -541,6 +549,7 @@ def serve(
             graceful_timeout=graceful_timeout,
             rule_paths=tuple(os.path.abspath(p) for p in rule_paths),
             defaults=not no_default_rules,
+            book=tuple(os.path.abspath(p) for p in book_paths),
             limits=_app.Limits(outline_items=max_outline_items, outline_bytes=max_outline_bytes),
         )
     )

@@ -85,6 +85,7 @@ class Options:
     graceful_timeout: float = 10.0  # on SIGTERM: how long requests in flight may still take
     rule_paths: tuple = ()
     defaults: bool = True
+    book: tuple = ()  # folders and files of profiles: the client book of GET /v1/agenda
     limits: Limits = Limits()
     log_level: str = "info"
 
@@ -95,6 +96,7 @@ class Options:
     def from_json(cls, text: str) -> Options:
         data = json.loads(text)
         data["rule_paths"] = tuple(data["rule_paths"])
+        data["book"] = tuple(data["book"])
         data["limits"] = Limits(**data["limits"])
         return cls(**data)
 
@@ -146,11 +148,12 @@ RECYCLE_ABOVE_BYTES = 64 * MB  # an evaluating process grown this far past its s
 _child: dict = {}
 
 
-def _start_child(parent_pid, rule_paths, defaults, limits):
+def _start_child(parent_pid, rule_paths, defaults, limits, book=()):
     """Runs once in the evaluating process: die with the worker, compile the rule base."""
     _processes.die_with_parent(parent_pid)
     _child["rules"] = _api.load_rules(*rule_paths, defaults=defaults)
     _child["limits"] = limits
+    _child["book"] = book
 
 
 def _rss() -> int:
@@ -170,6 +173,9 @@ def _answer(operation: str, raw: bytes, params: dict) -> tuple[int, str, bytes, 
     from ipexpert._reading import profile as _profile
 
     try:
+        if operation == "agenda":  # no body: the book is read from disk
+            status, media_type, body = _agenda(_child["book"], _child["rules"], _child["limits"], **params)
+            return status, media_type, body, _rss()
         try:
             doc = _profile.parse(raw, REQUEST_NAME)
         except InvalidProfileError as exc:
@@ -231,6 +237,35 @@ def _report(doc, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -
     return 200, REPORT_MEDIA_TYPES[fmt], body.encode("utf-8") if isinstance(body, str) else body
 
 
+def _agenda(book_paths, rules, limits, as_of=None, days=90, lang=None, fmt="json") -> tuple[int, str, bytes]:
+    """The client book's agenda, read from disk for this request: JSON, or an iCalendar feed (ipexpert/_practice/)."""
+    from ._practice import agenda, book, calendar
+
+    if not book_paths:
+        raise _Refused(404, "this service has no client book: start it with `ipexpert serve --book DIR`")
+    as_of = _api.parse_date(as_of)
+    try:
+        clients = book.evaluate(book_paths, as_of=as_of, lang=lang, rules=rules)
+    except IPExpertError as exc:
+        raise _Refused(500, "the client book cannot be read", exc.problems) from None
+    entries = agenda.build(clients, as_of, days)
+    if len(entries) > limits.outline_items:
+        raise _Refused(
+            413, f"the agenda would have {len(entries):,} entries; the limit is {limits.outline_items:,}: ask for fewer days"
+        )
+    if fmt == "ics":
+        media_type, body = "text/calendar; charset=utf-8", calendar.render(entries, clients, as_of, lang or "en")
+    else:
+        problems = [p.to_dict() for p in book.failures(clients)]
+        data = {"as_of": as_of.isoformat(), "days": days, "entries": [e.to_dict() for e in entries], "problems": problems}
+        media_type, body = "application/json", _dumps(data)
+    if len(body) > limits.outline_bytes:
+        raise _Refused(
+            413, f"the agenda would be {len(body):,} bytes; the limit is {limits.outline_bytes:,} bytes: ask for fewer days"
+        )
+    return 200, media_type, body
+
+
 OPERATIONS = {"evaluate": _evaluate, "validate": _validate, "report": _report}  # what the evaluating process can do
 
 
@@ -268,7 +303,7 @@ class Evaluator:
             1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_child,
-            initargs=(os.getpid(), self.options.rule_paths, self.options.defaults, self.options.limits),
+            initargs=(os.getpid(), self.options.rule_paths, self.options.defaults, self.options.limits, self.options.book),
         )
         self._busy[pool] = 0
         return pool
@@ -355,6 +390,12 @@ def create_app(options: Options | None = None) -> Starlette:
     async def validate(request: Request) -> Response:
         return await evaluator.answer("validate", await _body(request, limits.body_bytes))
 
+    async def agenda_json(request: Request) -> Response:
+        return await evaluator.answer("agenda", b"", as_of=_as_of(request), **_agenda_options(request), fmt="json")
+
+    async def agenda_ics(request: Request) -> Response:
+        return await evaluator.answer("agenda", b"", as_of=_as_of(request), **_agenda_options(request), fmt="ics")
+
     async def list_rules(request: Request) -> Response:
         return JSONResponse(listing)
 
@@ -380,6 +421,8 @@ def create_app(options: Options | None = None) -> Starlette:
         Route("/v1/report", report, methods=["POST"]),
         Route("/v1/validate", validate, methods=["POST"]),
         Route("/v1/rules", list_rules, methods=["GET"]),
+        Route("/v1/agenda", agenda_json, methods=["GET"]),
+        Route("/v1/agenda.ics", agenda_ics, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         *_web.routes(interview_rules, None),
@@ -444,6 +487,23 @@ def _report_options(request: Request) -> tuple:
             raise _Refused(400, f"the {name} query parameter is not one of {', '.join(choices)}", [problem])
         chosen.append(value)
     return tuple(chosen)
+
+
+MAX_AGENDA_DAYS = 3660
+
+
+def _agenda_options(request: Request) -> dict:
+    """days (0 to MAX_AGENDA_DAYS, default 90) and lang from the query."""
+    days_text, lang = request.query_params.get("days", "90"), request.query_params.get("lang", "en")
+    if not (days_text.isascii() and days_text.isdigit() and int(days_text) <= MAX_AGENDA_DAYS):
+        problem = Problem(
+            "<query>", None, None, "$.days", f"{one_line(days_text)[:40]!r} is not a whole number from 0 to {MAX_AGENDA_DAYS}"
+        )
+        raise _Refused(400, f"the days query parameter is not a whole number from 0 to {MAX_AGENDA_DAYS}", [problem])
+    if lang not in REPORT_OPTIONS["lang"]:
+        problem = Problem("<query>", None, None, "$.lang", f"{one_line(lang)[:40]!r} is not one of en, zh-CN")
+        raise _Refused(400, "the lang query parameter is not one of en, zh-CN", [problem])
+    return {"days": int(days_text), "lang": lang}
 
 
 def _as_of(request: Request):
@@ -759,6 +819,47 @@ def openapi_document(limits: Limits = Limits()) -> dict:
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
     }
+
+    def agenda_operation(media_type, schema):
+        return {
+            "summary": "The client book's agenda (`ipexpert serve --book DIR`), read from disk for each request"
+            + (": an iCalendar (RFC 5545) feed to subscribe to" if media_type == "text/calendar" else ""),
+            "parameters": [
+                {
+                    "name": "as_of",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "format": "date", "pattern": AS_OF_PATTERN},
+                    "description": "The first day of the window (default: today), YYYY-MM-DD between 1800-01-01 and 2200-12-31.",
+                },
+                {
+                    "name": "days",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "pattern": "^[0-9]+$", "default": "90"},
+                    "description": f"How many days after as_of to look: a whole number from 0 to {MAX_AGENDA_DAYS}.",
+                },
+                {
+                    "name": "lang",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"enum": list(REPORT_OPTIONS["lang"]), "default": "en"},
+                    "description": "The language of titles and labels; ids, dates and UIDs stay the same.",
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "Every dated item due in the window, overdue first.",
+                    "content": {media_type: {"schema": schema}},
+                },
+                "400": problem("A query parameter is not one of its choices or not in its range."),
+                "404": problem("The service was started without a client book (--book)."),
+                "413": problem(f"The agenda would pass {limits.outline_items:,} entries or {limits.outline_bytes:,} bytes."),
+                "500": problem("The client book cannot be read, or an internal error occurred."),
+                "503": body_errors["503"],
+            },
+        }
+
     limits_text = (
         f"Limits: a request body of at most {limits.body_bytes:,} bytes; an outline of at most "
         f"{limits.outline_items:,} items (recommendations, risks and timeline entries together) and "
@@ -831,6 +932,50 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                             },
                         },
                     }
+                },
+            },
+            "AgendaEntry": {
+                "type": "object",
+                "description": "One dated item of one client: a step on a recommendation's timeline, or its due date.",
+                "required": [
+                    "client",
+                    "file",
+                    "date",
+                    "overdue",
+                    "item",
+                    "recommendation",
+                    "rule",
+                    "priority",
+                    "title",
+                    "markets",
+                ],
+                "properties": {
+                    "client": {"type": "string", "description": "The firm's name."},
+                    "file": {"type": "string", "description": "The client's profile in the book."},
+                    "date": {"type": "string", "format": "date"},
+                    "overdue": {"type": "boolean", "description": "Due on or before as_of."},
+                    "item": {"type": "string", "description": "The recommendation's id, with #N for its N-th step or #due."},
+                    "recommendation": {"type": "string"},
+                    "rule": {"type": "string"},
+                    "priority": {"enum": ["critical", "high", "medium", "low"]},
+                    "title": {"type": "string"},
+                    "markets": {"type": "array", "items": {"type": "string"}},
+                    "actions": {"type": "array", "items": {"type": "string"}},
+                    "because": {"type": "string"},
+                },
+            },
+            "Agenda": {
+                "type": "object",
+                "required": ["as_of", "days", "entries", "problems"],
+                "properties": {
+                    "as_of": {"type": "string", "format": "date"},
+                    "days": {"type": "integer"},
+                    "entries": {"type": "array", "items": {"$ref": "#/components/schemas/AgendaEntry"}},
+                    "problems": {
+                        "type": "array",
+                        "description": "The problems of each profile of the book that could not be evaluated.",
+                        "items": {"$ref": "#/components/schemas/Problem"},
+                    },
                 },
             },
             "Health": {
@@ -958,6 +1103,8 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                     },
                 }
             },
+            "/v1/agenda": {"get": agenda_operation("application/json", {"$ref": "#/components/schemas/Agenda"})},
+            "/v1/agenda.ics": {"get": agenda_operation("text/calendar", {"type": "string"})},
             "/healthz": {
                 "get": {
                     "summary": "Liveness: the service is up and its rules are loaded",

@@ -46,8 +46,8 @@ rules:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`ipexpert serve` in a child process; its port. Stopped (SIGTERM) after the module's tests."""
-    yield from run_server(tmp_path_factory.mktemp("serve"))
+    """`ipexpert serve` in a child process, with a one-client book; its port. Stopped (SIGTERM) after the module's tests."""
+    yield from run_server(tmp_path_factory.mktemp("serve"), "--book", str(SPINWELL))
 
 
 @pytest.fixture
@@ -247,7 +247,15 @@ def test_the_openapi_document_uses_the_project_schemas(server):
     assert status == 200
     doc = json.loads(body)
     assert doc["openapi"].startswith("3.1")
-    assert set(doc["paths"]) == {"/v1/evaluate", "/v1/report", "/v1/validate", "/v1/rules", "/healthz"}
+    assert set(doc["paths"]) == {
+        "/v1/evaluate",
+        "/v1/report",
+        "/v1/validate",
+        "/v1/rules",
+        "/v1/agenda",
+        "/v1/agenda.ics",
+        "/healthz",
+    }
     schemas = doc["components"]["schemas"]
     for name, file in (("FirmProfile", "firm-profile"), ("Outline", "outline")):
         bundled = json.loads((ROOT / "schemas" / f"{file}.schema.json").read_text(encoding="utf-8"))
@@ -309,7 +317,7 @@ def schemathesis(port, folder, phases, examples, exclude_paths=()):
         command += ["--exclude-path", path]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=folder)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert f"Tested: {5 - len(exclude_paths)}" in result.stdout and "generated" in result.stdout
+    assert f"Tested: {7 - len(exclude_paths)}" in result.stdout and "generated" in result.stdout
 
 
 def test_schemathesis_examples_and_fuzzing_find_no_answer_that_breaks_the_document(server, tmp_path):
@@ -320,6 +328,33 @@ def test_schemathesis_examples_and_fuzzing_find_no_answer_that_breaks_the_docume
 def test_schemathesis_coverage_phase_finds_no_answer_that_breaks_the_document(server, tmp_path):
     # /v1/report's coverage cases are mostly PDFs (seconds each); the fuzzing test above covers it.
     schemathesis(server, tmp_path, "coverage", 30, exclude_paths=("/v1/report",))
+
+
+def test_the_agenda_of_the_book_is_the_commands_agenda_as_json_and_as_a_calendar(server, invoke):
+    from icalendar import Calendar
+
+    status, headers, body = request(server, "GET", f"/v1/agenda?as_of={AS_OF}&days=60")
+    assert status == 200 and headers["content-type"] == "application/json"
+    data = json.loads(body)
+    expected = json.loads(invoke("agenda", SPINWELL, "--as-of", AS_OF, "--days", "60", "--format", "json").stdout)
+    assert data == {"as_of": AS_OF, "days": 60, "entries": expected, "problems": []} and expected
+    status, headers, body = request(server, "GET", f"/v1/agenda.ics?as_of={AS_OF}&days=60&lang=zh-CN")
+    assert status == 200 and headers["content-type"] == "text/calendar; charset=utf-8"
+    events = Calendar.from_ical(body).walk("VEVENT")
+    cli = Calendar.from_ical(invoke("agenda", SPINWELL, "--as-of", AS_OF, "--days", "60", "--format", "ics").stdout_bytes)
+    assert [str(e["uid"]) for e in events] == [str(e["uid"]) for e in cli.walk("VEVENT")]
+    assert "已逾期" in str(events[0]["summary"])
+
+
+@pytest.mark.parametrize("query", ["days=-1", "days=3661", "days=x", "lang=fr", "as_of=2026-13-01"])
+def test_a_bad_agenda_query_is_400(server, query):
+    problem_details(*request(server, "GET", f"/v1/agenda?{query}"), 400)
+
+
+def test_the_agenda_without_a_book_is_404(tmp_path):
+    with server_process(tmp_path) as port:
+        data = problem_details(*request(port, "GET", "/v1/agenda.ics"), 404)
+    assert "--book" in data["detail"]
 
 
 def test_concurrent_requests_get_the_answers_of_sequential_ones(server):
