@@ -325,8 +325,8 @@ def rules_check(paths, no_default_rules):
 @jobs_option
 def rules_diff(old, new, book_paths, fmt, no_default_rules, as_of, jobs):
     """Whose advice changes from rule packs OLD to NEW (folders layered on the bundled packs) over BOOK."""
-    from . import _api
-    from ._practice import release
+    from ipexpert import _api
+    from ipexpert._practice import release
 
     as_of = _api.parse_date(as_of)
     before = _evaluate_book(book_paths, as_of, None, jobs, (old,), no_default_rules)
@@ -636,7 +636,7 @@ def diff_command(profile_a, profile_b, assignments, fmt, as_of, rule_paths, no_d
 @contextlib.contextmanager
 def _book_progress(paths):
     """Progress over a client book on stderr: a bar on a terminal; for a long book, a plain line every tenth otherwise."""
-    from ._practice import book
+    from ipexpert._practice import book
 
     count = len(book.items(paths))
     if sys.stderr.isatty():
@@ -658,7 +658,7 @@ PLAIN_PROGRESS_FROM = 100  # books shorter than this print no progress lines off
 
 def _report_failures(clients) -> None:
     """Each failed client's problems on stderr, then exit 1 (the rest of the book has been answered)."""
-    from ._practice import book
+    from ipexpert._practice import book
 
     problems = book.failures(clients)
     for problem in problems:
@@ -669,8 +669,8 @@ def _report_failures(clients) -> None:
 
 def _evaluate_book(book_paths, as_of, lang, jobs, rule_paths, no_default_rules):
     """Every client of the book, evaluated with a progress report on stderr."""
-    from . import _batch
-    from ._practice import book
+    from ipexpert._batch import local as _local
+    from ipexpert._practice import book
 
     with _book_progress(book_paths) as progress:
         return book.evaluate(
@@ -679,7 +679,7 @@ def _evaluate_book(book_paths, as_of, lang, jobs, rule_paths, no_default_rules):
             defaults=not no_default_rules,
             as_of=as_of,
             lang=lang,
-            jobs=jobs or _batch.default_jobs(),
+            jobs=jobs or _local.default_jobs(),
             rules=load_rule_base(rule_paths, no_default_rules),
             progress=progress,
         )
@@ -706,8 +706,8 @@ def _evaluate_book(book_paths, as_of, lang, jobs, rule_paths, no_default_rules):
 @rules_options
 def agenda(book_paths, days, fmt, output, lang, as_of, jobs, rule_paths, no_default_rules):
     """Every dated item of every client in BOOK (folders or files of profiles) due within --days, overdue first."""
-    from . import _api
-    from ._practice import agenda as _agenda
+    from ipexpert import _api
+    from ipexpert._practice import agenda as _agenda
 
     as_of = _api.parse_date(as_of)
     clients = _evaluate_book(book_paths, as_of, lang, jobs, rule_paths, no_default_rules)
@@ -734,8 +734,8 @@ def agenda(book_paths, days, fmt, output, lang, as_of, jobs, rule_paths, no_defa
 @rules_options
 def review(book_paths, ledger_url, no_record, history_of, as_of, jobs, rule_paths, no_default_rules):
     """What changed for each client of BOOK since its last recorded evaluation; then record the new ones."""
-    from ._practice import book, ledger
-    from ._practice import review as _review
+    from ipexpert._practice import book, ledger
+    from ipexpert._practice import review as _review
 
     if not book_paths and ledger_url is None:
         raise click.UsageError("give the BOOK folder (its ledger is BOOK/.ipexpert/ledger.sqlite) or --ledger URL")

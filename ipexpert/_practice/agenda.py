@@ -15,7 +15,7 @@ import datetime
 import json
 from dataclasses import asdict, dataclass
 
-from .. import _i18n
+from ipexpert._knowledge import i18n as _i18n
 
 LEVELS = ("critical", "high", "medium", "low")
 
@@ -128,11 +128,11 @@ def render(fmt: str, agenda: list[Entry], clients, as_of: datetime.date, days: i
     if fmt == "json":
         return to_json(agenda)
     if fmt == "ics":
-        from . import calendar
+        from ipexpert._practice import calendar
 
         return calendar.render(agenda, clients, as_of, lang)
     if fmt == "html":
-        from . import page
+        from ipexpert._practice import page
 
         return page.render(agenda, clients, as_of, days, lang)
     return to_text(agenda, clients, as_of, days, lang)

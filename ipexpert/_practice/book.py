@@ -10,8 +10,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import _batch
-from .._errors import IPExpertError, Problem
+from ipexpert._batch import local as _batch
+from ipexpert._errors import IPExpertError, Problem
 
 LEDGER_PATH = Path(".ipexpert") / "ledger.sqlite"
 

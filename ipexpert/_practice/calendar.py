@@ -13,7 +13,7 @@ import collections
 import datetime
 import hashlib
 
-from .. import _i18n
+from ipexpert._knowledge import i18n as _i18n
 
 PRODID = "-//ipexpert//agenda//EN"
 

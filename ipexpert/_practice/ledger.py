@@ -17,7 +17,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._errors import IPExpertError, Problem
+from ipexpert._errors import IPExpertError, Problem
 
 TABLE = "ipexpert_evaluations"
 COLUMNS = ("client", "file", "profile_hash", "as_of", "ipexpert_version", "rule_packs", "outline", "recorded_at")

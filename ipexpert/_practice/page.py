@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime
 import functools
 
-from .. import __version__, _i18n
-from .._errors import one_line
+from ipexpert import __version__
+from ipexpert._errors import one_line
+from ipexpert._knowledge import i18n as _i18n
 
 
 @functools.lru_cache(maxsize=1)

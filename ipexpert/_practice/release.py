@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 import json
 
-from . import changes
+from ipexpert._practice import changes
 
 
 def compare(old_clients, new_clients) -> dict:

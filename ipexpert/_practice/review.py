@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import changes, ledger
-from .book import Client
+from ipexpert._practice import changes, ledger
+from ipexpert._practice.book import Client
 
 
 @dataclass(frozen=True)

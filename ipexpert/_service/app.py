@@ -239,7 +239,7 @@ def _report(doc, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -
 
 def _agenda(book_paths, rules, limits, as_of=None, days=90, lang=None, fmt="json") -> tuple[int, str, bytes]:
     """The client book's agenda, read from disk for this request: JSON, or an iCalendar feed (ipexpert/_practice/)."""
-    from ._practice import agenda, book, calendar
+    from ipexpert._practice import agenda, book, calendar
 
     if not book_paths:
         raise _Refused(404, "this service has no client book: start it with `ipexpert serve --book DIR`")
