@@ -4,8 +4,8 @@
     .venv/bin/python bench/run.py --quick          # a short run, same rows, fewer repeats
     .venv/bin/python bench/run.py --json out.json  # also write every figure as JSON
 
-It measures whatever is in the tree: every examples/*.yaml, the bundled rule packs, and
-`ipexpert batch` if the command exists. Absolute times drift from machine to machine;
+It measures whatever is in the tree: every examples/*.yaml, the bundled rule packs,
+`ipexpert batch` if the command exists, and `ipexpert agenda` over a book of copies of the examples. Absolute times drift from machine to machine;
 the ratios printed beside them come from this one run.
 """
 
@@ -270,6 +270,45 @@ def batch(report, count, workdir):
     )
 
 
+def agenda(report, count, workdir):
+    report.section(f"Agenda over a client book (`ipexpert agenda`, {count} profiles, whole process)")
+    from ipexpert._reading import document as _document
+
+    book = workdir / "book"
+    book.mkdir()
+    profiles = [_document.load(p.read_bytes(), p.name).data for p in examples()]
+    for i in range(count):
+        profile = json.loads(json.dumps(profiles[i % len(profiles)], default=str))
+        profile["firm"]["name"] = f"{profile['firm']['name']} {i:04d}"  # a thousand distinct clients
+        (book / f"client-{i:04d}.json").write_text(json.dumps(profile), encoding="utf-8")
+    seconds_by_run = {}
+    for jobs, fmt in ((1, "json"), (2, "json"), (2, "ics")):
+        output = workdir / f"agenda-{jobs}.{fmt}"
+        start = time.perf_counter()
+        done = subprocess.run(
+            ipexpert_command()
+            + ["agenda", str(book), "--days", "90", "--format", fmt, "-o", str(output), "--jobs", str(jobs), "--as-of", AS_OF],
+            capture_output=True,
+            cwd=ROOT,
+        )
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            report.add("agenda", f"{jobs} worker(s), {fmt}", None, "", f"failed: {done.stderr.decode().strip()[:200]}")
+            continue
+        seconds_by_run[jobs, fmt] = seconds
+        size = output.stat().st_size
+        report.add(
+            "agenda", f"{jobs} worker(s), {fmt}", round(seconds, 2), "s", f"{count / seconds:.0f} profiles/s, {size:,} bytes out"
+        )
+    measured = seconds_by_run.get((2, "json"))
+    report.target(
+        f"agenda, {count} profiles, 2 workers",
+        "< 30 s" if count >= 1000 else "< 30 s at 1,000 (full run)",
+        f"{measured:.1f} s" if measured else "failed",
+        bool(measured and measured < 30) if count >= 1000 else None,
+    )
+
+
 def exponent(size_a, time_a, size_b, time_b):
     """k in time ~ size^k between two points (1 = linear)."""
     return math.log(time_b / time_a) / math.log(size_b / size_a)
@@ -439,6 +478,7 @@ def main(argv=None):
         warm(report, rule_base, 20 if quick else 200)
         reports(report, rule_base, 10 if quick else 50, 2 if quick else 5)
         batch(report, 30 if quick else 600, workdir)
+        agenda(report, 40 if quick else 1000, workdir)
         scaling(report, rule_base, quick)
         rule_growth(report, rule_base, quick, workdir)
         reference(report, quick, workdir)

@@ -26,6 +26,7 @@ def test_quick_benchmark_prints_every_section_and_target(tmp_path):
         "Warm evaluation",
         "Report generation",
         "Batch throughput",
+        "Agenda over a client book",
         "Scaling with the profile",
         "Scaling with the rule base",
         "Reference shape",
@@ -37,7 +38,7 @@ def test_quick_benchmark_prints_every_section_and_target(tmp_path):
         assert f"{example.name} p50" in done.stdout
     data = json.loads(out.read_text())
     sections = {row["section"] for row in data["rows"]}
-    assert {"cli", "load", "warm", "report", "batch", "scaling", "rules", "reference", "memory"} <= sections
+    assert {"cli", "load", "warm", "report", "batch", "agenda", "scaling", "rules", "reference", "memory"} <= sections
     assert {t["target"] for t in data["targets"]} >= {
         "CLI cold evaluate",
         "warm evaluation p50, typical example",
