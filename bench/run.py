@@ -284,6 +284,7 @@ def agenda(report, count, workdir):
     seconds_by_run = {}
     for jobs, fmt in ((1, "json"), (2, "json"), (2, "ics")):
         output = workdir / f"agenda-{jobs}.{fmt}"
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run(
             ipexpert_command()
@@ -296,10 +297,11 @@ def agenda(report, count, workdir):
             report.add("agenda", f"{jobs} worker(s), {fmt}", None, "", f"failed: {done.stderr.decode().strip()[:200]}")
             continue
         seconds_by_run[jobs, fmt] = seconds
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
         size = output.stat().st_size
-        report.add(
-            "agenda", f"{jobs} worker(s), {fmt}", round(seconds, 2), "s", f"{count / seconds:.0f} profiles/s, {size:,} bytes out"
-        )
+        note = f"{count / seconds:.0f} profiles/s, {cpu:.1f} s of CPU (all processes), {size:,} bytes out"
+        report.add("agenda", f"{jobs} worker(s), {fmt}", round(seconds, 2), "s", note)
     measured = seconds_by_run.get((2, "json"))
     report.target(
         f"agenda, {count} profiles, 2 workers",
