@@ -47,7 +47,7 @@ def render(agenda, clients, as_of: datetime.date, days: int, lang: str = "en") -
             "level": _i18n.word(lang, "priority", e.priority),
             "title": e.title,
             "actions": e.actions,
-            "because": e.because,
+            "because": label("because_title") + label("colon") + e.because,
             "item": e.item,
             "file": e.file,
         }
@@ -63,8 +63,6 @@ def render(agenda, clients, as_of: datetime.date, days: int, lang: str = "en") -
             count=label("agenda_count", items=len(agenda), named=len(named), clients=len(ok)),
             overdue=label("agenda_overdue"),
             overdue_note=label("agenda_overdue_note"),
-            because=label("because_title"),
-            colon=label("colon"),
             rows=rows,
             quiet=label("agenda_quiet", clients=", ".join(quiet)) if quiet else "",
             failed=label("agenda_failed", count=sum(not c.ok for c in clients)),
