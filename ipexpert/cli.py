@@ -740,7 +740,7 @@ def review(book_paths, ledger_url, no_record, history_of, as_of, jobs, rule_path
     if not book_paths and ledger_url is None:
         raise click.UsageError("give the BOOK folder (its ledger is BOOK/.ipexpert/ledger.sqlite) or --ledger URL")
     url = ledger_url or book.default_ledger(book_paths)
-    with ledger.open_ledger(url) as the_ledger:
+    with ledger.open_ledger(url, create=history_of is None) as the_ledger:
         if history_of is not None:
             click.echo(_review.history_text(history_of, the_ledger.history(history_of), ledger.shown(url)), nl=False)
             return

@@ -199,3 +199,14 @@ def generated_entries(draw):
 @given(generated_entries(), st.integers(0, 45))
 def test_the_agenda_selects_and_orders_as_the_day_by_day_reference_does(entries, days):
     assert select(entries, AS_OF_DATE, days) == reference_agenda(entries, AS_OF_DATE, days)
+
+
+def test_the_hostile_corpus_as_a_book_gives_one_line_per_bad_profile_and_answers_the_rest(invoke, tmp_path):
+    corpus = ROOT / "tests" / "hostile" / "profiles"
+    result = invoke("agenda", corpus, "--as-of", AS_OF, "--format", "json", "--days", "3660")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("evaluated ")]  # progress: 100 profiles
+    assert lines and all(line.startswith(str(corpus) + "/") for line in lines)
+    bad = {line.split(":", 1)[0] for line in lines}
+    answered = {e["file"] for e in json.loads(result.stdout)}
+    assert answered and not bad & answered

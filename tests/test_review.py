@@ -167,6 +167,11 @@ def test_a_ledger_that_cannot_be_reached_is_one_line(invoke, book):
     assert result.stderr.startswith("postgresql://nobody:***@127.0.0.1:1/none?connect_timeout=3: the ledger cannot be used: ")
 
 
+def test_the_history_of_a_book_never_reviewed_says_so_and_creates_nothing(invoke, book):
+    result = invoke("review", book, "--history", "Nova Gadgets")
+    assert result.exit_code == 1 and "no ledger here yet" in result.stderr and not (book / ".ipexpert").exists()
+
+
 def test_review_needs_a_book_or_a_ledger(invoke):
     result = invoke("review")
     assert result.exit_code == 2 and "give the BOOK folder" in result.stderr

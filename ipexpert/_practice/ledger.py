@@ -79,12 +79,16 @@ def shown(url) -> str:
     return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", str(url))
 
 
-def open_ledger(url) -> Ledger:
-    """The ledger at *url*: `postgresql://...`, `sqlite:///path`, or a path to a SQLite file (created if missing)."""
+def open_ledger(url, create: bool = True) -> Ledger:
+    """The ledger at *url*: `postgresql://...`, `sqlite:///path`, or a path to a SQLite file (created if missing and *create*)."""
     if is_postgres(url):
         return PostgresLedger(str(url))
-    path = str(url).removeprefix("sqlite://") if str(url).startswith("sqlite:///") else str(url)
-    return SQLiteLedger(Path(path))
+    path = Path(str(url).removeprefix("sqlite://") if str(url).startswith("sqlite:///") else str(url))
+    if not create and not path.exists():
+        raise IPExpertError(
+            Problem(str(path), None, None, "$", "no ledger here yet: `ipexpert review BOOK` records the first evaluations")
+        )
+    return SQLiteLedger(path)
 
 
 class Ledger:
