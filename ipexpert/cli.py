@@ -669,7 +669,6 @@ def _report_failures(clients) -> None:
 
 def _evaluate_book(book_paths, as_of, lang, jobs, rule_paths, no_default_rules):
     """Every client of the book, evaluated with a progress report on stderr."""
-    from ipexpert._batch import local as _local
     from ipexpert._practice import book
 
     with _book_progress(book_paths) as progress:
@@ -679,7 +678,7 @@ def _evaluate_book(book_paths, as_of, lang, jobs, rule_paths, no_default_rules):
             defaults=not no_default_rules,
             as_of=as_of,
             lang=lang,
-            jobs=jobs or _local.default_jobs(),
+            jobs=jobs,
             rules=load_rule_base(rule_paths, no_default_rules),
             progress=progress,
         )

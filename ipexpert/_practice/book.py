@@ -47,9 +47,11 @@ def items(paths) -> list[tuple]:
 def evaluate(paths, *, rule_paths=(), defaults=True, as_of=None, lang=None, jobs=1, rules=None, progress=None) -> list[Client]:
     """Every client of the book in *paths*, evaluated with the packs *rule_paths* (after the bundled ones if *defaults*).
 
-    *progress*, if given, is called with 1 after each client; *jobs* worker processes are used as in `batch`.
+    *progress*, if given, is called with 1 after each client; *jobs* worker processes are used as in `batch`
+    (0: one per core).
     """
     inputs = items(paths)
+    jobs = jobs or _batch.default_jobs()
     clients = []
     records = _batch.records(inputs, rule_paths=rule_paths, defaults=defaults, as_of=as_of, lang=lang, jobs=jobs, rules=rules)
     for item, (ok, record) in zip(inputs, records):

@@ -500,9 +500,9 @@ def _agenda_options(request: Request) -> dict:
             "<query>", None, None, "$.days", f"{one_line(days_text)[:40]!r} is not a whole number from 0 to {MAX_AGENDA_DAYS}"
         )
         raise _Refused(400, f"the days query parameter is not a whole number from 0 to {MAX_AGENDA_DAYS}", [problem])
-    if lang not in REPORT_OPTIONS["lang"]:
-        problem = Problem("<query>", None, None, "$.lang", f"{one_line(lang)[:40]!r} is not one of en, zh-CN")
-        raise _Refused(400, "the lang query parameter is not one of en, zh-CN", [problem])
+    if lang not in LANGUAGES:
+        problem = Problem("<query>", None, None, "$.lang", f"{one_line(lang)[:40]!r} is not one of {', '.join(LANGUAGES)}")
+        raise _Refused(400, f"the lang query parameter is not one of {', '.join(LANGUAGES)}", [problem])
     return {"days": int(days_text), "lang": lang}
 
 
