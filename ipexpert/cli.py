@@ -333,7 +333,7 @@ def rules_diff(old, new, book_paths, fmt, no_default_rules, as_of, jobs):
     after = _evaluate_book(book_paths, as_of, None, jobs, (new,), no_default_rules)
     data = release.compare(before, after)
     click.echo(release.to_json(data) if fmt == "json" else release.to_text(data), nl=False)
-    _report_failures(after)
+    _report_failures([*before, *after])
 
 
 @rules.command("upgrade")

@@ -108,19 +108,33 @@ def to_text(agenda: list[Entry], clients, as_of: datetime.date, days: int, lang:
     ]
     overdue = _i18n.label(lang, "agenda_overdue") + " "
     for e in agenda:
-        markets = f" [{', '.join(e.markets)}]" if e.markets else ""
-        level = _i18n.word(lang, "priority", e.priority)
-        mark = overdue if e.overdue else ""
-        lines.append(f"{_i18n.date(lang, e.date)}  {mark}{e.client}{markets} ({level}): {e.title}  ({e.item})")
+        markets = _i18n.label(lang, "agenda_markets", markets=joined(lang, e.markets)) if e.markets else ""
+        line = _i18n.label(
+            lang,
+            "agenda_line",
+            date=_i18n.date(lang, e.date),
+            mark=overdue if e.overdue else "",
+            client=e.client,
+            markets=markets,
+            level=_i18n.word(lang, "priority", e.priority),
+            title=e.title,
+            item=e.item,
+        )
+        lines.append(line)
     if not agenda:
         lines.append(_i18n.label(lang, "agenda_none"))
     quiet = sorted({c.name for c in ok} - named)
     if quiet:
-        lines += ["", _i18n.label(lang, "agenda_quiet", clients=", ".join(quiet))]
+        lines += ["", _i18n.label(lang, "agenda_quiet", clients=joined(lang, quiet))]
     failed = [c.file for c in clients if not c.ok]
     if failed:
         lines += ["", _i18n.label(lang, "agenda_failed", count=len(failed))]
     return "\n".join(lines) + "\n"
+
+
+def joined(lang: str, names) -> str:
+    """Names listed as a reader of *lang* lists them: `A, B` or `A、B`."""
+    return _i18n.label(lang, "list_separator").join(names)
 
 
 def render(fmt: str, agenda: list[Entry], clients, as_of: datetime.date, days: int, lang: str = "en") -> str | bytes:

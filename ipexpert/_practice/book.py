@@ -77,8 +77,8 @@ def _hash(file: str) -> str:
 
 
 def failures(clients) -> list[Problem]:
-    """The problems of every failed client, in book order: one FILE:LINE:COL line each."""
-    return [problem for client in clients for problem in client.problems]
+    """The problems of every failed client, in book order, each once (a book evaluated twice lists them once)."""
+    return list(dict.fromkeys(problem for client in clients for problem in client.problems))
 
 
 def default_ledger(paths) -> Path:

@@ -60,7 +60,7 @@ def _description(entry, lang: str) -> str:
     lines += [f"- {action}" for action in entry.actions]
     lines.append(_i18n.label(lang, "because_title") + colon + entry.because)
     if entry.markets:
-        lines.append(_i18n.label(lang, "market") + colon + ", ".join(entry.markets))
+        lines.append(_i18n.label(lang, "market") + colon + _i18n.label(lang, "list_separator").join(entry.markets))
     lines.append(_i18n.label(lang, "priority") + colon + _i18n.word(lang, "priority", entry.priority))
     lines.append(_i18n.label(lang, "item") + colon + f"{entry.item} ({entry.file})")
     return "\n".join(lines)

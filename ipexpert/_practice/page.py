@@ -12,6 +12,7 @@ import functools
 from ipexpert import __version__
 from ipexpert._errors import one_line
 from ipexpert._knowledge import i18n as _i18n
+from ipexpert._practice import agenda
 
 
 @functools.lru_cache(maxsize=1)
@@ -29,11 +30,11 @@ def _environment():
     )
 
 
-def render(agenda, clients, as_of: datetime.date, days: int, lang: str = "en") -> str:
-    """The page for *agenda* (from `agenda.build`) over the book's *clients*."""
+def render(entries, clients, as_of: datetime.date, days: int, lang: str = "en") -> str:
+    """The page for the agenda *entries* (from `agenda.build`) over the book's *clients*."""
     last = as_of + datetime.timedelta(days=days)
     ok = [c for c in clients if c.ok]
-    named = {e.client for e in agenda}
+    named = {e.client for e in entries}
     quiet = sorted({c.name for c in ok} - named)
     errors = [p.format() for c in clients for p in c.problems]
     label = functools.partial(_i18n.label, lang)
@@ -42,7 +43,7 @@ def render(agenda, clients, as_of: datetime.date, days: int, lang: str = "en") -
             "date": _i18n.date(lang, e.date),
             "overdue": e.overdue,
             "client": e.client,
-            "markets": ", ".join(e.markets),
+            "markets": agenda.joined(lang, e.markets),
             "priority": e.priority,
             "level": _i18n.word(lang, "priority", e.priority),
             "title": e.title,
@@ -51,7 +52,7 @@ def render(agenda, clients, as_of: datetime.date, days: int, lang: str = "en") -
             "item": e.item,
             "file": e.file,
         }
-        for e in agenda
+        for e in entries
     ]
     return (
         _environment()
@@ -60,11 +61,11 @@ def render(agenda, clients, as_of: datetime.date, days: int, lang: str = "en") -
             lang=lang,
             label=label,
             heading=label("agenda_heading", start=_i18n.date(lang, as_of), end=_i18n.date(lang, last), days=days),
-            count=label("agenda_count", items=len(agenda), named=len(named), clients=len(ok)),
+            count=label("agenda_count", items=len(entries), named=len(named), clients=len(ok)),
             overdue=label("agenda_overdue"),
             overdue_note=label("agenda_overdue_note"),
             rows=rows,
-            quiet=label("agenda_quiet", clients=", ".join(quiet)) if quiet else "",
+            quiet=label("agenda_quiet", clients=agenda.joined(lang, quiet)) if quiet else "",
             failed=label("agenda_failed", count=sum(not c.ok for c in clients)),
             errors=errors,
             version=__version__,
