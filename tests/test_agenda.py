@@ -69,8 +69,12 @@ def test_a_shorter_window_keeps_the_overdue_items_and_drops_the_later_ones(invok
 
 def test_the_ics_agenda_has_one_event_per_json_entry_with_stable_uids(invoke, book):
     entries = agenda_json(invoke, book)
-    events = calendar(invoke, book).walk("VEVENT")
+    feed = calendar(invoke, book)
+    assert not [(c.name, c.errors) for c in feed.walk() if c.errors]  # every property parsed as RFC 5545 types it
+    assert str(feed["version"]) == "2.0" and str(feed["prodid"])
+    events = feed.walk("VEVENT")
     assert len(events) == len(entries)
+    assert all({"UID", "DTSTAMP", "DTSTART", "SUMMARY"} <= set(e) for e in events)
     for entry, event in zip(entries, events):
         assert event.decoded("dtstart") == datetime.date.fromisoformat(entry["date"])
         assert str(event["summary"]).endswith(f"{entry['client']}: {entry['title']}")
