@@ -25,3 +25,15 @@ def invoke(runner):
         return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def book(tmp_path):
+    """A client book of twelve varied profiles (the examples and a seller served with a US restraining order) in tmp_path/book."""
+    import shutil
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    for path in [*sorted(EXAMPLES.glob("*.yaml")), ROOT / "tests" / "fixtures" / "book" / "court-order.yaml"]:
+        shutil.copy(path, folder / path.name)
+    return folder

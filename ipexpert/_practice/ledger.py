@@ -38,6 +38,7 @@ POSTGRES_SCHEMA = (
     f"CREATE INDEX IF NOT EXISTS {TABLE}_client ON {TABLE} (client, id)",
 )
 SCHEMA_LOCK = 0x69706578  # a PostgreSQL advisory lock, so two first reviews do not both create the table
+RECORD_LOCK = 0x69706579  # and one held while a review records, so two reviews record one after the other
 BUSY_SECONDS = 60  # how long SQLite waits for another review's transaction before giving up
 
 
@@ -209,6 +210,8 @@ class PostgresLedger(Ledger):
     def record(self, records: list[Record]) -> None:
         try:
             with self.db.transaction(), self.db.cursor() as cursor:
+                # One review's records after another's, as SQLite's BEGIN IMMEDIATE gives: ids never interleave.
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (RECORD_LOCK,))
                 cursor.executemany(self._insert_sql(), [r.row() for r in records])
         except self.errors as exc:
             raise self._fail(exc) from None

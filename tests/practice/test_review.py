@@ -2,28 +2,17 @@
 
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
 import uuid
 
 import pytest
-from conftest import AS_OF, EXAMPLES, ROOT
+from conftest import AS_OF
 
 from ipexpert._practice import ledger
 
-TWELFTH = ROOT / "tests" / "fixtures" / "book" / "court-order.yaml"
 NOVA_CHANGE = "~ recommendation register-brand-before-entry:novalux:gb: priority critical -> high; due 2026-11-25 -> 2027-10-01"
-
-
-@pytest.fixture
-def book(tmp_path):
-    folder = tmp_path / "book"
-    folder.mkdir()
-    for path in [*sorted(EXAMPLES.glob("*.yaml")), TWELFTH]:
-        shutil.copy(path, folder / path.name)
-    return folder
 
 
 def postgres_server() -> str:

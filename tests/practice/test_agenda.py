@@ -2,11 +2,10 @@
 
 import datetime
 import json
-import shutil
 
 import pytest
 import yaml
-from conftest import AS_OF, EXAMPLES, ROOT
+from conftest import AS_OF, ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
@@ -14,16 +13,6 @@ from icalendar import Calendar
 from ipexpert._practice.agenda import LEVELS, Entry, select
 
 TWELFTH = ROOT / "tests" / "fixtures" / "book" / "court-order.yaml"
-
-
-@pytest.fixture
-def book(tmp_path):
-    """A client book of twelve varied profiles: the examples and a seller served with a US restraining order."""
-    folder = tmp_path / "book"
-    folder.mkdir()
-    for path in [*sorted(EXAMPLES.glob("*.yaml")), TWELFTH]:
-        shutil.copy(path, folder / path.name)
-    return folder
 
 
 def firm_names(folder):

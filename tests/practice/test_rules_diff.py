@@ -1,21 +1,8 @@
 """`ipexpert rules diff OLD NEW BOOK`: whose advice a pack release changes."""
 
 import json
-import shutil
 
-import pytest
-from conftest import AS_OF, EXAMPLES, ROOT
-
-TWELFTH = ROOT / "tests" / "fixtures" / "book" / "court-order.yaml"
-
-
-@pytest.fixture
-def book(tmp_path):
-    folder = tmp_path / "book"
-    folder.mkdir()
-    for path in [*sorted(EXAMPLES.glob("*.yaml")), TWELFTH]:
-        shutil.copy(path, folder / path.name)
-    return folder
+from conftest import AS_OF
 
 
 def house_pack(folder, version, body=""):
