@@ -686,7 +686,9 @@ def _evaluate_book(book_paths, as_of, lang, jobs, rule_paths, no_default_rules):
 
 @cli.command()
 @click.argument("book_paths", metavar="BOOK...", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--days", type=click.IntRange(min=0), default=90, show_default=True, help="How many days after --as-of to look.")
+@click.option(  # 3660: ipexpert._practice.agenda.MAX_DAYS, not imported here so that --help stays quick
+    "--days", type=click.IntRange(0, 3660), default=90, show_default=True, help="How many days after --as-of to look."
+)
 @click.option(
     "--format",
     "-f",

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from ipexpert._knowledge import i18n as _i18n
 
 LEVELS = ("critical", "high", "medium", "low")
+MAX_DAYS = 3660  # ten years ahead: a window any date arithmetic holds
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ipexpert import LANGUAGES, _api
+from ipexpert._practice.agenda import MAX_DAYS as MAX_AGENDA_DAYS
 from ipexpert._interview import web as _web
 from ipexpert._knowledge import packs as _packs
 from ipexpert._common import values as _values
@@ -487,9 +488,6 @@ def _report_options(request: Request) -> tuple:
             raise _Refused(400, f"the {name} query parameter is not one of {', '.join(choices)}", [problem])
         chosen.append(value)
     return tuple(chosen)
-
-
-MAX_AGENDA_DAYS = 3660
 
 
 def _agenda_options(request: Request) -> dict:

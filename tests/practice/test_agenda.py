@@ -5,7 +5,7 @@ import json
 
 import pytest
 import yaml
-from conftest import AS_OF, ROOT
+from conftest import AS_OF, EXAMPLES, ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
@@ -203,3 +203,9 @@ def test_the_hostile_corpus_as_a_book_gives_one_line_per_bad_profile_and_answers
     bad = {line.split(":", 1)[0] for line in lines}
     answered = {e["file"] for e in json.loads(result.stdout)}
     assert answered and not bad & answered
+
+
+def test_the_window_is_at_most_ten_years_and_holds_at_the_last_as_of_date(invoke):
+    assert invoke("agenda", EXAMPLES / "nova-startup.yaml", "--days", "3661").exit_code == 2
+    result = invoke("agenda", EXAMPLES / "nova-startup.yaml", "--as-of", "2200-12-31", "--days", "3660", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)
