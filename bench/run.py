@@ -281,9 +281,14 @@ def interview_pages(report, rule_base, warm_p50):
         return
     from ipexpert import _api
     from ipexpert._interview import questions as _questions
-    from ipexpert._interview import web as _web
 
     report.section("Web interview pages (the three firms of the tests, every page timed)")
+    try:
+        from ipexpert._interview import web as _web
+    except ImportError:
+        report.add("interview", "skipped", None, "", "the web interview needs pip install '.[serve]'")
+        report.ratio("interview page p95 / one warm evaluation", None, "<= 10x", None)
+        return
     _questions.engine.cache_clear()
     engine = _questions.engine(rule_base, _api.parse_date(interview_firms.AS_OF))
     times = []
