@@ -17,7 +17,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from ipexpert._common import resources as _resources
@@ -99,6 +98,8 @@ def write(raw: bytes, doc: Document) -> None:
     except (TypeError, ValueError):
         return
     header = json.dumps({"format": FORMAT, "key": entry, "sha256": hashlib.sha256(body).hexdigest()}).encode()
+    import tempfile
+
     temporary = None
     try:
         where = folder()
