@@ -181,6 +181,9 @@ class RuleBase:
         self.packs = tuple(packs)
         self.rules = tuple(rule for pack in self.packs for rule in pack.rules)
         self.static_facts = tuple(fact for pack in self.packs for fact in pack.facts)
+        self._by_key: dict = {}
+        for rule in self.rules:
+            self._by_key.setdefault(rule.key, rule)  # the first, as a search in order finds
         self._static_paths = tuple((fact, f"{fact.pack}:facts[{fact.path[1]}]") for fact in self.static_facts)
         # The packs' facts are the same in every evaluation: their values are frozen once.
         self._static_fields = tuple(
@@ -198,10 +201,7 @@ class RuleBase:
 
     def rule(self, key: str):
         """The rule called `pack/id`, or None."""
-        for rule in self.rules:
-            if rule.key == key:
-                return rule
-        return None
+        return self._by_key.get(key)
 
     def _engine(self):
         engine = getattr(self._local, "engine", None)
