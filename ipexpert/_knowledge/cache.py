@@ -3,8 +3,9 @@
 Reading the bundled packs was two thirds of a cold `evaluate`, nearly all of it YAML parsing
 and JSON Schema validation of files that do not change between runs. A pack that passed
 both is kept in the user's cache folder as plain JSON (its data and the line and column of
-every value), named by the SHA-256 of the ipexpert version, the rule-pack schema and the
-pack's bytes: an edited pack, schema or release never finds an old entry. Entries hold data
+every value), named by the SHA-256 of the ipexpert version, the rule-pack schema, the ISO
+country list the codes are checked against, and the pack's bytes: an edited pack, schema,
+country list or release never finds an old entry. Entries hold data
 only (no pickle, nothing that runs): each carries the SHA-256 of its own body, and one that
 does not match, does not parse or has the wrong shape is ignored and written again. A
 folder that cannot be written (a read-only home) means no cache, with the same result.
@@ -42,9 +43,24 @@ def key(raw: bytes) -> str:
     from ipexpert import __version__
 
     digest = hashlib.sha256()
-    for part in (b"ipexpert packs", str(FORMAT).encode(), __version__.encode(), _schema_bytes(), raw):
+    for part in (b"ipexpert packs", str(FORMAT).encode(), __version__.encode(), _schema_bytes(), _code_list(), raw):
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
+
+
+@functools.cache
+def _code_list() -> bytes:
+    """The size and time of pycountry's ISO 3166-1 file, which packs' codes are checked against (found without importing it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pycountry")
+    if spec is None or spec.origin is None:
+        return b"no pycountry"
+    try:
+        info = os.stat(Path(spec.origin).parent / "databases" / "iso3166-1.json")
+    except OSError:
+        return b"no ISO 3166-1 file"
+    return f"{info.st_size} {info.st_mtime_ns}".encode()
 
 
 @functools.cache
