@@ -5,11 +5,11 @@ and JSON Schema validation of files that do not change between runs. A pack that
 both is kept in the user's cache folder as plain JSON (its data and the line and column of
 every value), named by the SHA-256 of the ipexpert version, the rule-pack schema, the ISO
 country list the codes are checked against, and the pack's bytes: an edited pack, schema,
-country list or release never finds an old entry. Entries hold data
-only (no pickle, nothing that runs): each carries the SHA-256 of its own body, and one that
-does not match, does not parse or has the wrong shape is ignored and written again. A
-folder that cannot be written (a read-only home) means no cache, with the same result.
-`IPEXPERT_NO_CACHE=1` turns the cache off.
+country list or release never finds an old entry. Entries hold data only (no pickle,
+nothing that runs): each carries the SHA-256 of its own body, and one that does not match,
+does not parse or has the wrong shape is ignored and written again. A folder that cannot be
+written (a read-only home) means no cache, with the same result. `IPEXPERT_NO_CACHE=1`
+turns the cache off.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ KEEP = 256  # entries kept in the folder (the bundled packs of a release are 11)
 
 
 def enabled() -> bool:
+    """False when IPEXPERT_NO_CACHE is set (to anything but 0)."""
     return os.environ.get("IPEXPERT_NO_CACHE", "") in ("", "0")
 
 
@@ -39,7 +40,7 @@ def folder() -> Path:
 
 
 def key(raw: bytes) -> str:
-    """The name of the entry for a pack's bytes, under this release and this rule-pack schema."""
+    """The name of the entry for a pack's bytes, under this release, rule-pack schema and country list."""
     from ipexpert import __version__
 
     digest = hashlib.sha256()
