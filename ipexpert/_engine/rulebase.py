@@ -26,7 +26,7 @@ from ipexpert._reading import facts as _facts
 from ipexpert._engine import groups as _groups
 from ipexpert._knowledge import order as _order
 from ipexpert._errors import EvaluationError, Problem
-from ipexpert._engine.experta import KnowledgeEngine, experta
+from ipexpert._engine.experta import KnowledgeEngine, experta, frozen_fields, new_fact
 from ipexpert._engine.matcher import ChangedNodesMatcher, ExactDepthStrategy, MatchLimitExceeded
 
 FIRING_LIMIT_BASE = 10_000
@@ -181,7 +181,14 @@ class RuleBase:
         self.packs = tuple(packs)
         self.rules = tuple(rule for pack in self.packs for rule in pack.rules)
         self.static_facts = tuple(fact for pack in self.packs for fact in pack.facts)
+        self._by_key: dict = {}
+        for rule in self.rules:
+            self._by_key.setdefault(rule.key, rule)  # the first, as a search in order finds
         self._static_paths = tuple((fact, f"{fact.pack}:facts[{fact.path[1]}]") for fact in self.static_facts)
+        # The packs' facts are the same in every evaluation: their values are frozen once.
+        self._static_fields = tuple(
+            (static.kind, frozen_fields(dict(static.fields, path=static_path))) for static, static_path in self._static_paths
+        )
         self._types = _compile.FactTypes()
         for kind in _facts.KINDS:
             self._types[kind]  # noqa: B018 - create the classes up front, in a fixed order
@@ -194,10 +201,7 @@ class RuleBase:
 
     def rule(self, key: str):
         """The rule called `pack/id`, or None."""
-        for rule in self.rules:
-            if rule.key == key:
-                return rule
-        return None
+        return self._by_key.get(key)
 
     def _engine(self):
         engine = getattr(self._local, "engine", None)
@@ -224,8 +228,8 @@ class RuleBase:
         engine._ipexpert_counts = {}
         engine._ipexpert_total = 0
         types = self._types
-        facts = [types[spec.kind](**dict(spec.fields, path=spec.json_path)) for spec in specs]
-        facts += [types[static.kind](**dict(static.fields, path=static_path)) for static, static_path in self._static_paths]
+        facts = [new_fact(types[spec.kind], dict(spec.fields, path=spec.json_path)) for spec in specs]
+        facts += [new_fact(types[kind], fields, frozen=True) for kind, fields in self._static_fields]
         # One declaration for all of them: the facts get the same ids in the same order and
         # the agenda ends with the same activations as declaring them one by one, but the
         # network is asked for its changes once, not once per fact. A fact equal to one
@@ -296,7 +300,7 @@ def _record(rule, captures, context, engine, late=None):
     if derive:
         ((kind, template),) = derive.items()
         values = {name: _thaw(_expressions.value(operand, bindings, run.as_of)) for name, operand in template.items()}
-        fact = engine.declare(engine._ipexpert_types[kind](**values))
+        fact = engine.declare(new_fact(engine._ipexpert_types[kind], values))
         if fact is not None:
             firing.derived = fact
             run.origins[fact.__factid__] = Origin(kind, values, firing=firing)

@@ -215,16 +215,22 @@ class Engine:
         self.literals = literals_read_by_rules(self.rules)
         self.schema = _schemas.schema("profile")
         self._outline = functools.lru_cache(maxsize=4096)(self._outline_uncached)
+        self._reading: dict[str, tuple[str, ...]] = {}
+        self._titles_of: dict[tuple, tuple] = {}
 
     # ---- what the rules read ----
 
     def rules_reading(self, schema_path: str) -> list[str]:
-        keys = []
-        for feed in _feeds(schema_path):
-            for key in self.read.get(feed, ()):
-                if key not in keys:
-                    keys.append(key)
-        return keys
+        """The rules that read what the profile field *schema_path* feeds (found once per field: every page asks)."""
+        found = self._reading.get(schema_path)
+        if found is None:
+            keys: list[str] = []
+            for feed in _feeds(schema_path):
+                for key in self.read.get(feed, ()):
+                    if key not in keys:
+                        keys.append(key)
+            found = self._reading[schema_path] = tuple(keys)
+        return list(found)
 
     def channel_choices(self) -> tuple:
         """Channels the rules know: those their packs' facts name (in pack order), then literals."""
@@ -350,6 +356,12 @@ class Engine:
 
     def _titles(self, keys) -> tuple:
         """The advice these rules give, as Reasons (rules that conclude advice or a risk first)."""
+        keys = tuple(keys)
+        if keys not in self._titles_of:
+            self._titles_of[keys] = self._titles_uncached(keys)
+        return self._titles_of[keys]
+
+    def _titles_uncached(self, keys: tuple) -> tuple:
         rules = [r for r in (self.rules.rule(key) for key in keys) if r is not None]
         rules.sort(key=lambda r: not ("recommend" in r.data or "risk" in r.data))
         reasons: list[Reason] = []

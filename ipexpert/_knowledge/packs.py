@@ -14,6 +14,7 @@ from pathlib import Path
 
 import warnings
 
+from ipexpert._knowledge import cache as _cache
 from ipexpert._reading import codes as _codes
 from ipexpert._knowledge import conditions as _conditions
 from ipexpert._reading import profile as _profile
@@ -106,7 +107,20 @@ def read_pack(path: Path) -> tuple[_document.Document | None, list[Problem]]:
 
 
 def parse_pack(raw: bytes, name: str) -> tuple[_document.Document | None, list[Problem]]:
-    """Parse one pack's text, named *name* in messages and outlines, and check it against the schema."""
+    """Parse one pack's text, named *name* in messages and outlines, and check it against the schema.
+
+    A pack that passed before is read from the cache of checked packs (`_knowledge.cache`).
+    """
+    cached = _cache.read(raw, name)
+    if cached is not None:
+        return cached, []
+    doc, found = _checked(raw, name)
+    if doc is not None and not found:
+        _cache.write(raw, doc)
+    return doc, found
+
+
+def _checked(raw: bytes, name: str) -> tuple[_document.Document | None, list[Problem]]:
     try:
         doc = _document.load(raw, name)
     except _document.YAMLInputError as exc:

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from ipexpert._common import jsontext as _jsontext
 from ipexpert._knowledge import expressions as _expressions
 from ipexpert._knowledge import i18n as _i18n
 
@@ -167,7 +168,9 @@ class Outline:
 
     def to_json(self, indent: int | None = 2) -> str:
         """The outline as JSON text, byte-identical for identical inputs."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, sort_keys=False) + "\n"
+        if indent is None:
+            return json.dumps(self.to_dict(), ensure_ascii=False) + "\n"
+        return _jsontext.dumps(self.to_dict(), indent) + "\n"
 
     def recommendation(self, rec_id: str):
         return next((r for r in self.recommendations if r.id == rec_id), None)

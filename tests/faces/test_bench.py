@@ -31,6 +31,8 @@ def test_quick_benchmark_prints_every_section_and_target(tmp_path):
         "Scaling with the rule base",
         "Reference shape",
         "Memory",
+        "Web interview pages",
+        "Ratios",
         "Targets",
     ):
         assert heading in done.stdout
@@ -48,6 +50,14 @@ def test_quick_benchmark_prints_every_section_and_target(tmp_path):
         "growth in markets x assets",
         "10x non-matching rules",
         "reference shape vs CLIPS",
+    }
+    assert {r["ratio"] for r in data["ratios"]} == {
+        "CLI cold evaluate / bare import of click, yaml, jsonschema",
+        "warm evaluation p50 / CLIPS 50-rule reference",
+        "reference shape / CLIPS (worst size)",
+        "batch, 2 jobs / 1 job",
+        "10x non-matching rules / 1x",
+        "interview page p95 / one warm evaluation",
     }
     # the engine's answers on the reference shape are checked by the benchmark itself
     assert not any("ipexpert" in row["measure"] and "WRONG" in row["note"] for row in data["rows"])
