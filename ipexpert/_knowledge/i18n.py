@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from pathlib import Path
 
 from ipexpert._knowledge import expressions as _expressions
 from ipexpert._common import resources as _resources
 from ipexpert._reading import document as _document
 from ipexpert._errors import IPExpertError, Problem
+from ipexpert._reading import codes as _codes
 
 from ipexpert import LANGUAGES  # stated once, in the package
 
@@ -99,12 +101,17 @@ class Translation:
             self.fallbacks.add(rule.key)
             return _expressions.fill(english, bindings)
         names = _expressions.placeholders(template)
-        return _expressions.fill(template, {name: self.bound(name, bindings[name]) for name in names if name in bindings})
+        codes: frozenset = getattr(rule, "code_variables", frozenset())
+        if self.lang == "zh-CN":
+            template = _tight(template, [name for name in names if name in codes])
+        return _expressions.fill(template, {name: self.bound(name, bindings[name], name in codes) for name in names if name in bindings})
 
-    def bound(self, name: str, value) -> str:
-        """How a bound value reads in this language."""
+    def bound(self, name: str, value, is_code: bool = False) -> str:
+        """How a bound value reads in this language (*is_code*: it holds market codes, shown by name)."""
         if isinstance(value, (list, tuple, frozenset)):
-            return ("、" if self.lang == "zh-CN" else ", ").join(self.bound(name, v) for v in value)
+            return ("、" if self.lang == "zh-CN" else ", ").join(self.bound(name, v, is_code) for v in value)
+        if is_code and isinstance(value, str):
+            return market(self.lang, value)
         if isinstance(value, bool):
             return self.word("boolean", "yes" if value else "no")
         if isinstance(value, datetime.date):
@@ -127,11 +134,68 @@ class Translation:
         return date(self.lang, value)
 
 
+# A CJK character or full-width punctuation mark: no space belongs between it and a Chinese market name.
+_WIDE = "[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\u201c\u201d]"
+
+
+def _tight(template: str, names) -> str:
+    """*template* without the spaces it sets between Chinese words and the placeholders *names* (filled with 美国...)."""
+    for name in names:
+        slot = re.escape("{" + name + "}")
+        template = re.sub(f"(?<={_WIDE}) (?={slot})", "", template)
+        template = re.sub(f"(?<={slot}) (?={_WIDE})", "", template)
+    return template
+
+
 def label(lang: str, key: str, **values) -> str:
     """Label *key* in *lang*, with `{name}` filled from *values* (as given: escape them first if needed)."""
     entry = _labels()["labels"][key]
     text = entry.get(lang) or entry[DEFAULT]
     return _expressions.PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
+
+
+# Names CLDR has no territory for: WO marks an international registration (Madrid or Hague, at WIPO).
+_OWN_NAMES = {"zh-CN": {_codes.WO: "国际注册"}}
+_CLDR_LOCALES = {"zh-CN": "zh_Hans_CN"}
+
+
+@functools.cache
+def market(lang: str, code: str) -> str:
+    """A market or jurisdiction code as a reader of *lang* names it: 美国 for US, 欧盟 for EU; English keeps the code."""
+    if lang not in _CLDR_LOCALES:
+        return code
+    own = _OWN_NAMES.get(lang, {}).get(code)
+    if own:
+        return own
+    from babel import Locale
+
+    return Locale.parse(_CLDR_LOCALES[lang]).territories.get(code, code)
+
+
+def markets(lang: str, codes) -> str:
+    """Several markets by name, joined as *lang* joins a list."""
+    return list_separator(lang).join(market(lang, code) for code in codes)
+
+
+def market_with_code(lang: str, code: str) -> str:
+    """中国（CN）: the name with its code, where a reader may need the code too (a header, a table row)."""
+    name = market(lang, code)
+    return code if name == code else f"{name}（{code}）"
+
+
+def list_separator(lang: str) -> str:
+    return "、" if lang == "zh-CN" else ", "
+
+
+_PAPER_SECTION = re.compile(r"paper §\s*([0-9.]+)")
+
+
+def source(lang: str, ref: str) -> str:
+    """A source as a client reads it: 论文第 5.1 节 / "the paper, section 5.1" for `paper §5.1`, a statute by its title."""
+    section = _PAPER_SECTION.fullmatch(ref)
+    if section:
+        return label(lang, "paper_section", section=section.group(1))
+    return word(lang, "source", ref)
 
 
 def word(lang: str, group: str, value) -> str:

@@ -23,6 +23,7 @@ from ipexpert._reading import schemas as _schemas
 from ipexpert._knowledge import syntax as _syntax
 from ipexpert._reading import document as _document
 from ipexpert._errors import InvalidRulePackError, IPExpertError, Problem
+from ipexpert._knowledge import expressions as _expressions
 
 
 @dataclass
@@ -43,6 +44,16 @@ class RuleSpec:
     def conditions(self) -> tuple:
         """The rule's `when:` as the typed tree of `_conditions` (overrides never change it)."""
         return _conditions.parse(self.data["when"])
+
+    @functools.cached_property
+    def code_variables(self) -> frozenset:
+        """The variables holding market or jurisdiction codes, so a translated text can name those markets."""
+        out: set = set()
+        for pattern, _, holder in _conditions.patterns(self.conditions):
+            out |= {_expressions.variable(spec) for name, spec in pattern.fields.items() if name in _codes.TEXT_CODE_FIELDS}
+            if isinstance(holder, _conditions.Group):
+                out |= {new for new, old in holder.collect.items() if old in out}
+        return frozenset(out - {None})
 
     @property
     def key(self) -> str:

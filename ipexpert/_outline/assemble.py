@@ -129,9 +129,10 @@ class Stage:
     value: str | None
     declared: bool
     because: str
+    rule: str | None = None  # pack/id of the rule that inferred it, for whoever checks the outline
 
     def to_dict(self):
-        return {"value": self.value, "declared": self.declared, "because": self.because}
+        return {"value": self.value, "declared": self.declared, "because": self.because, "rule": self.rule}
 
 
 @dataclass
@@ -488,5 +489,5 @@ def _stage(run, justifier, doc, tr) -> Stage:
             return Stage(origin.fields["value"], True, tr.label("stage_declared", where=where))
         firing = origin.firing
         because = tr.fill(firing.rule, "because", firing.rule.data["because"], _with_as_of(firing.bindings, run.as_of))
-        return Stage(origin.fields["value"], False, tr.label("stage_inferred", rule=firing.rule.key, because=because))
+        return Stage(origin.fields["value"], False, tr.label("stage_inferred", because=because), firing.rule.key)
     return Stage(None, False, tr.label("stage_unknown"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -97,6 +96,7 @@ def context(outline, run, doc) -> dict:
         "date": functools.partial(_i18n.date, lang),
         "outline": outline,
         "firm": data["firm"],
+        "home_country": _i18n.market_with_code(lang, data["firm"]["home_country"]),
         "as_of": _i18n.date(lang, as_of),
         "stage_name": _i18n.word(lang, "stage", stage.value) if stage.value else _i18n.label(lang, "unknown"),
         "stage_because": stage.because,
@@ -131,10 +131,7 @@ class _Notes:
         key = (source.ref, source.url)
         if key not in self._index:
             url = source.url if source.url and source.url.startswith(("https://", "http://")) else None
-            ref = source.ref
-            section = re.fullmatch(r"paper §\s*([0-9.]+)", ref)
-            if section:
-                ref = _i18n.label(self.lang, "paper_section", section=section.group(1))
+            ref = _i18n.source(self.lang, source.ref)
             self.items.append({"number": len(self.items) + 1, "ref": ref, "url": url})
             self._index[key] = len(self.items)
         return self._index[key]
@@ -142,21 +139,36 @@ class _Notes:
 
 def _subjects(item, lang) -> list:
     out = []
-    for key, values in (("markets", item.markets), ("assets", item.assets), ("products", item.products)):
+    names = [_i18n.market(lang, code) for code in item.markets]
+    for key, values in (("markets", names), ("assets", item.assets), ("products", item.products)):
         if values:
-            out.append({"label": _i18n.label(lang, key), "values": values})
+            out.append({"label": _i18n.label(lang, key), "text": _i18n.list_separator(lang).join(values)})
     return out
 
 
 def _lines(justification, lang) -> list:
+    """Every fact a conclusion rests on, as a consultant checks it: its path and where it is written."""
     out = []
     for fact in justification.facts:
         if fact["kind"] == "evaluation":
             out.append({"path": "--as-of", "line": _i18n.label(lang, "as_of_date")})
-            continue
-        line = _i18n.label(lang, "profile_line", line=fact["line"]) if fact["line"] else ""
-        out.append({"path": fact["path"], "line": line})
+        elif fact["path"].startswith("$"):
+            line = _i18n.label(lang, "profile_line", line=fact["line"]) if fact["line"] else ""
+            out.append({"path": fact["path"], "line": line})
+        else:  # reference data of a rule pack
+            out.append({"path": fact["path"], "line": f"{fact['file']}:{fact['line']}" if fact["line"] else fact["file"]})
     return out
+
+
+def _basis(justification, lang) -> str:
+    """What a client reads of the same facts: the profile lines to look at, and the evaluation date if it counted."""
+    lines = sorted({f["line"] for f in justification.facts if f["path"].startswith("$") and f["line"]})
+    key = "basis_line" if len(lines) == 1 else "basis_lines"
+    parts = [_i18n.label(lang, key, lines=_i18n.list_separator(lang).join(map(str, lines)))] if lines else []
+    if any(f["kind"] == "evaluation" for f in justification.facts):
+        parts.append(_i18n.label(lang, "as_of_date"))
+    text = _i18n.list_separator(lang).join(parts) if parts else _i18n.label(lang, "basis_reference")
+    return _i18n.label(lang, "basis", text=text)
 
 
 def _item(outline, rec, notes, lang) -> dict:
@@ -170,6 +182,8 @@ def _item(outline, rec, notes, lang) -> dict:
         "actions": rec.actions,
         "because": rec.justification.because,
         "lines": _lines(rec.justification, lang),
+        "basis": _basis(rec.justification, lang),
+        "rule": rec.rule,
         "notes": [notes.number(s) for s in rec.justification.sources],
         "untranslated": rec.rule in outline.untranslated,
     }
@@ -185,6 +199,8 @@ def _risk(outline, risk, notes, lang) -> dict:
         "subjects": _subjects(risk, lang),
         "because": risk.because,
         "lines": _lines(risk.justification, lang),
+        "basis": _basis(risk.justification, lang),
+        "rule": risk.rule,
         "notes": [notes.number(s) for s in risk.justification.sources],
         "untranslated": risk.rule in outline.untranslated,
     }
@@ -251,13 +267,20 @@ def _matrix(data, facts, as_of, lang) -> dict:
                 else:
                     state, detail = "pending", ""
                 if via:
-                    detail = " ".join(filter(None, [detail, "(" + ", ".join(via) + ")"]))
+                    names = _i18n.markets(lang, via)
+                    detail = "".join(filter(None, [detail, _i18n.label(lang, "parenthesis", text=names)]))
             elif code in (asset.get("taken_in") or []):
                 state, detail = "taken", ""
             else:
                 state, detail = "missing", ""
             cells.append({"state": state, "text": _i18n.word(lang, "cell", state), "detail": detail})
-        rows.append({"market": code, "status": _i18n.word(lang, "market_status", market["status"]), "cells": cells})
+        rows.append(
+            {
+                "market": _i18n.market_with_code(lang, code),
+                "status": _i18n.word(lang, "market_status", market["status"]),
+                "cells": cells,
+            }
+        )
     columns = [{"name": a["name"], "type": _i18n.word(lang, "type", a["type"])} for a in assets]
     return {
         "columns": columns,
@@ -295,7 +318,7 @@ def _events(outline, data, facts, as_of, lang) -> list:
             filed = _date(reg.get("filed"))
             if filed is None:
                 continue
-            where = reg["jurisdiction"]
+            where = _i18n.market(lang, reg["jurisdiction"])
             events.append(Event(filed, "filed", label("ev_filed_text", asset=asset["name"], jurisdiction=where)))
             if asset["type"] == "trademark" and reg["status"] in ("pending", "opposed"):
                 expected = _expressions.add_months(filed, months.get(where) or fallback)
@@ -319,7 +342,7 @@ def _events(outline, data, facts, as_of, lang) -> list:
                 )
     for fact in facts.get("expiry", []):
         if isinstance(fact.get("date"), datetime.date):
-            text = label("ev_expiry_text", asset=fact["asset"], jurisdiction=fact["jurisdiction"])
+            text = label("ev_expiry_text", asset=fact["asset"], jurisdiction=_i18n.market(lang, fact["jurisdiction"]))
             events.append(
                 Event(
                     fact["date"],
@@ -331,7 +354,7 @@ def _events(outline, data, facts, as_of, lang) -> list:
     for market in data.get("markets") or []:
         day = _date(market.get("launch_date"))
         if day is not None:
-            text = label("ev_launch_text", market=market["code"])
+            text = label("ev_launch_text", market=_i18n.market(lang, market["code"]))
             if (day, text) not in seen:
                 events.append(Event(day, "launch", text))
     events.sort(key=lambda e: (e.date, EVENT_KINDS.index(e.kind), e.text))

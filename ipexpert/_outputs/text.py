@@ -42,15 +42,19 @@ def sections(outline):
 
 
 def _subjects(item, lang="en") -> str:
+    """`markets: DE, US; assets: SPINWELL`, or in Chinese `市场：德国、美国；权利：SPINWELL`."""
     parts = []
-    for label, values in (("markets", item.markets), ("assets", item.assets), ("products", item.products)):
+    names = [_i18n.market(lang, code) for code in item.markets]
+    for label, values in (("markets", names), ("assets", item.assets), ("products", item.products)):
         if values:
-            parts.append(f"{_i18n.label(lang, label)}{_i18n.label(lang, 'colon')}{', '.join(values)}")
-    return "; ".join(parts)
+            parts.append(f"{_i18n.label(lang, label)}{_i18n.label(lang, 'colon')}{_i18n.list_separator(lang).join(values)}")
+    return _i18n.label(lang, "subject_separator").join(parts)
 
 
-def _sources(justification) -> str:
-    return ", ".join(s.url if s.url and s.url != s.ref else s.ref for s in justification.sources)
+def _sources(justification, lang="en") -> str:
+    """The sources of a conclusion: a link as its address, a paper section or a statute in words."""
+    shown = [s.url if s.url and s.url != s.ref else _i18n.source(lang, s.ref) for s in justification.sources]
+    return _i18n.label(lang, "source_separator").join(shown)
 
 
 def _mark(outline, item) -> str:
@@ -70,7 +74,7 @@ def text(outline) -> str:
     out.append(label("outline_title", firm=plain(outline.firm["name"]), date=_i18n.date(lang, outline.as_of)))
     stage_name = _i18n.word(lang, "stage", stage.value) if stage.value else label("unknown")
     colon = label("colon")
-    out.append(f"{label('stage')}{colon}{stage_name} ({plain(stage.because)})")
+    out.append(f"{label('stage')}{colon}{stage_name}{label('parenthesis', text=plain(stage.because))}")
     out.append(f"{label('rule_packs')}{colon}" + ", ".join(f"{p['name']} {p['version']}" for p in outline.rule_packs))
     if not outline.recommendations:
         out.append("\n" + label("recommendations_none"))
@@ -87,7 +91,7 @@ def text(outline) -> str:
             for action in rec.actions:
                 out.append(f"    - {plain(action)}")
             out.append(f"    {label('because')}{colon}{plain(rec.justification.because)}")
-            out.append(f"    {label('sources')}{colon}{plain(_sources(rec.justification))}")
+            out.append(f"    {label('sources')}{colon}{plain(_sources(rec.justification, lang))}")
             out.append(f"    {label('id')}{colon}{rec.id}")
     if outline.risks:
         out.append("")
@@ -98,7 +102,7 @@ def text(outline) -> str:
             kind = risk.kind if lang == "en" else _i18n.word(lang, "risk_kind", risk.kind)
             out.append(
                 f"* [{severity}] {kind}{colon}{plain(risk.title)}"
-                + (f" ({plain(subjects)})" if subjects else "")
+                + (label("parenthesis", text=plain(subjects)) if subjects else "")
                 + _mark(outline, risk)
             )
             out.append(f"    {label('because')}{colon}{plain(risk.because)}")
@@ -121,7 +125,7 @@ def markdown(outline) -> str:
     stage = outline.stage
     stage_name = _i18n.word(lang, "stage", stage.value) if stage.value else label("unknown")
     out.append(f"- **{label('as_of')}:** {_i18n.date(lang, outline.as_of)}")
-    out.append(f"- **{label('stage')}:** {stage_name} ({markdown_text(stage.because)})")
+    out.append(f"- **{label('stage')}:** {stage_name}{markdown_text(label('parenthesis', text=stage.because))}")
     out.append(
         f"- **{label('rule_packs')}:** "
         + ", ".join(f"{markdown_text(p['name'])} {markdown_text(p['version'])}" for p in outline.rule_packs)
@@ -140,7 +144,7 @@ def markdown(outline) -> str:
                 out.append("")
                 out += [f"- {markdown_text(a)}" for a in rec.actions]
             out += ["", f"**{label('because').capitalize()}:** {markdown_text(rec.justification.because)}", ""]
-            out.append(f"**{label('sources').capitalize()}:** {markdown_text(_sources(rec.justification))}")
+            out.append(f"**{label('sources').capitalize()}:** {markdown_text(_sources(rec.justification, lang))}")
             out.append("")
     if outline.risks:
         head = (label("severity"), label("kind"), label("risk"), label("because").capitalize())

@@ -137,6 +137,8 @@ def schema_defs() -> dict:
 # Fact fields that hold one market or jurisdiction code, and those that hold a list of them.
 CODE_FIELDS = {"code", "market", "jurisdiction", "home_country", "home"}
 CODE_LIST_FIELDS = {"markets", "designations", "taken_in", "members"}
+# Fields whose values a rule text may quote as a market's name (customs offices are keyed by region).
+TEXT_CODE_FIELDS = CODE_FIELDS | CODE_LIST_FIELDS | {"region"}
 
 
 def pack_problems(doc) -> list[Problem]:

@@ -95,7 +95,8 @@ def test_set_changes_the_profile_before_evaluation(invoke):
     assert json.loads(result.output)["stage"] == {
         "value": "stable",
         "declared": True,
-        "because": "declared in the profile at $.firm.stage",
+        "because": "as the profile states it",
+        "rule": None,
     }
 
 

@@ -153,9 +153,54 @@ def test_text_and_markdown_in_chinese(invoke, fmt):
     result = invoke("evaluate", SPINWELL, "--as-of", AS_OF, "--lang", "zh-CN", "--format", fmt)
     assert result.exit_code == 0
     out = result.output
-    assert "以 SPINWELL 在 CN 的申请为基础，提交一件指定 JP、US 的马德里国际申请" in out and "2026年11月25日" in out
+    assert "以 SPINWELL 在中国的申请为基础，提交一件指定日本、美国的马德里国际申请" in out and "2026年11月25日" in out
+    assert ("市场：日本、美国；权利：SPINWELL" if fmt == "text" else "市场：日本、美国；权利：SPINWELL") in out
     assert ("== 商标 ==" if fmt == "text" else "## 商标") in out
     assert "File one Madrid application" not in out
+
+
+# A market code standing alone (not in brackets after its name) with Chinese text around it.
+BARE_CODE = re.compile(r"(?<![A-Za-z0-9（])([A-Z]{2})(?![A-Za-z0-9）])")
+WIDE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+TEST_FIRMS = sorted((ROOT / "tests" / "fixtures" / "interview").glob("*.yaml")) + sorted(
+    (ROOT / "tests" / "fixtures" / "profiles").glob("*.yaml")
+)
+
+
+def bare_codes(text: str) -> list:
+    from ipexpert import _codes
+
+    codes = set(_codes.jurisdiction_codes())
+    found = []
+    for line in text.splitlines():
+        for match in BARE_CODE.finditer(line):
+            around = line[max(0, match.start() - 12) : match.end() + 12]
+            if match.group(1) in codes and WIDE.search(around):
+                found.append(around)
+    return found
+
+
+@pytest.mark.parametrize("profile", sorted(EXAMPLES.glob("*.yaml")) + TEST_FIRMS, ids=lambda p: p.stem)
+def test_chinese_outlines_name_markets_and_cite_the_paper_in_words(profile):
+    from ipexpert import _render
+
+    outline = ipexpert.evaluate(profile, as_of=AS_OF, lang="zh-CN")
+    for text in (_render.text(outline), _render.markdown(outline)):
+        assert bare_codes(text) == []
+        assert "paper §" not in text
+
+
+def test_market_names_come_from_cldr_with_eu_and_international_registrations():
+    assert [_i18n.market("zh-CN", c) for c in ("CN", "US", "EU", "DE", "GB", "WO")] == [
+        "中国",
+        "美国",
+        "欧盟",
+        "德国",
+        "英国",
+        "国际注册",
+    ]
+    assert _i18n.market_with_code("zh-CN", "CN") == "中国（CN）"
+    assert _i18n.market("en", "US") == "US"  # English sentences keep the code
 
 
 def test_an_unknown_language_is_a_usage_error(invoke):

@@ -176,7 +176,7 @@ def test_salience_decides_which_rule_of_one_stratum_fires_first(tmp_path):
     """
     outline = fired(tmp_path, rules)
     assert (outline.stage.value, outline.stage.declared) == ("development", False)
-    assert outline.stage.because == "inferred by t/high: founded in or before 2021"
+    assert outline.stage.because == "inferred: founded in or before 2021" and outline.stage.rule == "t/high"
     declared = dict(PROFILE, firm=dict(PROFILE["firm"], stage="stable"))
     assert fired(tmp_path, rules, declared).stage.value == "stable"
 

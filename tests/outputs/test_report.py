@@ -84,7 +84,7 @@ def test_the_chinese_report_is_in_chinese():
         "市场与权利矩阵",
         "时间线",
         "行动计划",
-        "提交一件指定 JP、US 的马德里国际申请",
+        "提交一件指定日本、美国的马德里国际申请",
         "不构成法律意见",
         "2026年11月25日",
     ):
@@ -197,6 +197,23 @@ def test_the_report_fits_and_shows_its_chart_and_matrix_in_chromium(browser, tmp
         if lang == "zh-CN":
             heading = browser.execute_script("return document.querySelector('h1').innerText")
             assert heading.startswith("知识产权战略报告")
+
+
+def test_the_chinese_report_shows_no_tool_internals_in_chromium(browser, tmp_path):
+    """What a client sees in every example's zh-CN report: market names, no $.paths, rule ids or 'paper §'."""
+    from test_i18n import bare_codes
+
+    for example in sorted(EXAMPLES.glob("*.yaml")):
+        page = tmp_path / f"{example.stem}.html"
+        page.write_text(report(example, "zh-CN"), encoding="utf-8")
+        open_page(browser, page, 1280)
+        seen = browser.execute_script("return document.body.innerText")
+        assert "$." not in seen and "paper §" not in seen and "facts[" not in seen, example.stem
+        assert bare_codes(seen) == [], example.stem
+        assert "语言：zh-CN" not in seen
+        # The consultant's trace is one click away: open the first fold and the paths are there.
+        browser.execute_script("document.querySelector('details.basis').open = true")
+        assert "$." in browser.execute_script("return document.querySelector('details.basis').innerText")
 
 
 @pytest.mark.parametrize("lang", LANGS)
