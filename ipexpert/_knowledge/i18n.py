@@ -104,7 +104,9 @@ class Translation:
         codes: frozenset = getattr(rule, "code_variables", frozenset())
         if self.lang == "zh-CN":
             template = _tight(template, [name for name in names if name in codes])
-        return _expressions.fill(template, {name: self.bound(name, bindings[name], name in codes) for name in names if name in bindings})
+        return _expressions.fill(
+            template, {name: self.bound(name, bindings[name], name in codes) for name in names if name in bindings}
+        )
 
     def bound(self, name: str, value, is_code: bool = False) -> str:
         """How a bound value reads in this language (*is_code*: it holds market codes, shown by name)."""

@@ -168,7 +168,7 @@ TEST_FIRMS = sorted((ROOT / "tests" / "fixtures" / "interview").glob("*.yaml")) 
 
 
 def bare_codes(text: str) -> list:
-    from ipexpert import _codes
+    from ipexpert._reading import codes as _codes
 
     codes = set(_codes.jurisdiction_codes())
     found = []
@@ -182,10 +182,10 @@ def bare_codes(text: str) -> list:
 
 @pytest.mark.parametrize("profile", sorted(EXAMPLES.glob("*.yaml")) + TEST_FIRMS, ids=lambda p: p.stem)
 def test_chinese_outlines_name_markets_and_cite_the_paper_in_words(profile):
-    from ipexpert import _render
+    from ipexpert._outputs import text as _text
 
     outline = ipexpert.evaluate(profile, as_of=AS_OF, lang="zh-CN")
-    for text in (_render.text(outline), _render.markdown(outline)):
+    for text in (_text.text(outline), _text.markdown(outline)):
         assert bare_codes(text) == []
         assert "paper §" not in text
 
