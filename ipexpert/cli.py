@@ -26,16 +26,25 @@ from ipexpert._errors import ProblemsReported
 
 FORMATS = ("text", "markdown", "json", "html", "pdf")
 
+LANG_KEY = "ipexpert.lang"  # the command's --lang, so its errors are printed in that language
+
+
+def _speak(lang: str) -> None:
+    """Print this command's errors in *lang*."""
+    click.get_current_context().meta[LANG_KEY] = lang
+
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-def _exit_code(exc: Exception | KeyboardInterrupt) -> int:
-    """Print *exc* as one line per problem on stderr and return the exit code it means."""
+def _exit_code(exc: Exception | KeyboardInterrupt, lang: str = "en") -> int:
+    """Print *exc* as one line per problem on stderr (in *lang*) and return the exit code it means."""
     from ipexpert._errors import IPExpertError, one_line
+    from ipexpert._knowledge import i18n as _i18n
 
     if isinstance(exc, IPExpertError):
         for problem in exc.problems:
-            click.echo(problem.format(), err=True)
+            click.echo(_i18n.problem_line(problem, lang), err=True)
         return exc.exit_code
     if isinstance(exc, KeyboardInterrupt):
         click.echo("ipexpert: interrupted", err=True)
@@ -59,7 +68,7 @@ class _Group(click.Group):
         except (Exception, KeyboardInterrupt) as exc:  # the last line of defence: one line, not a traceback
             if os.environ.get("IPEXPERT_DEBUG") and not _expected(exc):
                 raise
-            ctx.exit(_exit_code(exc))
+            ctx.exit(_exit_code(exc, ctx.meta.get(LANG_KEY, "en")))
 
 
 def _expected(exc: BaseException) -> bool:
@@ -177,6 +186,7 @@ def evaluate(profile, fmt, output, assignments, lang, paper, as_of, rule_paths, 
     """Evaluate PROFILE (a YAML/JSON file, or - for stdin) and print its strategy outline or report."""
     from ipexpert import _api
 
+    _speak(lang)
     if fmt == "pdf" and (output is None or output == "-") and sys.stdout.isatty():
         raise click.UsageError("a PDF is not written to a terminal: give -o FILE.pdf, or redirect the output")
 
@@ -193,11 +203,14 @@ def evaluate(profile, fmt, output, assignments, lang, paper, as_of, rule_paths, 
 
 @cli.command()
 @click.argument("profiles", nargs=-1, required=True)
-def validate(profiles):
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Language of the messages.")
+def validate(profiles, lang):
     """Check PROFILES against the schema; print one line per problem."""
     from ipexpert import _api
     from ipexpert._errors import InvalidProfileError
+    from ipexpert._knowledge import i18n as _i18n
 
+    _speak(lang)
     invalid = 0
     for path in profiles:
         try:
@@ -206,9 +219,9 @@ def validate(profiles):
         except InvalidProfileError as exc:
             problems = exc.problems
         for problem in problems:
-            click.echo(problem.format())
+            click.echo(_i18n.problem_line(problem, lang))
         invalid += bool(problems)
-    click.echo(f"{len(profiles)} checked, {invalid} invalid", err=True)
+    click.echo(_i18n.label(lang, "validate_summary", checked=len(profiles), invalid=invalid), err=True)
     if invalid:
         raise ProblemsReported()
 
@@ -573,6 +586,7 @@ def interview(output, partial, lang, as_of, rule_paths, no_default_rules):
     """Ask only the questions that can change the outline, write the profile, offer the outline and the report."""
     from ipexpert._interview import terminal as _terminal
 
+    _speak(lang)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise click.UsageError("the interview needs a terminal; in a browser, run `ipexpert serve` and open its page")
     _terminal.interview(output, partial, lang, load_rule_base(rule_paths, no_default_rules), as_of)

@@ -15,11 +15,14 @@ import datetime
 import functools
 import json
 import os
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from ipexpert import _api
 from ipexpert._knowledge import conditions as _conditions
 from ipexpert._knowledge import expressions as _expressions
+from ipexpert._reading import codes as _codes
 from ipexpert._reading import facts as _facts
 from ipexpert._knowledge import i18n as _i18n
 from ipexpert._reading import profile as _profile
@@ -542,11 +545,15 @@ class Engine:
 
     # ---- answers ----
 
-    def answer(self, state: State, question: Question, raw: dict) -> tuple[State, list[str]]:
-        """The state with *raw* (form values by field name, as text) applied, or the problems found.
+    def answer(self, state: State, question: Question, raw: dict, lang: str = "en") -> tuple[State, list[str]]:
+        """The state with *raw* (form values by field name, as text) applied, or the problems found in *lang*.
 
         Problems are the messages `validate` gives, for the answered part of the profile.
         """
+        new_state, messages = self._answer(state, question, raw)
+        return new_state, [_i18n.message(lang, m) for m in messages]
+
+    def _answer(self, state: State, question: Question, raw: dict) -> tuple[State, list[str]]:
         profile = copy.deepcopy(state.profile)
         messages = []
         if question.kind == "group":
@@ -702,32 +709,57 @@ def _delete(profile: dict, path: tuple) -> None:
         target.pop(path[-1], None)
 
 
+# What separates typed values: commas, the Chinese comma and enumeration comma, semicolons (and, for codes, spaces).
+_NAME_SEPARATORS = re.compile(r"[,，、;；]")
+_CODE_SEPARATORS = re.compile(r"[,，、;；\s]+")
+_YES = ("yes", "true", "y", "1", "是", "对", "有", "是的")
+_NO = ("no", "false", "n", "0", "否", "不", "不是", "没有", "无")
+
+
+def _is_code(question: Question) -> bool:
+    return question.schema_path.endswith(("code", "home_country", "jurisdiction", "markets", "designations", "taken_in"))
+
+
 def _convert(question: Question, raw):
-    """(value, problem message) for form text *raw*: the types the schema expects."""
+    """(value, problem message) for form text *raw*: the types the schema expects.
+
+    Full-width input reads as its ASCII twin (ＣＮ, ２０２７, 「，」 between values), and a market may be
+    typed by its name (中国, 美国, Germany) as well as its code.
+    """
     kind = question.type
     if kind == "list":
         if isinstance(raw, list):  # values picked from the choices
             parts = [str(v).strip() for v in raw]
-        else:  # typed: commas (and, for codes, spaces) separate values
+        else:  # typed
             text = "" if raw is None else str(raw)
-            parts = text.split(",") if question.schema_path == "ip_assets[].products" else text.replace(",", " ").split()
+            names = question.schema_path == "ip_assets[].products"
+            parts = _NAME_SEPARATORS.split(text) if names else _CODE_SEPARATORS.split(text)
         out = []
         for part in parts:
             part = part.strip()
             if question.schema_path != "ip_assets[].products" and part != "other":
-                part = part.upper() if question.schema_path != "channels" else part.lower()
+                part = unicodedata.normalize("NFKC", part)
+                if _is_code(question) and part:
+                    code = _codes.code_for_name(part)
+                    if code is None:
+                        return _ABSENT, f"{part!r} is not a market: write a country code such as CN or US, or its name"
+                    part = code
+                else:
+                    part = part.lower() if question.schema_path == "channels" else part.upper()
             if part and part != "other" and part not in out:
                 out.append(part)
         return (out if out else _ABSENT), None
     text = "" if raw is None else str(raw).strip()
+    if kind in ("boolean", "integer", "number") or _is_code(question):
+        text = unicodedata.normalize("NFKC", text)
     if text == "":
         if question.required:
             return _ABSENT, "an answer is needed"
         return _ABSENT, None
     if kind == "boolean":
-        if text.lower() in ("yes", "true", "y", "1"):
+        if text.lower() in _YES:
             return True, None
-        if text.lower() in ("no", "false", "n", "0"):
+        if text.lower() in _NO:
             return False, None
         return _ABSENT, f"{text!r} is not yes or no"
     if kind == "integer":
@@ -741,8 +773,11 @@ def _convert(question: Question, raw):
             return (int(number) if number.is_integer() else number), None
         except ValueError:
             return text, None
-    if question.schema_path.endswith(("code", "home_country", "jurisdiction")):
-        return text.upper(), None
+    if _is_code(question):
+        code = _codes.code_for_name(text)
+        if code is None and not (len(text) == 2 and text.isascii()):
+            return _ABSENT, f"{text!r} is not a market: write a country code such as CN or US, or its name"
+        return code or text.upper(), None  # a two-letter slip gets the schema's "did you mean"
     return text, None
 
 

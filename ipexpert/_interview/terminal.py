@@ -16,6 +16,7 @@ import questionary
 from prompt_toolkit.validation import ValidationError, Validator
 
 from ipexpert._interview import files as _files
+from ipexpert._knowledge import i18n as _i18n
 from ipexpert._interview import questions as _questions
 from ipexpert._outputs import text as _text
 from ipexpert._interview.texts import texts
@@ -97,8 +98,9 @@ def _after(output: str, profile: dict, engine, t) -> None:
 
 def _ask(question, state, engine, t):
     """One question, asked again until its answer passes the profile's checks."""
-    why = "; ".join(engine.why(question, t.lang)) if question.why else t.ui("required_why")
-    click.echo(click.style(f"  {t.ui('why')}: {why}", dim=True))
+    colon = _i18n.label(t.lang, "colon")
+    why = _i18n.label(t.lang, "clause_separator").join(engine.why(question, t.lang)) if question.why else t.ui("required_why")
+    click.echo(click.style(f"  {t.ui('why')}{colon}{why}", dim=True))
     if question.kind == "item":
         more = _questions.has_items(state.profile, question.path)
         if not question.required:
@@ -119,11 +121,11 @@ def _ask(question, state, engine, t):
             if value == SKIP:
                 return engine.skip(state, question)
             raw = {"value": value}
-        new_state, problems = engine.answer(state, question, raw)
+        new_state, problems = engine.answer(state, question, raw, t.lang)
         if not problems:
             return new_state
         for problem in problems:
-            click.echo(click.style(f"  {t.ui('errors')}: {problem}", fg="red"))
+            click.echo(click.style(f"  {t.ui('errors')}{_i18n.label(t.lang, 'colon')}{problem}", fg="red"))
 
 
 def _prompt(question, t, required):

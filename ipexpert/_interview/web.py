@@ -29,6 +29,7 @@ from ipexpert._interview import files as _files
 from ipexpert._reading import profile as _profile
 from ipexpert._interview import questions as _questions
 from ipexpert._errors import IPExpertError
+from ipexpert._knowledge import i18n as _i18n
 from ipexpert._interview.texts import LANGUAGES, texts
 
 _DIR = Path(__file__).parent
@@ -76,7 +77,7 @@ def routes(rules=None, as_of=None) -> list[Route]:
         try:
             state = _questions.from_document(_profile.parse(_one(form, "profile").encode("utf-8"), "<pasted profile>"))
         except IPExpertError as exc:
-            problems = [p.format() for p in exc.problems]
+            problems = [_i18n.problem_line(p, lang) for p in exc.problems]
             return await run_in_threadpool(_page, engine(), _questions.State(), lang, problems)
         return await run_in_threadpool(_page, engine(), state, lang)
 
@@ -173,7 +174,7 @@ def _step(engine: _questions.Engine, form: dict, lang: str) -> Response:
     if action == "skip":
         return _page(engine, engine.skip(state, question), lang)
     raw = _raw_answer(question, form)
-    new_state, problems = engine.answer(state, question, raw)
+    new_state, problems = engine.answer(state, question, raw, lang)
     if problems:
         return _page(engine, state, lang, problems, question=question, entered=raw, status=422)
     return _page(engine, new_state, lang)

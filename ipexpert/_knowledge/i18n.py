@@ -169,9 +169,7 @@ def market(lang: str, code: str) -> str:
     own = _OWN_NAMES.get(lang, {}).get(code)
     if own:
         return own
-    from babel import Locale
-
-    return Locale.parse(_CLDR_LOCALES[lang]).territories.get(code, code)
+    return _codes.cldr_names(_CLDR_LOCALES[lang]).get(code, code)
 
 
 def markets(lang: str, codes) -> str:
@@ -198,6 +196,66 @@ def source(lang: str, ref: str) -> str:
     if section:
         return label(lang, "paper_section", section=section.group(1))
     return word(lang, "source", ref)
+
+
+# ---- messages: the errors and warnings of validate, evaluate, the interviews and the service ----
+
+
+@functools.lru_cache(maxsize=1)
+def _messages() -> dict:
+    return _load(i18n_dir() / "messages.yaml").data
+
+
+@functools.cache
+def _message_patterns(lang: str) -> tuple:
+    """(compiled English pattern, translated template) for each message, the most specific first."""
+    out = []
+    for entry in _messages()["messages"]:
+        if lang not in entry:
+            continue
+        parts = re.split(r"(\{[a-z_]+\})", entry["en"])
+        pattern = "".join(f"(?P<{p[1:-1]}>.+?)" if _expressions.PLACEHOLDER.fullmatch(p) else re.escape(p) for p in parts)
+        literal = sum(len(p) for p in parts if not _expressions.PLACEHOLDER.fullmatch(p))
+        out.append((literal, re.compile(pattern, re.S), entry[lang]))
+    out.sort(key=lambda item: -item[0])
+    return tuple((pattern, template) for _, pattern, template in out)
+
+
+def message(lang: str, english: str) -> str:
+    """An English message in *lang*, clause by clause ("; "): a clause the catalog lacks stays in English."""
+    if lang == DEFAULT:
+        return english
+    text = label(lang, "clause_separator").join(_translate_clause(lang, c) or c for c in english.split("; "))
+    # a suggested code names its market in the reader's language: 'GB' (United Kingdom) -> 'GB'（英国）
+    text = _SUGGESTED_CODE.sub(lambda m: f"'{m.group(1)}'" + label(lang, "parenthesis", text=market(lang, m.group(1))), text)
+    return text.replace("） or '", "）" + label(lang, "or") + "'")
+
+
+_SUGGESTED_CODE = re.compile(r"'([A-Z]{2})' \([^()]*\)")
+
+
+def _translate_clause(lang: str, english: str) -> str | None:
+    types = _messages().get("types", {})
+    for pattern, template in _message_patterns(lang):
+        found = pattern.fullmatch(english)
+        if found:
+            values = found.groupdict()
+            if "type" in values:
+                values["type"] = types.get(values["type"], {}).get(lang, values["type"])
+            return _expressions.fill(template, values)
+    return None
+
+
+def problem_line(problem: Problem, lang: str = DEFAULT) -> str:
+    """`FILE:LINE:COL: message (at $.path)` in *lang*; the place and the path are kept as they are."""
+    if lang == DEFAULT:
+        return problem.format()
+    from ipexpert._errors import one_line
+
+    where = problem.file + "".join(f":{n}" for n in (problem.line, problem.column) if n is not None and problem.line is not None)
+    severity = "" if problem.severity == "error" else label(lang, "severity_" + problem.severity) + label(lang, "colon")
+    at = label(lang, "at_path", path=problem.path) if problem.path and problem.path != "$" else ""
+    return one_line(f"{where}: {severity}{message(lang, problem.message)}{at}")
 
 
 def word(lang: str, group: str, value) -> str:

@@ -13,6 +13,7 @@ would split one market's facts and registrations in two. The message says to wri
 from __future__ import annotations
 
 import functools
+import unicodedata
 
 from ipexpert._errors import Problem
 
@@ -70,7 +71,7 @@ def suggestions(word, allowed) -> list[str]:
         return ["GB"]
     if text.upper() in allowed and text.upper() != text:
         return [text.upper()]
-    if 2 < len(text) <= 60:
+    if 2 <= len(text) <= 60:
         by_name = _by_name(text, allowed)
         if by_name:
             return [by_name]
@@ -81,9 +82,34 @@ def suggestions(word, allowed) -> list[str]:
     return sorted(close, key=lambda c: (c not in _PREFERRED, _PREFERRED.index(c) if c in _PREFERRED else 0, c))[:3]
 
 
+@functools.cache
+def cldr_names(locale: str) -> dict[str, str]:
+    """Territory names in *locale* by code (Babel's copy of CLDR): 美国 for US, 欧盟 for EU in zh_Hans_CN."""
+    from babel import Locale
+
+    return dict(Locale.parse(locale).territories)
+
+
+@functools.cache
+def _chinese_codes() -> dict[str, str]:
+    names = {name: code for code, name in cldr_names("zh_Hans_CN").items() if code in set(jurisdiction_codes())}
+    names["国际注册"] = WO
+    return names
+
+
+def code_for_name(text: str) -> str | None:
+    """The code a person means by 中国, ＣＮ, cn or China (full-width forms read as their ASCII twins), or None."""
+    plain = unicodedata.normalize("NFKC", text).strip()
+    if plain.upper() in set(jurisdiction_codes()):
+        return plain.upper()
+    return _chinese_codes().get(plain) or _by_name(plain, jurisdiction_codes())
+
+
 def _by_name(text: str, allowed) -> str | None:
     import pycountry
 
+    if text in _chinese_codes():
+        return _chinese_codes()[text] if _chinese_codes()[text] in allowed else None
     if text.lower() in ("europe", "european union"):
         return EU if EU in allowed else None
     try:

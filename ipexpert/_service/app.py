@@ -378,18 +378,21 @@ def create_app(options: Options | None = None) -> Starlette:
 
     async def evaluate(request: Request) -> Response:
         as_of = _as_of(request)
-        return await evaluator.answer("evaluate", await _body(request, limits.body_bytes), as_of=as_of)
+        answer = await evaluator.answer("evaluate", await _body(request, limits.body_bytes), as_of=as_of)
+        return in_language(answer, _accepted_language(request))
 
     async def report(request: Request) -> Response:
         """The client report (or the outline JSON) in a language: ipexpert/_report.py."""
         as_of = _as_of(request)
         fmt, lang, paper = _report_options(request)
-        return await evaluator.answer(
+        answer = await evaluator.answer(
             "report", await _body(request, limits.body_bytes), as_of=as_of, fmt=fmt, lang=lang, paper=paper
         )
+        return in_language(answer, lang if "lang" in request.query_params else _accepted_language(request))
 
     async def validate(request: Request) -> Response:
-        return await evaluator.answer("validate", await _body(request, limits.body_bytes))
+        answer = await evaluator.answer("validate", await _body(request, limits.body_bytes))
+        return in_language(answer, _accepted_language(request))
 
     async def agenda_json(request: Request) -> Response:
         return await evaluator.answer("agenda", b"", as_of=_as_of(request), **_agenda_options(request), fmt="json")
@@ -453,7 +456,43 @@ class _QuietOnCancel:
 
 
 async def _refused(request: Request, exc: _Refused) -> Response:
-    return problem_details(exc.status, exc.detail, exc.problems)
+    return in_language(problem_details(exc.status, exc.detail, exc.problems), _accepted_language(request))
+
+
+def _accepted_language(request: Request) -> str:
+    """en or zh-CN, whichever the request's Accept-Language prefers (any zh tag reads Chinese); English by default."""
+    ranked = []
+    for i, item in enumerate(request.headers.get("accept-language", "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        try:
+            weight = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
+        except ValueError:
+            weight = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("zh", "en") and weight > 0:
+            ranked.append((-weight, i, "zh-CN" if primary == "zh" else "en"))
+    return min(ranked)[2] if ranked else "en"
+
+
+def in_language(response: Response, lang: str) -> Response:
+    """A problem details *response* with its detail and messages in *lang* (the keys and paths as they are)."""
+    if response.media_type != PROBLEM_MEDIA_TYPE:
+        return response
+    response.headers.append("Vary", "Accept-Language")
+    if lang == "en":
+        return response
+    from ipexpert._knowledge import i18n as _i18n
+
+    body = json.loads(response.body)
+    body["detail"] = _i18n.message(lang, body["detail"])
+    for problem in body.get("problems", []):
+        problem["message"] = _i18n.message(lang, problem["message"])
+    translated = Response(_dumps(body), status_code=response.status_code, media_type=PROBLEM_MEDIA_TYPE)
+    for name, value in response.headers.items():
+        if name.lower() not in ("content-length", "content-type"):
+            translated.headers.append(name, value)
+    translated.headers["Content-Language"] = lang
+    return translated
 
 
 async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:

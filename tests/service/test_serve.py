@@ -163,6 +163,23 @@ def test_an_invalid_profile_is_422_with_its_problems(server):
     assert request(server, "GET", "/healthz")[0] == 200
 
 
+def test_problem_details_speak_the_accepted_language(server):
+    text = "firm:\n  name: X\n  home_country: usa\nmarkets: []\n"
+    chinese = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+    status, headers, body = request(server, "POST", "/v1/validate", text, "application/yaml", chinese)
+    data = problem_details(status, headers, body, 422)
+    assert data["detail"] == "企业档案有误" and headers["content-language"] == "zh-CN"
+    by_path = {p["path"]: p for p in data["problems"]}
+    assert by_path["$.firm.home_country"]["line"] == 3  # places and paths are the same in every language
+    assert by_path["$.firm.home_country"]["message"].startswith("'usa' 不是 ISO 3166-1 两位字母国家代码")
+    assert "'US'（美国）" in by_path["$.firm.home_country"]["message"]
+    english = {"Accept-Language": "en-GB,zh;q=0.5"}
+    data = problem_details(*request(server, "POST", "/v1/validate", text, "application/yaml", english), 422)
+    assert data["detail"] == "the profile is not valid"
+    query = problem_details(*request(server, "POST", "/v1/report?format=xml", text, "application/yaml", chinese), 400)
+    assert query["detail"].startswith("查询参数 format 不是可选值之一")
+
+
 def test_unreadable_text_is_400(server):
     data = problem_details(*request(server, "POST", "/v1/evaluate", "firm: [\n", "text/yaml"), 400)
     assert data["problems"][0]["message"].startswith("not valid YAML")
