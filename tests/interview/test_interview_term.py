@@ -168,9 +168,24 @@ def test_in_chinese_each_question_says_why_in_chinese(tmp_path):
         encoding="utf-8",
     )
     child = spawn("interview", "-o", "profile.yaml", "--from", "partial.yaml", "--lang", "zh-CN", "--as-of", AS_OF, cwd=tmp_path)
-    child.expect("为什么问这个: (.*)\r?\n")
+    child.expect("为什么问这个：(.*)\r?\n")
     reasons = child.match.group(1)
     assert re.search(r"[\u4e00-\u9fff]", reasons) and not re.search(r"[A-Za-z]{5,}", reasons.replace("Walmart", "")), reasons
+    child.sendintr()
+    child.expect(pexpect.EOF)
+
+
+def test_a_wrong_answer_in_chinese_gets_a_chinese_message_and_a_chinese_name_is_read(tmp_path):
+    child = spawn("interview", "-o", "profile.yaml", "--lang", "zh-CN", "--as-of", AS_OF, cwd=tmp_path)
+    see(child, "贵公司叫什么名字？")
+    child.send("Quickship" + ENTER)
+    see(child, "贵公司设在哪个国家？")
+    child.send("中华" + ENTER)
+    see(child, "请修改这个回答：无法识别 '中华'：请填写国家（地区）名称或两位字母代码")
+    see(child, "贵公司设在哪个国家？")
+    child.send("中国" + ENTER)
+    index = child.expect([re.escape("请修改这个回答"), "市场"])
+    assert index == 1  # 中国 was read as CN
     child.sendintr()
     child.expect(pexpect.EOF)
 

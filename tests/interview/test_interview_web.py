@@ -32,6 +32,7 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 from ipexpert import _api  # noqa: E402
 from ipexpert._interview import web as _web  # noqa: E402
 from ipexpert._interview import questions as _questions  # noqa: E402
+from ipexpert._knowledge import i18n as _i18n  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -308,12 +309,20 @@ def test_answers_are_escaped_and_checked_with_the_messages_of_validate(browser, 
     _active(browser).send_keys("<img src=x onerror=alert(1)>" + Keys.ENTER)
     _wait_new_page(browser, page)
     page = browser.find_element(By.TAG_NAME, "html").id
-    _tab_to(browser, _is("input", name="value")).send_keys("China" + Keys.ENTER)
+    _tab_to(browser, _is("input", name="value")).send_keys("中华" + Keys.ENTER)
     _wait_new_page(browser, page)
     problems = browser.find_element(By.CSS_SELECTOR, ".problems").text
-    said = _api.validate({"firm": {"name": "x", "home_country": "CHINA"}})
-    assert [p.message for p in said if p.path == "$.firm.home_country"][0] in problems  # as validate says
-    assert "did you mean 'CN' (China)?" in problems
+    assert "无法识别 '中华'：请填写国家（地区）名称或两位字母代码，例如 中国 或 CN" in problems  # the form expected, in Chinese
+    page = browser.find_element(By.TAG_NAME, "html").id
+    field = _tab_to(browser, _is("input", name="value"))
+    field.clear()
+    field.send_keys("XX" + Keys.ENTER)
+    _wait_new_page(browser, page)
+    problems = browser.find_element(By.CSS_SELECTOR, ".problems").text
+    said = _api.validate({"firm": {"name": "x", "home_country": "XX"}})
+    english = [p.message for p in said if p.path == "$.firm.home_country"][0]
+    assert _i18n.message("zh-CN", english) in problems  # what validate --lang zh-CN says
+    assert "'XX' 不是 ISO 3166-1 两位字母国家代码" in problems
     assert not browser.find_elements(By.CSS_SELECTOR, "img")
     aside = browser.find_element(By.TAG_NAME, "aside").text
     assert "战略提纲" in aside
