@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
+from ipexpert._knowledge import i18n as _i18n
 from ipexpert._reading import document as _document
 
 from ipexpert import LANGUAGES  # stated once, in the package
@@ -50,7 +52,17 @@ class Texts:
         text = (
             entry.get("more") if more and entry.get("more") else entry.get("label") or question.schema.get("title") or question.id
         )
-        return str(text).replace("{item}", question.about or "")
+        return str(text).replace("{item}", self.about(question))
+
+    def about(self, question) -> str:
+        """The item a question concerns, its market named in this language: `SPINWELL（美国）`, `德国`."""
+        about = question.about or ""
+        if question.path and question.path[0] == "markets" and re.fullmatch(r"[A-Z]{2}", about):
+            return _i18n.market(self.lang, about)
+        found = re.fullmatch(r"(.*) \(([A-Z]{2})\)", about)
+        if found and self.lang != "en":
+            return found.group(1) + _i18n.label(self.lang, "parenthesis", text=_i18n.market(self.lang, found.group(2)))
+        return about
 
     def help(self, question) -> str:
         return self._entry(question.schema_path).get("help", "")
@@ -60,4 +72,7 @@ class Texts:
         if question.kind == "group":
             member = next((m for m in question.fields if m.path[-1] == value), None)
             return self._entry(member.schema_path).get("label", value) if member else str(value)
-        return self._entry(question.schema_path).get("choices", {}).get(value, str(value))
+        named = self._entry(question.schema_path).get("choices", {}).get(value)
+        if named is None and isinstance(value, str) and re.fullmatch(r"[A-Z]{2}", value):
+            return _i18n.market_with_code(self.lang, value)  # a market: 美国（US）
+        return str(value) if named is None else named
