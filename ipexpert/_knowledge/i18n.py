@@ -95,7 +95,9 @@ class Translation:
     def fill(self, rule, where: str, english: str, bindings: dict) -> str:
         """Rule *rule*'s text at *where* (its English is *english*) with *bindings* filled in."""
         if self.lang == DEFAULT:
-            return _expressions.fill(english, bindings)
+            # English keeps values as written, but names a marketplace (Amazon, not amazon)
+            shown = {name: self.word("channel", value) if name == "channel" else value for name, value in bindings.items()}
+            return _expressions.fill(english, shown)
         template = self.catalog.text(rule.pack, rule.id, where, english)
         if template is None:
             self.fallbacks.add(rule.key)

@@ -233,3 +233,20 @@ def test_a_new_note_in_the_reference_data_is_reported(tmp_path):
     messages = [p.format() for p in _i18n.check_translations(packs, "zh-CN", ZH)]
     assert len(messages) == 1 and "is missing" in messages[0] and messages[0].endswith(".jurisdiction.madrid_note)"), messages
     assert messages[0].startswith(str(packs_file)) or "jurisdictions.yaml:" in messages[0]
+
+
+def test_english_outlines_name_marketplaces_not_their_codes(invoke):
+    result = invoke("evaluate", EXAMPLES / "copycat-victim.yaml", "--as-of", AS_OF)
+    assert "The firm sells on Amazon, and PETALWORK" in result.output and "sells on eBay" in result.output
+    assert not re.search(r"sells on (amazon|ebay|aliexpress)\b", result.output)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_every_interview_choice_has_a_whole_label(lang):
+    """A label with an unquoted comma would be cut there by YAML ("The supplier, with permission")."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "ipexpert" / "_interview" / f"{lang}.yaml").read_text(encoding="utf-8"))
+    for key, entry in data["questions"].items():
+        for value, label in (entry.get("choices") or {}).items() if isinstance(entry, dict) else ():
+            assert isinstance(label, str) and label, (key, value)
