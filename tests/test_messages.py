@@ -122,3 +122,11 @@ def test_full_width_commas_separate_typed_markets_and_yes_no_reads_chinese(engin
     assert _questions._convert(yes_no, "是") == (True, None) and _questions._convert(yes_no, "否") == (False, None)
     _, problem = _questions._convert(yes_no, "也许")
     assert _i18n.message("zh-CN", problem) == "'也许' 不是“是”或“否”，请回答 是 或 否"
+
+
+def test_the_invented_in_question_is_asked_only_for_inventions(engine):
+    base = {"firm": {"name": "测试", "home_country": "CN"}, "markets": [{"code": "US", "status": "active"}]}
+    for kind, asked in (("trademark", False), ("design", False), ("patent", True)):
+        profile = dict(base, ip_assets=[{"type": kind, "name": "X"}])
+        found = engine.find(_questions.State(profile), "ip_assets[0].invented_in")
+        assert (found is not None) == asked, kind

@@ -511,6 +511,9 @@ class Engine:
             item = profile["markets"][path[1]]
             if item.get("status") != "planned":
                 return None
+        if spath in ("ip_assets[].invented_in", "ip_assets[].security_examination"):
+            if profile["ip_assets"][path[1]].get("type") not in ("patent", "utility_model"):
+                return None  # only an invention is "invented" somewhere (the profile check says the same)
         if spath == "ip_assets[].registrations[].designations":
             item = profile["ip_assets"][path[1]]["registrations"][path[3]]
             if item.get("jurisdiction") != "WO":
