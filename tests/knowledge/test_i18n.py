@@ -210,15 +210,38 @@ def test_an_unknown_language_is_a_usage_error(invoke):
         ipexpert.evaluate(SPINWELL, as_of=AS_OF, lang="fr")
 
 
-def test_the_glossary_terms_are_the_ones_the_translations_use():
+def glossary_rows():
     glossary = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| ([^|]+?) \| ([^|]+?) \| ([^|]*?) \|", glossary, re.M)
-    terms = {en.strip(): zh.strip() for en, zh, note in rows if CJK.search(zh) and note.startswith("used")}
+    return [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in glossary.splitlines()
+        if line.startswith("| ") and not line.startswith("| English")
+    ]
+
+
+def chinese_texts() -> str:
+    """Every Chinese text a user reads: rule texts, labels, messages and the interview."""
+    texts = "\n".join(p.read_text(encoding="utf-8") for p in sorted(ZH.glob("*.yaml")))
+    for path in ("rules/i18n/labels.yaml", "rules/i18n/messages.yaml", "ipexpert/_interview/zh-CN.yaml"):
+        texts += (ROOT / path).read_text(encoding="utf-8")
+    return texts
+
+
+def test_the_glossary_terms_are_the_ones_the_translations_use():
+    rows = glossary_rows()
+    terms = {en: zh for en, zh, note, source, avoid in rows if CJK.search(zh) and note.startswith("used")}
     assert len(terms) >= 20
-    texts = "\n".join(p.read_text(encoding="utf-8") for p in ZH.glob("*.yaml"))
-    texts += (ROOT / "rules" / "i18n" / "labels.yaml").read_text(encoding="utf-8")
+    texts = chinese_texts()
     unused = [zh for zh in terms.values() if zh.split("（")[0] not in texts]
     assert unused == []
+
+
+def test_every_glossary_term_names_its_source_and_no_rejected_word_is_used():
+    texts = chinese_texts()
+    for en, zh, note, source, avoid in glossary_rows():
+        assert CJK.search(source) or source.startswith("paper"), f"{en}: no statutory or office source"
+        rejected = avoid.split("（")[0]
+        assert not rejected or rejected not in texts, f"{rejected!r} is used where the glossary says {zh!r} ({en})"
 
 
 def test_a_new_note_in_the_reference_data_is_reported(tmp_path):
