@@ -130,3 +130,14 @@ def test_the_invented_in_question_is_asked_only_for_inventions(engine):
         profile = dict(base, ip_assets=[{"type": kind, "name": "X"}])
         found = engine.find(_questions.State(profile), "ip_assets[0].invented_in")
         assert (found is not None) == asked, kind
+
+
+def test_why_we_ask_says_unknown_values_in_words(engine):
+    state = _questions.State(
+        {"firm": {"name": "X", "home_country": "CN", "employees": 5}, "markets": [{"code": "US", "status": "active"}]}
+    )
+    question = engine.find(state, "markets[+]")
+    english, chinese = engine.why(question, "en"), engine.why(question, "zh-CN")
+    assert "Register your brand in a market before selling there" in english
+    assert "在某个市场开售前注册贵公司的品牌" in chinese
+    assert not any("…" in reason or "{" in reason for reason in english + chinese)

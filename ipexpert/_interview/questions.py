@@ -683,13 +683,21 @@ def _with(question: Question, **changes) -> Question:
 
 
 def _title(rule, bindings: dict, translation=None) -> str:
-    """*rule*'s title in *translation*'s language (English by default), filled from *bindings*;
-    a placeholder with no binding reads "…"."""
-    import re
-
+    """*rule*'s title in *translation*'s language (English by default), filled from *bindings*; a value not
+    known yet reads as words ("your brand", "a market"), or "…" where no word fits."""
     translation = translation or _i18n.Translation()
     text = translation.fill(rule, "title", rule.data.get("title") or rule.key, bindings)
-    return re.sub(r"\{[a-z_]+\}", "…", text)
+    missing = [name for name in _expressions.placeholders(text) if name not in bindings]
+    if translation.lang == "zh-CN":
+        text = _i18n.tighten(text, missing)
+    opens_with_unknown = any(text.startswith("{" + name + "}") for name in missing)
+    text = _expressions.PLACEHOLDER.sub(lambda m: _unknown(translation.lang, m.group(1)), text)
+    return text[:1].upper() + text[1:] if opens_with_unknown else text  # "Your brand cannot be enrolled..."
+
+
+def _unknown(lang: str, name: str) -> str:
+    said = _i18n.word(lang, "unknown", name)
+    return "…" if said == name else said
 
 
 def _put(profile: dict, path: tuple, value) -> None:

@@ -105,7 +105,7 @@ class Translation:
         names = _expressions.placeholders(template)
         codes: frozenset = getattr(rule, "code_variables", frozenset())
         if self.lang == "zh-CN":
-            template = _tight(template, [name for name in names if name in codes])
+            template = tighten(template, [name for name in names if name in codes])
         return _expressions.fill(
             template, {name: self.bound(name, bindings[name], name in codes) for name in names if name in bindings}
         )
@@ -142,7 +142,7 @@ class Translation:
 _WIDE = "[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\u201c\u201d]"
 
 
-def _tight(template: str, names) -> str:
+def tighten(template: str, names) -> str:
     """*template* without the spaces it sets between Chinese words and the placeholders *names* (filled with 美国...)."""
     for name in names:
         slot = re.escape("{" + name + "}")

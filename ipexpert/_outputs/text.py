@@ -75,14 +75,17 @@ def text(outline) -> str:
     stage_name = _i18n.word(lang, "stage", stage.value) if stage.value else label("unknown")
     colon = label("colon")
     out.append(f"{label('stage')}{colon}{stage_name}{label('parenthesis', text=plain(stage.because))}")
-    out.append(f"{label('rule_packs')}{colon}" + ", ".join(f"{p['name']} {p['version']}" for p in outline.rule_packs))
+    out.append(
+        f"{label('rule_packs')}{colon}"
+        + _i18n.list_separator(lang).join(f"{p['name']} {p['version']}" for p in outline.rule_packs)
+    )
     if not outline.recommendations:
         out.append("\n" + label("recommendations_none"))
     for category, recs in sections(outline):
         out.append("")
         out.append(f"== {_i18n.word(lang, 'category', category)} ==")
         for rec in recs:
-            due = f", {label('due', date=_i18n.date(lang, rec.due))}" if rec.due else ""
+            due = label("item_separator") + label("due", date=_i18n.date(lang, rec.due)) if rec.due else ""
             priority = rec.priority.upper() if lang == "en" else _i18n.word(lang, "priority", rec.priority)
             out.append(f"* [{priority}{due}] {plain(rec.title)}{_mark(outline, rec)}")
             subjects = _subjects(rec, lang)

@@ -238,7 +238,7 @@ def test_the_glossary_terms_are_the_ones_the_translations_use():
 
 def test_every_glossary_term_names_its_source_and_no_rejected_word_is_used():
     texts = chinese_texts()
-    for en, zh, note, source, avoid in glossary_rows():
+    for en, zh, _note, source, avoid in glossary_rows():
         assert CJK.search(source) or source.startswith("paper"), f"{en}: no statutory or office source"
         rejected = avoid.split("（")[0]
         assert not rejected or rejected not in texts, f"{rejected!r} is used where the glossary says {zh!r} ({en})"
