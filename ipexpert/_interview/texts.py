@@ -31,6 +31,16 @@ class Texts:
         self._questions = data["questions"]
         self.formats = data["formats"]
 
+    def colon(self) -> str:
+        return _i18n.label(self.lang, "colon")
+
+    def paren(self, text) -> str:
+        """` (text)` in English, `（text）` in Chinese."""
+        return _i18n.label(self.lang, "parenthesis", text=text)
+
+    def date(self, value) -> str:
+        return _i18n.date(self.lang, value)
+
     def level(self, value: str) -> str:
         """A priority or severity (critical, high, medium, low) in this language."""
         return self._ui["levels"].get(value, value)

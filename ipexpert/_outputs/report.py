@@ -384,7 +384,11 @@ def _fit(text: str) -> str:
     for ch in text:
         units += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
         if units > LABEL_UNITS - 1:
-            return "".join(out).rstrip() + "…"
+            kept = "".join(out)
+            space = kept.rfind(" ")
+            if space > len(kept) * 2 // 3 and unicodedata.east_asian_width(ch) not in ("W", "F"):
+                kept = kept[:space]  # Latin text is cut between words, not inside one
+            return kept.rstrip() + "…"
         out.append(ch)
     return text
 

@@ -325,7 +325,7 @@ def test_answers_are_escaped_and_checked_with_the_messages_of_validate(browser, 
     assert "'XX' 不是 ISO 3166-1 两位字母国家代码" in problems
     assert not browser.find_elements(By.CSS_SELECTOR, "img")
     aside = browser.find_element(By.TAG_NAME, "aside").text
-    assert "战略提纲" in aside
+    assert "战略纲要" in aside
     state = _page_state(browser)
     assert state.profile["firm"]["name"] == "<img src=x onerror=alert(1)>"
 
