@@ -128,10 +128,24 @@ def _ask(question, state, engine, t):
             click.echo(click.style(f"  {t.ui('errors')}{_i18n.label(t.lang, 'colon')}{problem}", fg="red"))
 
 
+def _hints(help_text: str | None, keys: str) -> str:
+    """The question's help and how to answer with the keys: neither hides the other."""
+    return f"{help_text} {keys}" if help_text else keys
+
+
+def _checkbox(label: str, choices: list, instruction: str, t) -> list:
+    """questionary's checkbox, its English "done (2 selections)" replaced by the picks in the reader's language."""
+    picked = questionary.checkbox(label, choices=choices, instruction=instruction, erase_when_done=True).unsafe_ask()
+    names = [c.title for c in choices if c.value in picked]
+    shown = _i18n.list_separator(t.lang).join(str(n) for n in names) if names else t.ui("none_picked")
+    click.echo(f"? {label} {shown}")
+    return picked
+
+
 def _prompt(question, t, required):
     label = t.label(question)
     help_text = t.help(question)
-    instruction = f"({help_text})" if help_text else None
+    instruction = t.paren(help_text).strip() if help_text else None
     kind = question.type
     if kind in ("choice", "boolean"):
         if kind == "boolean":
@@ -140,15 +154,15 @@ def _prompt(question, t, required):
             choices = [questionary.Choice(t.choice(question, v), v) for v in question.choices]
         if not required:
             choices.append(questionary.Choice(t.ui("skip"), SKIP))
-        return questionary.select(label, choices=choices, instruction=instruction or t.ui("arrows")).unsafe_ask()
+        return questionary.select(label, choices=choices, instruction=_hints(instruction, t.ui("arrows"))).unsafe_ask()
     if kind == "list":
         known = [v for v in question.choices if v != "other"]
         choices = [questionary.Choice(t.choice(question, v), v) for v in known]
         if question.kind == "group":
-            return questionary.checkbox(label, choices=choices, instruction=instruction or t.ui("ticks")).unsafe_ask()
+            return _checkbox(label, choices, _hints(instruction, t.ui("ticks")), t)
         if "other" in question.choices:
             choices.append(questionary.Choice(t.ui("other"), "other"))
-        picked = questionary.checkbox(label, choices=choices, instruction=instruction or t.ui("ticks")).unsafe_ask()
+        picked = _checkbox(label, choices, _hints(instruction, t.ui("ticks")), t)
         if "other" in picked:
             picked.remove("other")
             picked += questionary.text(t.ui("other_values")).unsafe_ask().replace(",", " ").split()

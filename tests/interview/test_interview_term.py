@@ -135,7 +135,7 @@ def test_the_terminal_interview_writes_the_profile_and_report_of_a_firm_written_
         select(child, offers, choice)
         offers.remove(choice)
         if choice == "outline":
-            child.expect("战略提纲" if lang == "zh-CN" else "IP strategy outline for")
+            child.expect("战略纲要" if lang == "zh-CN" else "IP strategy outline for")
         else:
             see(child, t.ui("report_saved", path=f"profile-report.{choice}"))
     see(child, t.ui("next_step"))
