@@ -50,10 +50,12 @@ class RuleSpec:
         """The variables holding market or jurisdiction codes, so a translated text can name those markets."""
         out: set = set()
         for pattern, _, holder in _conditions.patterns(self.conditions):
-            out |= {_expressions.variable(spec) for name, spec in pattern.fields.items() if name in _codes.TEXT_CODE_FIELDS}
+            for name, spec in pattern.fields.items():
+                if name in _codes.TEXT_CODE_FIELDS:  # `code: $m`, or `code: {in: [...], bind: $m}`
+                    out.add(_expressions.variable(spec) or (isinstance(spec, dict) and _expressions.variable(spec.get("bind"))))
             if isinstance(holder, _conditions.Group):
                 out |= {new for new, old in holder.collect.items() if old in out}
-        return frozenset(out - {None})
+        return frozenset(out - {None, False})
 
     @property
     def key(self) -> str:

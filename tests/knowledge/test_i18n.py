@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 import ipexpert
-from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL
+from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL, bare_codes
 from ipexpert._knowledge import i18n as _i18n
 from ipexpert._knowledge import packs as _packs
 
@@ -159,25 +159,9 @@ def test_text_and_markdown_in_chinese(invoke, fmt):
     assert "File one Madrid application" not in out
 
 
-# A market code standing alone (not in brackets after its name) with Chinese text around it.
-BARE_CODE = re.compile(r"(?<![A-Za-z0-9（])([A-Z]{2})(?![A-Za-z0-9）])")
-WIDE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 TEST_FIRMS = sorted((ROOT / "tests" / "fixtures" / "interview").glob("*.yaml")) + sorted(
     (ROOT / "tests" / "fixtures" / "profiles").glob("*.yaml")
 )
-
-
-def bare_codes(text: str) -> list:
-    from ipexpert._reading import codes as _codes
-
-    codes = set(_codes.jurisdiction_codes())
-    found = []
-    for line in text.splitlines():
-        for match in BARE_CODE.finditer(line):
-            around = line[max(0, match.start() - 12) : match.end() + 12]
-            if match.group(1) in codes and WIDE.search(around):
-                found.append(around)
-    return found
 
 
 @pytest.mark.parametrize("profile", sorted(EXAMPLES.glob("*.yaml")) + TEST_FIRMS, ids=lambda p: p.stem)

@@ -201,7 +201,7 @@ def test_the_report_fits_and_shows_its_chart_and_matrix_in_chromium(browser, tmp
 
 def test_the_chinese_report_shows_no_tool_internals_in_chromium(browser, tmp_path):
     """What a client sees in every example's zh-CN report: market names, no $.paths, rule ids or 'paper §'."""
-    from test_i18n import bare_codes
+    from conftest import bare_codes
 
     for example in sorted(EXAMPLES.glob("*.yaml")):
         page = tmp_path / f"{example.stem}.html"
