@@ -200,3 +200,17 @@ def diff_text(data: dict) -> str:
 def is_pack_warning(message) -> bool:
     """Whether a warning is a rule pack's own (shown as its one FILE:LINE:COL line)."""
     return isinstance(message, _packs.PackWarning)
+
+
+def problem_line(problem: Problem, lang: str = "en") -> str:
+    """`FILE:LINE:COL: message (at $.path)` in *lang*; the place and the path are the same in every language."""
+    from ipexpert._knowledge import i18n as _i18n
+
+    return _i18n.problem_line(problem, lang)
+
+
+def validate_summary(checked: int, invalid: int, lang: str = "en") -> str:
+    """`2 checked, 1 invalid` in *lang*: the last line of `ipexpert validate`."""
+    from ipexpert._knowledge import i18n as _i18n
+
+    return _i18n.label(lang, "validate_summary", checked=checked, invalid=invalid)

@@ -39,12 +39,12 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3,
 
 def _exit_code(exc: Exception | KeyboardInterrupt, lang: str = "en") -> int:
     """Print *exc* as one line per problem on stderr (in *lang*) and return the exit code it means."""
+    from ipexpert import _api
     from ipexpert._errors import IPExpertError, one_line
-    from ipexpert._knowledge import i18n as _i18n
 
     if isinstance(exc, IPExpertError):
         for problem in exc.problems:
-            click.echo(_i18n.problem_line(problem, lang), err=True)
+            click.echo(_api.problem_line(problem, lang), err=True)
         return exc.exit_code
     if isinstance(exc, KeyboardInterrupt):
         click.echo("ipexpert: interrupted", err=True)
@@ -208,7 +208,6 @@ def validate(profiles, lang):
     """Check PROFILES against the schema; print one line per problem."""
     from ipexpert import _api
     from ipexpert._errors import InvalidProfileError
-    from ipexpert._knowledge import i18n as _i18n
 
     _speak(lang)
     invalid = 0
@@ -219,9 +218,9 @@ def validate(profiles, lang):
         except InvalidProfileError as exc:
             problems = exc.problems
         for problem in problems:
-            click.echo(_i18n.problem_line(problem, lang))
+            click.echo(_api.problem_line(problem, lang))
         invalid += bool(problems)
-    click.echo(_i18n.label(lang, "validate_summary", checked=len(profiles), invalid=invalid), err=True)
+    click.echo(_api.validate_summary(len(profiles), invalid, lang), err=True)
     if invalid:
         raise ProblemsReported()
 
