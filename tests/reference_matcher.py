@@ -6,7 +6,7 @@ every rule deriving a kind it reads under `not`, `exists` or in a group), each s
 it derives nothing new; a rule's firings are then every way its conditions hold on the
 final facts, one per combination of facts its positive patterns match.
 
-Only the value operators (`_expr.passes`, `_expr.value`) are borrowed: what `before` or
+Only the value operators (`expressions.passes`, `expressions.value`) are borrowed: what `before` or
 `months_from_as_of` means is not what is checked here; which facts and bindings go
 together is.
 """
@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 
-from ipexpert import _conditions, _expr
+from ipexpert._knowledge import conditions as _conditions
+from ipexpert._knowledge import expressions as _expressions
 
 
 def firings(rules, facts, as_of) -> Counter:
@@ -35,7 +36,7 @@ def firings(rules, facts, as_of) -> Counter:
                     continue
                 ((kind, template),) = derive.items()
                 for bindings in list(solutions(rule.conditions, known, {}, as_of)):
-                    fields = {name: _tuples(_expr.value(operand, bindings, as_of)) for name, operand in template.items()}
+                    fields = {name: _tuples(_expressions.value(operand, bindings, as_of)) for name, operand in template.items()}
                     if _identity(kind, fields) not in seen:
                         seen.add(_identity(kind, fields))
                         known.append((kind, fields))
@@ -106,10 +107,15 @@ def _one(node, facts, bindings, as_of):
         if any(True for _ in solutions(node.children, facts, bindings, as_of)):
             yield bindings
     elif isinstance(node, _conditions.Test):
-        if _passes(lambda: _expr.value(node.value, bindings, as_of), node.ops, bindings, as_of):
+        if _passes(lambda: _expressions.value(node.value, bindings, as_of), node.ops, bindings, as_of):
             yield bindings
     elif isinstance(node, _conditions.Group):
-        rows = [found for kind, fields in facts if kind == node.pattern.kind for found in [match(node.pattern, fields, bindings, as_of)] if found]
+        rows = []
+        for kind, fields in facts:
+            if kind == node.pattern.kind:
+                found = match(node.pattern, fields, bindings, as_of)
+                if found is not None:
+                    rows.append(found)
         if rows:
             yield {**bindings, **_collected(node, rows)}
     else:  # pragma: no cover
@@ -122,7 +128,7 @@ def match(pattern, fields: dict, bindings: dict, as_of):
     operators = []
     for name, spec in pattern.fields.items():
         actual = fields.get(name)
-        var = _expr.variable(spec)
+        var = _expressions.variable(spec)
         if var is not None:
             spec = {"bind": spec}
         if not isinstance(spec, dict):
@@ -130,7 +136,7 @@ def match(pattern, fields: dict, bindings: dict, as_of):
                 return None
             continue
         ops = {op: operand for op, operand in spec.items() if op != "bind"}
-        var = _expr.variable(spec.get("bind"))
+        var = _expressions.variable(spec.get("bind"))
         if var is not None:
             if actual is None and "exists" not in ops:
                 return None
@@ -147,8 +153,8 @@ def match(pattern, fields: dict, bindings: dict, as_of):
 
 def _passes(actual, ops, bindings, as_of) -> bool:
     try:
-        return _expr.passes(actual(), ops, bindings, as_of)
-    except (_expr.Unbound, TypeError, ValueError, OverflowError):
+        return _expressions.passes(actual(), ops, bindings, as_of)
+    except (_expressions.Unbound, TypeError, ValueError, OverflowError):
         return False
 
 

@@ -21,7 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reference_matcher
-from ipexpert import _engine, _explain, _facts, _rulepack
+from ipexpert._engine import rulebase as _rulebase
+from ipexpert._outline import explain as _explain
+from ipexpert._reading import facts as _facts
+from ipexpert._knowledge import packs as _packs
 
 AS_OF = datetime.date(2026, 11, 25)
 EXAMPLES = int(os.environ.get("IPEXPERT_REFERENCE_EXAMPLES", "300"))
@@ -41,7 +44,7 @@ KINDS = {
     "asset": {"name": "name", "type": "type"},
     "registration": {"asset": "name", "jurisdiction": "code", "status": "reg_status"},
     "d1": {"a": "name", "m": "code"},
-    "d2": {"a": "name", "m": "code"},
+    "d2": {"a": "name", "m": "code", "n": "code"},
 }
 VARIABLES = {"code": ["m", "n"], "name": ["a", "b"], "market_status": ["s"], "reg_status": ["t"], "type": ["y"]}
 
@@ -123,11 +126,13 @@ def _test(draw, scope):
     return {"test": {"value": f"${var}", "in": draw(st.lists(st.sampled_from(DOMAINS[domain]), min_size=1, max_size=2))}}
 
 
-def _nested(draw, scope, word):
+def _nested(draw, scope, word, depth=0):
     inner = scope.copy()
     conditions = [_pattern(draw, inner)]
     if draw(st.booleans()):
         conditions.append(_pattern(draw, inner))
+    if depth == 0 and draw(st.integers(0, 3)) == 0:
+        conditions.append(_nested(draw, inner, draw(st.sampled_from(["not", "exists"])), depth + 1))
     if draw(st.booleans()):
         test = _test(draw, inner)
         if test:
@@ -207,8 +212,8 @@ def packs(draw) -> dict:
 
 def engine_and_reference(pack: dict, profile: dict):
     """(the engine's firings, the reference's, explain's matches) of *pack* on *profile*, as Counters."""
-    packs = _rulepack.load_sources([("generated.yaml", json.dumps(pack, indent=1).encode())])
-    rule_base = _engine.RuleBase(packs)
+    packs = _packs.load_sources([("generated.yaml", json.dumps(pack, indent=1).encode())])
+    rule_base = _rulebase.RuleBase(packs)
     specs = _facts.build(profile, AS_OF)
     run = rule_base.run(specs, AS_OF)
     engine = Counter((f.rule.key, reference_matcher.frozen(f.bindings)) for f in run.firings)

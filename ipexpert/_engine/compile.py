@@ -16,7 +16,7 @@ import itertools
 from ipexpert._knowledge import conditions as _conditions
 from ipexpert._knowledge import expressions as _expressions
 from ipexpert._errors import InvalidRulePackError
-from ipexpert._engine.experta import AND, EXISTS, MATCH, NOT, TEST, Fact, P, Rule
+from ipexpert._engine.experta import MATCH, NOT, TEST, Fact, P, Rule
 
 AS_OF = "_as_of"
 
@@ -74,9 +74,12 @@ class _Compiler:
         self.hidden = itertools.count()
         self.captures: list[str] = []  # names of captured positive patterns, in order
         self.uses_as_of = False
-        self.groups: list = []  # Group conditions, computed when the rule fires
+        # Group conditions, computed when the rule fires, each with the variables bound before it
+        # (those it may read: a variable a later condition binds is its own).
+        self.groups: list = []
         self.deferred: list = []  # tests reading what a group binds, checked when the rule fires
         self.group_vars: set[str] = set()
+        self.nested: list = []  # `not`/`exists` conditions checked when the rule fires, likewise
 
     def fail(self, path, message):
         raise InvalidRulePackError(self.rule.doc.problem(self.rule.path + tuple(path), message))
@@ -95,9 +98,13 @@ class _Compiler:
             if late:
                 self.fail(node.path, f"${late[0]} is bound by a group; only `test:` conditions and the conclusion can read it")
         if isinstance(node, (_conditions.Not, _conditions.Exists)):
+            outer, self.nested = self.nested, []  # what is nested inside is checked with this condition
             elements = self.conditions(node.children, set(bound), positive=False)
-            inner = elements[0] if len(elements) == 1 else AND(*elements)
-            return [NOT(inner) if isinstance(node, _conditions.Not) else EXISTS(inner)]
+            self.nested = outer
+            if isinstance(node, _conditions.Not) and _in_network(node, bound):
+                return [NOT(elements[0])]
+            self.nested.append((node, frozenset(bound)))
+            return []
         if isinstance(node, _conditions.Test):
             test = self.test(node.value, node.ops, bound, node.path + ("test",))
             return test if isinstance(test, list) else [test]
@@ -133,9 +140,9 @@ class _Compiler:
         for new in sorted(node.outputs()):
             if new in bound:
                 self.fail(path, f"${new} is already bound by an earlier condition")
+        self.groups.append((node, frozenset(bound)))
         bound |= node.outputs()
         self.group_vars |= node.outputs()
-        self.groups.append(node)
         return []
 
     def predicate(self, ops: dict):
@@ -215,12 +222,37 @@ def compile_rule(rule, types: FactTypes, action, predicates: dict | None = None)
     if compiler.uses_as_of:
         elements.insert(0, types["evaluation"](as_of=MATCH.__getattr__(AS_OF)))
     captures = tuple(compiler.captures)
-    late = (tuple(compiler.groups), tuple(compiler.deferred)) if compiler.groups else None
+    late = None
+    if compiler.groups or compiler.nested:
+        late = (tuple(compiler.nested), tuple(compiler.groups), tuple(compiler.deferred))
 
     def fire(engine, **context):
         action(rule, captures, context, engine, late)
 
     return Rule(*elements, salience=rule.data.get("salience", 0))(fire)
+
+
+def _in_network(node, bound: set) -> bool:
+    """Whether experta's network can decide `not` *node* by itself: one pattern of literals, variables and constant operators.
+
+    Its not-node joins the pattern's fact with the rule's earlier matches on the variables
+    both bind, which is the meaning of `not`. Anything else under `not` (several patterns,
+    tests, operators that read variables or the date, a variable the pattern names twice)
+    and every `exists` are checked when the rule fires instead, with `_conditions.holds`;
+    the rule's stratum guarantees that every fact they can read is there by then.
+    """
+    if len(node.children) != 1 or not isinstance(node.children[0], _conditions.Pattern):
+        return False
+    seen: set = set()
+    for spec in node.children[0].fields.values():
+        var = _expressions.variable(spec)
+        if var:
+            if var in seen and var not in bound:
+                return False
+            seen.add(var)
+        elif isinstance(spec, dict) and ("bind" in spec or _expressions.variables_in(spec) or _expressions.needs_as_of(spec)):
+            return False
+    return True
 
 
 def _check_conclusion_variables(rule, bound, compiler):

@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 
 from ipexpert._engine import compile as _compile
+from ipexpert._knowledge import conditions as _conditions
 from ipexpert._knowledge import expressions as _expressions
 from ipexpert._reading import facts as _facts
 from ipexpert._engine import groups as _groups
@@ -227,6 +228,7 @@ class RuleBase:
             limit_matches(per_rule, TOTAL_MATCH_FACTOR * per_rule)
         engine._ipexpert_counts = {}
         engine._ipexpert_total = 0
+        engine._ipexpert_facts_of = _FactsByKind(engine)
         types = self._types
         facts = [new_fact(types[spec.kind], dict(spec.fields, path=spec.json_path)) for spec in specs]
         facts += [new_fact(types[kind], fields, frozen=True) for kind, fields in self._static_fields]
@@ -301,26 +303,29 @@ def _record(rule, captures, context, engine, late=None):
         ((kind, template),) = derive.items()
         values = {name: _thaw(_expressions.value(operand, bindings, run.as_of)) for name, operand in template.items()}
         fact = engine.declare(new_fact(engine._ipexpert_types[kind], values))
+        engine._ipexpert_facts_of.changed(kind)
         if fact is not None:
             firing.derived = fact
             run.origins[fact.__factid__] = Origin(kind, values, firing=firing)
 
 
 def _match_groups(late, context, engine):
-    """(the context with what the rule's groups bind, the facts they matched), or None when one matches nothing.
+    """(the context with what the rule's groups bind, the facts they matched), or None when the rule does not hold.
 
-    The rule fires only after every rule deriving the groups' kinds (its stratum), so the
-    engine holds every fact a group can match.
+    The `not` and `exists` conditions the network does not decide are checked first, then
+    the groups are computed, then the tests that read them. The rule fires only after every
+    rule deriving the kinds they read (its stratum), so the engine holds every fact they can match.
     """
-    groups, tests = late
+    nested, groups, tests = late
     as_of = engine._ipexpert_run.as_of
-    types = engine._ipexpert_types
     bindings = {k: v for k, v in context.items() if not k.startswith("_")}
+    facts_of = engine._ipexpert_facts_of
+    for node, visible in nested:
+        if not _conditions.holds(node, facts_of, _visible(bindings, visible), as_of):
+            return None
     matched = []
-    for group in groups:
-        cls = types[group.pattern.kind]
-        facts = [fact for fact in engine.facts.values() if type(fact) is cls]
-        found = _groups.evaluate(group, facts, bindings, as_of)
+    for group, visible in groups:
+        found = _groups.evaluate(group, facts_of(group.pattern.kind), _visible(bindings, visible), as_of)
         if found is None:
             return None
         values, hits = found
@@ -330,6 +335,29 @@ def _match_groups(late, context, engine):
         if not test(**dict(bindings, **{_compile.AS_OF: as_of})):
             return None
     return dict(context, **bindings), tuple(matched)
+
+
+def _visible(bindings: dict, names: frozenset) -> dict:
+    """The bindings a condition may read: those of the conditions before it (a later one's are not its own)."""
+    return {name: value for name, value in bindings.items() if name in names}
+
+
+class _FactsByKind:
+    """The engine's facts of one kind, listed once and listed again only after a fact of that kind is declared."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.lists: dict = {}
+
+    def __call__(self, kind):
+        found = self.lists.get(kind)
+        if found is None:
+            cls = self.engine._ipexpert_types[kind]
+            found = self.lists[kind] = [fact for fact in self.engine.facts.values() if type(fact) is cls]
+        return found
+
+    def changed(self, kind):
+        self.lists.pop(kind, None)
 
 
 def _most_fired(engine, counts, current):

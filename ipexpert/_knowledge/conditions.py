@@ -50,10 +50,12 @@ class Pattern:
         """(the bindings extended by this fact, None) when *values* match, else (None, (field, needed, actual)).
 
         The meaning is the compiled rule's: a variable binds a present value or must equal
-        the one bound; a literal is equality; operators pass as `expressions.passes` says, and a
-        `bind` under them needs a present value unless `exists` is tested.
+        the one bound; a literal is equality; a `bind` under operators needs a present value
+        unless `exists` is tested. The operators run last, as the compiled tests do, so
+        they may read a variable another field of the same pattern binds.
         """
         new = dict(bindings)
+        operators = []
         for name, spec in self.fields.items():
             actual = values.get(name)
             var = _expressions.variable(spec)
@@ -68,17 +70,23 @@ class Pattern:
                 continue
             ops = dict(spec)
             bind = _expressions.variable(ops.pop("bind", None))
-            try:
-                ok = _expressions.passes(actual, ops, new, as_of)
-            except (_expressions.Unbound, TypeError, ValueError, OverflowError):
-                ok = False
-            if ok and bind:
-                ok = (actual is not None or "exists" in ops) and (bind not in new or new[bind] == actual)
-            if not ok:
-                return None, (name, spec, actual)
             if bind:
+                if (actual is None and "exists" not in ops) or (bind in new and new[bind] != actual):
+                    return None, (name, spec, actual)
                 new[bind] = actual
+            if ops:
+                operators.append((name, spec, actual, ops))
+        for name, spec, actual, ops in operators:
+            if not _passes(actual, ops, new, as_of):
+                return None, (name, spec, actual)
         return new, None
+
+
+def _passes(actual, ops: dict, bindings: dict, as_of) -> bool:
+    try:
+        return _expressions.passes(actual, ops, bindings, as_of)
+    except (_expressions.Unbound, TypeError, ValueError, OverflowError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,47 @@ def patterns(tree, negated=False):
         elif isinstance(node, (Not, Exists)):
             for pattern, inner_negated, _ in patterns(node.children, negated or isinstance(node, Not)):
                 yield pattern, inner_negated, node
+
+
+def waits(tree) -> list:
+    """The patterns whose every fact must be known before the rule can fire: those under `not` or `exists`, or in a group."""
+    return [pattern for pattern, negated, holder in patterns(tree) if negated or not isinstance(holder, Pattern)]
+
+
+def solutions(tree, facts_of, bindings: dict, as_of):
+    """Every extension of *bindings* under which the conditions *tree* hold, in nested loops over `facts_of(kind)`.
+
+    One per combination of facts the positive patterns match; `not` and `exists` read the
+    variables bound before them and bind nothing outside. This is how the engine decides
+    the `not` and `exists` conditions it checks when a rule fires, and how explanations match.
+    """
+    if not tree:
+        yield bindings
+        return
+    node, rest = tree[0], tree[1:]
+    if isinstance(node, Pattern):
+        for values in facts_of(node.kind):
+            extended, _ = node.match(values, bindings, as_of)
+            if extended is not None:
+                yield from solutions(rest, facts_of, extended, as_of)
+    elif isinstance(node, Test):
+        try:
+            ok = _expressions.passes(_expressions.value(node.value, bindings, as_of), node.ops, bindings, as_of)
+        except (_expressions.Unbound, TypeError, ValueError, OverflowError):
+            ok = False
+        if ok:
+            yield from solutions(rest, facts_of, bindings, as_of)
+    elif isinstance(node, (Not, Exists)):
+        if holds(node, facts_of, bindings, as_of):
+            yield from solutions(rest, facts_of, bindings, as_of)
+    else:
+        raise TypeError(f"a {type(node).__name__} condition is matched by the engine's groups, not here")
+
+
+def holds(node, facts_of, bindings: dict, as_of) -> bool:
+    """Whether the `not` or `exists` condition *node* holds under *bindings*."""
+    found = next(solutions(node.children, facts_of, bindings, as_of), None) is not None
+    return found == isinstance(node, Exists)
 
 
 def variables(node) -> set:

@@ -1,9 +1,9 @@
 """The firing order computed from the rules: a dependency graph over fact kinds, cut into strata.
 
-A rule that reads a kind under `not` must fire only after every rule that can derive that
-kind has fired, or its answer would depend on the order rules happen to fire in. Each rule
-gets a stratum: at least that of the rules deriving what it reads, and one more than that of
-the rules deriving what it negates. The engine fires every activation of a lower stratum
+A rule that reads a kind under `not` or `exists`, or in a group, must fire only after every
+rule that can derive that kind has fired, or its answer would depend on the order rules
+happen to fire in. Each rule gets a stratum: at least that of the rules deriving what it
+reads, and one more than that of the rules deriving what it waits for. The engine fires every activation of a lower stratum
 before any of a higher one; `salience` orders rules only within a stratum. A cycle through
 a negation has no such order, and the packs are refused with the rules that form it.
 """
@@ -21,18 +21,21 @@ class Read:
     """One fact pattern in a rule's conditions: the kind, whether it is negated or grouped, where it is written."""
 
     kind: str
-    negated: bool  # under `not`, or in a group: the rule must wait for every fact of the kind
+    negated: bool  # under `not` or `exists`, or in a group: the rule must wait for every fact of the kind
     path: tuple  # within the rule, e.g. ("when", 0, "not", "covered")
 
     @property
     def how(self) -> str:
-        return "in a group" if "group" in self.path else "under `not`"
+        if "group" in self.path:
+            return "in a group"
+        return "under `not`" if "not" in self.path else "under `exists`"
 
 
 def reads(rule):
     """Every fact pattern in *rule*'s conditions, nested ones and groups included."""
-    for pattern, negated, holder in _conditions.patterns(rule.conditions):
-        yield Read(pattern.kind, negated or isinstance(holder, _conditions.Group), pattern.path)
+    waiting = {id(pattern) for pattern in _conditions.waits(rule.conditions)}
+    for pattern, _, _ in _conditions.patterns(rule.conditions):
+        yield Read(pattern.kind, id(pattern) in waiting, pattern.path)
 
 
 def derived_kind(rule) -> str | None:

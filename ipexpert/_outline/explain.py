@@ -198,6 +198,10 @@ class _WhyNot:
         self.by_kind: dict = {}
         for _fid, origin in ctx.facts:
             self.by_kind.setdefault(origin.kind, []).append(origin)
+        self.fields_by_kind = {kind: [origin.fields for origin in origins] for kind, origins in self.by_kind.items()}
+
+    def facts_of(self, kind) -> list:
+        return self.fields_by_kind.get(kind, [])
 
     # -- matching, mirroring the compiled rule ----------------------------------------------------
     def search(self, conditions, i, bindings, trail, record=True):
@@ -224,8 +228,7 @@ class _WhyNot:
     def step(self, node, bindings):
         as_of = self.ctx.run.as_of
         if isinstance(node, (_conditions.Not, _conditions.Exists)):
-            found = next(self.search(node.children, 0, dict(bindings), [], record=False), None) is not None
-            if found == isinstance(node, _conditions.Exists):
+            if _conditions.holds(node, self.facts_of, bindings, as_of):
                 yield bindings, None
             return
         if isinstance(node, _conditions.Test):
