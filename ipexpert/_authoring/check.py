@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ipexpert._knowledge import conclusions as _conclusions
 from ipexpert._knowledge import conditions as _conditions
 from ipexpert._engine import rulebase as _rulebase
 from ipexpert._knowledge import expressions as _expressions
@@ -155,6 +156,11 @@ class _RuleChecker:
                 severity="warning",
             )
 
+    def single(self, kind) -> bool:
+        """Whether an evaluation has at most one fact of *kind*: a profile kind there is one of, or reference data declared once."""
+        producers = self.cat.producers.get(kind, [])
+        return kind in SINGLE_KINDS or (len(producers) == 1 and producers[0] != "profile" and "/" not in producers[0])
+
     def few(self, kind, fields) -> bool:
         """Whether a pattern picks few facts: a kind there is one of, or a literal test on a field."""
         producers = self.cat.producers.get(kind, [])
@@ -263,6 +269,66 @@ class _RuleChecker:
             for where, text in _strings(data.get(section), (section,)):
                 for name in sorted(_expressions.placeholders(text) - bound):
                     self.problem(where, f"{{{name}}} is used but no condition binds ${name}")
+        for conclusion in _conclusions.conclusions(data):
+            fixed = fixed_by(self.rule.conditions, conclusion.subject_variables, self.single)
+            for name, where in conclusion.unfixed():
+                if name in bound and name not in fixed:
+                    self.problem(
+                        where,
+                        f"the words of this {conclusion.section} use ${name}, but its items are told apart only by "
+                        f"{'/'.join(field for field in _conclusions.SUBJECT_FIELDS if data[conclusion.section].get(field))}: "
+                        f"firings with another ${name} merge into one item that shows one of them; "
+                        f"name ${name} in markets, assets or products, or leave it out of the words",
+                        severity="warning",
+                    )
+
+
+# Fields that pick out one fact of a profile kind (the profile's own checks keep market codes,
+# asset and product names apart); the kinds in SINGLE_KINDS need none.
+KEYS = {
+    "market": ("code",),
+    "asset": ("name",),
+    "product": ("name",),
+    "registration": ("asset", "jurisdiction"),
+    "sale": ("product", "market"),
+    "conflict": ("asset", "market"),
+}
+
+
+def fixed_by(tree, subject, single=SINGLE_KINDS.__contains__) -> set:
+    """The variables whose value the *subject* variables fix: those of a fact the subject picks out, and so on.
+
+    A pattern whose key fields (KEYS) are literals or fixed variables matches one fact, so
+    every variable it binds is fixed too; a kind there is one of is fixed outright; a derived
+    kind or reference data is taken as picked out by any literal or fixed field. A group's values are fixed when
+    what it reads from earlier conditions is.
+    """
+    fixed = set(subject) | {"as_of"}
+    bound_outside = set().union(*(node.binds() for node in tree if isinstance(node, _conditions.Pattern)))
+    changed = True
+    while changed:
+        changed = False
+        for node in tree:
+            if isinstance(node, _conditions.Pattern):
+                new, picked = node.binds() - fixed, single(node.kind) or _picks_one(node, fixed)
+            elif isinstance(node, _conditions.Group):
+                new, picked = node.outputs() - fixed, node.pattern.variables() & bound_outside <= fixed
+            else:
+                continue
+            if new and picked:
+                fixed |= new
+                changed = True
+    return fixed
+
+
+def _picks_one(pattern, fixed) -> bool:
+    def pinned(spec):
+        var = _expressions.variable(spec)
+        return var in fixed if var else not isinstance(spec, dict)
+
+    if pattern.kind in KEYS:
+        return all(name in pattern.fields and pinned(pattern.fields[name]) for name in KEYS[pattern.kind])
+    return any(pinned(spec) for spec in pattern.fields.values())
 
 
 def possible_values(cat: Catalog, kind, name):

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ipexpert._common import jsontext as _jsontext
+from ipexpert._knowledge import conclusions as _conclusions
 from ipexpert._knowledge import expressions as _expressions
 from ipexpert._knowledge import i18n as _i18n
 
@@ -69,6 +70,7 @@ class Recommendation:
     products: list
     due: str | None
     justification: Justification
+    words: tuple = field(default=(), compare=False, repr=False)  # see `words`: not shown, tells firings apart
 
     def to_dict(self):
         return {
@@ -98,6 +100,7 @@ class Risk:
     products: list
     because: str
     justification: Justification
+    words: tuple = field(default=(), compare=False, repr=False)  # see `words`: not shown, tells firings apart
 
     def to_dict(self):
         return {
@@ -340,7 +343,8 @@ def assemble(run, rule_base, doc, version: str, lang: str | None = None) -> Outl
         sources = _sources(rule, bindings, as_of)
         if "recommend" in data:
             rec = _recommendation(rule, firing, bindings, because, sources, justifier, as_of, tr)
-            subject = _subject(rule, rec.markets, rec.assets, rec.products)
+            subject = identity(rule, "recommend", rec, bindings)
+            rec.words = subject[-1]
             if subject not in recommendations:
                 recommendations[subject] = rec
                 for when, action in _timeline(rule, rec, bindings, as_of, tr):
@@ -349,7 +353,8 @@ def assemble(run, rule_base, doc, version: str, lang: str | None = None) -> Outl
                 _merge(recommendations[subject].justification, rec.justification)
         if "risk" in data:
             risk = _risk(rule, firing, bindings, because, sources, justifier, as_of, tr)
-            subject = _subject(rule, risk.markets, risk.assets, risk.products)
+            subject = identity(rule, "risk", risk, bindings)
+            risk.words = subject[-1]
             if subject not in risks:
                 risks[subject] = risk
             else:
@@ -382,13 +387,24 @@ def assemble(run, rule_base, doc, version: str, lang: str | None = None) -> Outl
     )
 
 
-def _subject(rule, markets, assets, products) -> tuple:
-    """What a conclusion is about: the rule's id and its subjects' exact names (conclusions with one subject merge)."""
-    return (rule.id, tuple(assets), tuple(products), tuple(markets))
+def identity(rule, section, item, bindings) -> tuple:
+    """What a conclusion is: its rule, its subjects' exact names, and, when it names no subject, the values its words use.
+
+    Firings with one identity make one item (their justifications merged). A conclusion
+    that names markets, assets or products merges its firings by subject; one that names
+    none keeps apart every firing whose words differ (see `_knowledge.conclusions`).
+    """
+    return (rule.id, tuple(item.assets), tuple(item.products), tuple(item.markets), words(rule, section, bindings))
+
+
+def words(rule, section, bindings) -> tuple:
+    """The values the words of a conclusion without a subject use (empty for one with a subject: it merges by subject)."""
+    found = _conclusions.conclusion(rule.data, section)
+    return () if found.has_subject else tuple(_expressions.text(bindings.get(name)) for name in found.word_variables())
 
 
 def _subject_id(subject) -> str:
-    rule_id, assets, products, markets = subject
+    rule_id, assets, products, markets, words = subject
     return ":".join([rule_id] + [id_part(x) for x in assets + products + markets])
 
 
@@ -402,8 +418,17 @@ def _assign_ids(items: dict, prefix: str = "") -> None:
     for subject in items:
         by_id.setdefault(prefix + _subject_id(subject), []).append(subject)
     for base, subjects in by_id.items():
-        for subject in subjects:
-            items[subject].id = base if len(subjects) == 1 else f"{base}~{_digest(json.dumps(subject, ensure_ascii=False))}"
+        if len(subjects) == 1:
+            items[subjects[0]].id = base
+            continue
+        # Conclusions that name no subject are told apart by the values their words use, where those read apart.
+        readable = [f"{base}:{':'.join(id_part(w) for w in subject[-1])}" if subject[-1] else None for subject in subjects]
+        for subject, name in zip(subjects, readable):
+            if name is not None and readable.count(name) == 1:
+                items[subject].id = name
+            else:
+                key = subject if subject[-1] else subject[:-1]  # the digest conclusions with a subject always had
+                items[subject].id = f"{base}~{_digest(json.dumps(key, ensure_ascii=False))}"
 
 
 def _recommendation(rule, firing, bindings, because, sources, justifier, as_of, tr) -> Recommendation:

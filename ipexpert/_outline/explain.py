@@ -101,13 +101,16 @@ class _Context:
         self.facts = [(fid, origin) for fid, origin in sorted(run.origins.items())]
 
     def concludes(self, firing, item) -> bool:
-        """Whether *firing* concluded *item*: the same rule, markets, assets and products."""
+        """Whether *firing* concluded *item*: the same rule, markets, assets and products (and words, where it names none)."""
         if firing.rule.key != item.rule:
             return False
-        spec = firing.rule.data["recommend" if not item.id.startswith("risk:") else "risk"]
+        section = "recommend" if not item.id.startswith("risk:") else "risk"
+        spec = firing.rule.data[section]
         bindings = dict(firing.bindings, as_of=self.run.as_of)
         names = [_assemble.names(spec.get(k), bindings, self.run.as_of) for k in ("markets", "assets", "products")]
-        return names == [item.markets, item.assets, item.products]
+        return (
+            names == [item.markets, item.assets, item.products] and _assemble.words(firing.rule, section, bindings) == item.words
+        )
 
     def where(self, origin) -> dict:
         """Where a fact came from: the profile (path, file, line), a pack's reference data, or a rule."""
