@@ -61,9 +61,7 @@ def profiles(draw) -> dict:
     for name in names:
         registrations = draw(
             st.lists(
-                st.fixed_dictionaries(
-                    {"jurisdiction": st.sampled_from(CODES), "status": st.sampled_from(DOMAINS["reg_status"])}
-                ),
+                st.fixed_dictionaries({"jurisdiction": st.sampled_from(CODES), "status": st.sampled_from(DOMAINS["reg_status"])}),
                 max_size=2,
             )
         )
@@ -224,10 +222,10 @@ def engine_and_reference(pack: dict, profile: dict):
 
 def explained(rule_base, run) -> Counter:
     """Every complete match explain's why-not matcher finds for each rule on the run's final facts."""
-    context = _explain._Context(None, run, None, rule_base)
+    context = _explain._Context(None, run, None, rule_base, None)
     out: Counter = Counter()
     for rule in rule_base.rules:
-        matcher = _explain._WhyNot(context, rule, None, None, None)
+        matcher = _explain._WhyNot(context, rule)
         matcher.subject_vars = []
         for bindings in matcher.search(rule.conditions, 0, {}, [], record=False):
             out[(rule.key, reference_matcher.frozen(bindings))] += 1
@@ -254,3 +252,109 @@ def test_engine_explain_and_reference_agree(pack, profile):
 @given(pack=packs(), profile=profiles())
 def test_engine_explain_and_reference_agree_on_many_more(pack, profile):
     assert_agree(pack, profile)
+
+
+# -- counterexamples the property found, kept as they shrank -------------------------------------
+
+TWO = {
+    "firm": {"name": "Probe", "home_country": "CN"},
+    "markets": [{"code": "US", "status": "active"}, {"code": "CN", "status": "active"}],
+    "ip_assets": [
+        {"type": "trademark", "name": "ALPHA", "registrations": [{"jurisdiction": "US", "status": "registered"}]},
+        {"type": "trademark", "name": "BETA", "registrations": [{"jurisdiction": "CN", "status": "registered"}]},
+    ],
+}
+
+
+def _rule(when, **more):
+    return {"id": "r", "title": "R", "when": when, "because": "b", "source": ["paper §2.3"], "category": "strategy", **more}
+
+
+REGRESSIONS = {
+    # experta's exists ignored $a: it held for BETA because ALPHA has a US registration
+    "exists reads an earlier variable": (
+        [_rule([{"asset": {"name": "$a"}}, {"exists": {"registration": {"asset": "$a", "jurisdiction": "US"}}}])],
+        {(("a", "ALPHA"),): 1},
+    ),
+    # a test under `not` made experta fail to build its network (KeyError)
+    "not holding a test on an earlier variable": (
+        [
+            _rule(
+                [
+                    {"asset": {"name": "$a"}},
+                    {"not": [{"registration": {"asset": "$a", "jurisdiction": "$j"}}, {"test": {"value": "$j", "ne": "CN"}}]},
+                ]
+            )
+        ],
+        {(("a", "BETA"),): 1},
+    ),
+    # a group's own $a was read as the $a a later condition binds
+    "a group's variable is its own even where a later condition binds the name": (
+        [
+            _rule(
+                [
+                    {"market": {"code": "US"}},
+                    {"group": {"match": {"registration": {"asset": "$a"}}, "count": "$n"}},
+                    {"asset": {"name": "$a"}},
+                ]
+            )
+        ],
+        {(("a", "ALPHA"), ("n", 2)): 1, (("a", "BETA"), ("n", 2)): 1},
+    ),
+    # likewise for a `not` checked when the rule fires
+    "a not's variable is its own even where a later condition binds the name": (
+        [
+            _rule(
+                [
+                    {"market": {"code": "$m"}},
+                    {"not": [{"registration": {"jurisdiction": "$m", "asset": "$a"}}, {"test": {"value": "$a", "eq": "GAMMA"}}]},
+                    {"asset": {"name": "$a"}},
+                ]
+            )
+        ],
+        {(("a", a), ("m", m)): 1 for a in ("ALPHA", "BETA") for m in ("US", "CN")},
+    ),
+    # a `not` inside a `not` was checked as if it stood alone in the rule (ALPHA: it is not true that
+    # there is a US market and no US registration of ALPHA)
+    "a not inside a not": (
+        [
+            _rule(
+                [
+                    {"asset": {"name": {"bind": "$a", "in": ["ALPHA", "BETA"]}}},
+                    {"not": [{"market": {"code": "US"}}, {"not": {"registration": {"asset": "$a", "jurisdiction": "US"}}}]},
+                ]
+            )
+        ],
+        {(("a", "ALPHA"),): 1},
+    ),
+    # a group whose pattern binds nothing still counts its facts
+    "a group binding nothing": (
+        [_rule([{"market": {"code": "US"}}, {"group": {"match": {"asset": {"type": "trademark"}}, "count": "$n"}}])],
+        {(("n", 2),): 1},
+    ),
+    # exists waits for every rule deriving what it reads, and reads the fact derived for its own $a
+    "exists over a derived kind": (
+        [
+            {
+                "id": "d",
+                "title": "D",
+                "when": [{"registration": {"asset": "$a", "jurisdiction": "CN"}}],
+                "because": "b",
+                "derive": {"d1": {"a": "$a", "m": "CN"}},
+            },
+            _rule([{"asset": {"name": "$a"}}, {"exists": {"d1": {"a": "$a"}}}]),
+        ],
+        {(("a", "BETA"),): 1},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_a_counterexample_found_once(name):
+    rules, expected = REGRESSIONS[name]
+    rules = [rule if "derive" in rule else dict(rule, recommend={"priority": "low"}) for rule in rules]
+    pack = {"pack": "generated", "version": "1.0.0", "rules": rules}
+    engine, reference, explain = engine_and_reference(pack, TWO)
+    assert {bindings: count for (key, bindings), count in engine.items() if key == "generated/r"} == expected
+    assert engine == reference
+    assert explain == reference

@@ -141,7 +141,16 @@ def _checked(raw: bytes, name: str) -> tuple[_document.Document | None, list[Pro
     if not isinstance(doc.data, dict):
         return doc, [doc.problem((), "a rule pack is a mapping with pack, version and rules")]
     found = _schemas.check(doc, "rule-pack")
-    return doc, found or _codes.pack_problems(doc)
+    return doc, found or _codes.pack_problems(doc) + _condition_code_problems(doc)
+
+
+def _condition_code_problems(doc) -> list[Problem]:
+    """Codes in the rules' conditions that are not valid codes: every pattern of the condition tree, at its own place."""
+    found = []
+    for i, rule in enumerate(doc.data.get("rules", []) or []):
+        for pattern, _, _ in _conditions.patterns(_conditions.parse(rule["when"])):
+            found += _codes.field_problems(doc, ("rules", i) + pattern.path, pattern.fields)
+    return found
 
 
 def _display(path: Path) -> str:

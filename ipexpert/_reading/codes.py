@@ -168,16 +168,13 @@ TEXT_CODE_FIELDS = CODE_FIELDS | CODE_LIST_FIELDS | {"region"}
 
 
 def pack_problems(doc) -> list[Problem]:
-    """Codes in a rule pack (reference facts and rule conditions) that are not valid codes, each placed."""
+    """Codes in a rule pack's reference facts that are not valid codes, each placed (rule conditions: `field_problems`)."""
     data = doc.data if isinstance(doc.data, dict) else {}
     found = []
     for i, item in enumerate(data.get("facts", []) or []):
         if isinstance(item, dict):
             for kind, fields in item.items():
                 found += _fields(doc, ("facts", i, kind), fields)
-    for i, rule in enumerate(data.get("rules", []) or []):
-        if isinstance(rule, dict):
-            found += _conditions(doc, ("rules", i, "when"), rule.get("when") or [])
     for i, item in enumerate(data.get("facts", []) or []):
         if isinstance(item, dict) and "eu" in item:
             for j, code in enumerate((item["eu"] or {}).get("members", []) or []):
@@ -186,17 +183,9 @@ def pack_problems(doc) -> list[Problem]:
     return found
 
 
-def _conditions(doc, path, conditions) -> list[Problem]:
-    found = []
-    for i, condition in enumerate(conditions if isinstance(conditions, list) else []):
-        if not isinstance(condition, dict):
-            continue
-        for word, inner in condition.items():
-            if word in ("not", "exists"):
-                found += _conditions(doc, path + (i, word), inner if isinstance(inner, list) else [inner])
-            elif word != "test":
-                found += _fields(doc, path + (i, word), inner)
-    return found
+def field_problems(doc, path, fields) -> list[Problem]:
+    """Literal codes in one fact pattern's *fields* (written at *path* of *doc*) that are not valid codes."""
+    return _fields(doc, path, fields)
 
 
 def _fields(doc, path, fields) -> list[Problem]:
