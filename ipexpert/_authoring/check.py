@@ -113,7 +113,7 @@ class _RuleChecker:
 
     def check(self) -> set:
         data = self.rule.data
-        bound = self.bindings(self.rule.conditions, set())
+        bound = self.bindings()
         for path, kind, fields, _ in patterns(self.rule):
             self.check_pattern(path, kind, fields)
         self.check_cross_joins(self.rule.conditions)
@@ -174,41 +174,12 @@ class _RuleChecker:
                 return True
         return False
 
-    def bindings(self, nodes, bound: set) -> set:
+    def bindings(self) -> set:
         """The variables the conditions bind, reporting each read of a variable no earlier condition binds."""
-        for node in nodes:
-            if isinstance(node, (_conditions.Not, _conditions.Exists)):
-                self.bindings(node.children, set(bound))
-            elif isinstance(node, _conditions.Test):
-                self.reads({"value": node.value, **node.ops}, bound, node.path + ("test",))
-            elif isinstance(node, _conditions.Group):
-                self.group_bindings(node, bound)
-            else:
-                bound |= node.binds()
-                for name, spec in node.fields.items():
-                    if isinstance(spec, dict):
-                        self.reads(spec, bound, node.path + (name,), skip=("bind",))
+        bound, problems = _conditions.binding_problems(self.rule.conditions)
+        for path, message in problems:
+            self.problem(path, message)
         return bound
-
-    def group_bindings(self, node, bound: set):
-        """A group reads what earlier conditions bind and binds its own for itself; the rule sees only its outputs."""
-        pattern = node.pattern
-        local = set(bound) | pattern.binds()
-        for name, spec in pattern.fields.items():
-            if isinstance(spec, dict):
-                self.reads(spec, local, pattern.path + (name,), skip=("bind",))
-        for section, names in (("collect", node.collect), ("min", node.least), ("max", node.most)):
-            for new, name in names.items():
-                if name not in local - bound:
-                    self.problem(
-                        node.path + ("group", section, new), f"{section} reads ${name}, which the group's pattern does not bind"
-                    )
-        bound |= node.outputs()
-
-    def reads(self, item, bound, path, skip=()):
-        for where, name in _variable_strings({k: v for k, v in item.items() if k not in skip}, path):
-            if name not in bound:
-                self.problem(where, f"${name} is read here but no earlier condition binds it")
 
     def check_pattern(self, path, kind, fields):
         cat = self.cat

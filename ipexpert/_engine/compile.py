@@ -92,11 +92,7 @@ class _Compiler:
 
     def condition(self, node, bound: set, positive):
         if isinstance(node, _conditions.Group):
-            return self.group(node, bound, positive)
-        if not isinstance(node, _conditions.Test):
-            late = sorted(_conditions.variables(node) & self.group_vars)
-            if late:
-                self.fail(node.path, f"${late[0]} is bound by a group; only `test:` conditions and the conclusion can read it")
+            return self.group(node, bound)
         if isinstance(node, (_conditions.Not, _conditions.Exists)):
             outer, self.nested = self.nested, []  # what is nested inside is checked with this condition
             elements = self.conditions(node.children, set(bound), positive=False)
@@ -110,36 +106,10 @@ class _Compiler:
             return test if isinstance(test, list) else [test]
         return self.pattern(node.kind, node.fields, bound, node.path, positive)
 
-    def group(self, node, bound: set, positive):
-        path = node.path + ("group",)
-        if not positive:
-            self.fail(path, "a group cannot be inside not or exists")
-        pattern = node.pattern
-        late = sorted(pattern.variables() & self.group_vars)
-        if late:
-            self.fail(pattern.path, f"${late[0]} is bound by another group; a group's pattern cannot read it")
-        local = set(bound)
-        for name, field_spec in pattern.fields.items():
-            var = _expressions.variable(field_spec)
-            if var:
-                local.add(var)
-            elif isinstance(field_spec, dict):
-                bind = _expressions.variable(field_spec.get("bind"))
-                reads = _expressions.variables_in({k: v for k, v in field_spec.items() if k != "bind"})
-                missing = sorted(reads - local)
-                if missing:
-                    self.fail(pattern.path + (name,), f"${missing[0]} is read here but no earlier condition binds it")
-                if bind:
-                    local.add(bind)
-                if _expressions.needs_as_of(field_spec):
-                    self.uses_as_of = True
-        for section, names in (("collect", node.collect), ("min", node.least), ("max", node.most)):
-            for new, var in names.items():
-                if var is None or var not in local - bound:
-                    self.fail(path + (section, new), f"{section} reads a variable the group's pattern binds ($name)")
-        for new in sorted(node.outputs()):
-            if new in bound:
-                self.fail(path, f"${new} is already bound by an earlier condition")
+    def group(self, node, bound: set):
+        """Nothing in the network: the group is computed when the rule fires (its mistakes are `binding_problems`)."""
+        if any(_expressions.needs_as_of(spec) for spec in node.pattern.fields.values()):
+            self.uses_as_of = True
         self.groups.append((node, frozenset(bound)))
         bound |= node.outputs()
         self.group_vars |= node.outputs()
@@ -162,9 +132,6 @@ class _Compiler:
         names = _expressions.variables_in(operand) | _expressions.variables_in({k: v for k, v in ops.items() if k != "bind"})
         if value_var is not None:
             names.add(value_var)
-        missing = sorted(names - bound)
-        if missing:
-            self.fail(path, f"the test reads ${missing[0]}, which no earlier condition binds")
         if _expressions.needs_as_of(operand) or _expressions.needs_as_of(ops):
             names.add(AS_OF)
             self.uses_as_of = True
@@ -216,6 +183,9 @@ def compile_rule(rule, types: FactTypes, action, predicates: dict | None = None)
     *predicates* is shared by the rules of one engine class, so equal constant tests share a function.
     """
     compiler = _Compiler(rule, types, {} if predicates is None else predicates)
+    _, problems = _conditions.binding_problems(rule.conditions)
+    if problems:
+        compiler.fail(*problems[0])
     bound: set = set()
     elements = compiler.conditions(rule.conditions, bound)
     _check_conclusion_variables(rule, bound | {"as_of"}, compiler)

@@ -227,3 +227,79 @@ def variables(node) -> set:
     if isinstance(node, Group):
         return node.pattern.variables() | node.outputs()
     return set().union(*(variables(child) for child in node.children)) if node.children else set()
+
+
+def binding_problems(tree) -> tuple[set, list]:
+    """The variables the conditions bind, and (path, message) for every variable read before it is bound.
+
+    The one binding analysis: the compiler refuses a rule with the first problem, and
+    `rules check` reports them all. A pattern's own `$v` and `bind:` count before its
+    operators run; `not` and `exists` read what is bound before them and bind nothing
+    outside; a group's pattern binds for itself, and only `test:` conditions and the
+    conclusion may read what the group binds.
+    """
+    problems: list = []
+    bound = _bindings(tree, set(), set(), problems, inside=False)
+    return bound, problems
+
+
+def _bindings(tree, bound: set, grouped: set, problems: list, inside: bool) -> set:
+    for node in tree:
+        if isinstance(node, Test):
+            _reads({"value": node.value, **node.ops}, bound, node.path + ("test",), problems)
+            continue
+        late = sorted(variables(node) & grouped)
+        if late and not isinstance(node, Group):
+            problems.append(
+                (node.path, f"${late[0]} is bound by a group; only `test:` conditions and the conclusion can read it")
+            )
+            continue
+        if isinstance(node, (Not, Exists)):
+            _bindings(node.children, set(bound), grouped, problems, inside=True)
+        elif isinstance(node, Group):
+            _group_bindings(node, bound, grouped, problems, inside)
+        else:
+            bound |= node.binds()
+            for name, spec in node.fields.items():
+                if isinstance(spec, dict):
+                    _reads({k: v for k, v in spec.items() if k != "bind"}, bound, node.path + (name,), problems)
+    return bound
+
+
+def _group_bindings(node, bound: set, grouped: set, problems: list, inside: bool):
+    path = node.path + ("group",)
+    if inside:
+        problems.append((path, "a group cannot be inside not or exists"))
+        return
+    pattern = node.pattern
+    late = sorted(pattern.variables() & grouped)
+    if late:
+        problems.append((pattern.path, f"${late[0]} is bound by another group; a group's pattern cannot read it"))
+        return
+    local = set(bound) | pattern.binds()
+    for name, spec in pattern.fields.items():
+        if isinstance(spec, dict):
+            _reads({k: v for k, v in spec.items() if k != "bind"}, local, pattern.path + (name,), problems)
+    for section, names in (("collect", node.collect), ("min", node.least), ("max", node.most)):
+        for new, var in names.items():
+            if var is None or var not in local - bound:
+                shown = f"${var}" if var else "a value that is no variable"
+                problems.append((path + (section, new), f"{section} reads {shown}, which the group's pattern does not bind"))
+    for new in sorted(node.outputs() & bound):
+        problems.append((path, f"${new} is already bound by an earlier condition"))
+    bound |= node.outputs()
+    grouped |= node.outputs()
+
+
+def _reads(item, bound: set, path: tuple, problems: list):
+    """A problem for each `$name` in *item* (at its own path) that is not in *bound*."""
+    name = _expressions.variable(item)
+    if name:
+        if name not in bound:
+            problems.append((path, f"${name} is read here but no earlier condition binds it"))
+    elif isinstance(item, dict):
+        for key, value in item.items():
+            _reads(value, bound, path + (key,), problems)
+    elif isinstance(item, list):
+        for i, value in enumerate(item):
+            _reads(value, bound, path + (i,), problems)

@@ -107,7 +107,7 @@ def test_the_group_waits_for_every_rule_deriving_its_kind(tmp_path):
         (
             "          collect: {markets: $market}\n",
             "          collect: {markets: $brand}\n",
-            r"g.yaml:12:30: collect reads a variable the group's pattern binds",
+            r"g.yaml:12:30: collect reads \$brand, which the group's pattern does not bind",
         ),
     ],
 )

@@ -244,7 +244,7 @@ def test_a_risk_is_reported_with_its_severity(tmp_path):
     [
         (one("- market: {code: US}", "recommend: {markets: [$m]}"), "$m is used but no condition binds it"),
         (one("- market: {code: US}").replace("title: T", "title: '{x}'"), "{x} is used but no condition binds $x"),
-        (one("- test: {value: $nope, gt: 1}"), "the test reads $nope, which no earlier condition binds"),
+        (one("- test: {value: $nope, gt: 1}"), "$nope is read here but no earlier condition binds it"),
         (one("- market: {code: {like: US}}"), "unknown key 'like'"),
     ],
     ids=["unbound-conclusion", "unbound-template", "unbound-test", "unknown-operator"],
