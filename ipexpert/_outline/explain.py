@@ -167,6 +167,7 @@ class _Context:
             rule = firing.rule
             bindings = dict(firing.bindings, as_of=self.run.as_of)
             absent = [flow(_fill_condition(c["not"], bindings)) for c in rule.data["when"] if "not" in c]
+            present = [flow(_fill_condition(c["exists"], bindings)) for c in rule.data["when"] if "exists" in c]
             out["firings"].append(
                 {
                     "rule": rule.key,
@@ -176,6 +177,7 @@ class _Context:
                     "because": _expressions.fill(rule.data["because"], bindings),
                     "matched": self.matched(firing),
                     "absent": absent,
+                    "present": present,
                 }
             )
         return out
@@ -591,6 +593,9 @@ def render(data: dict) -> str:
             if firing["absent"]:
                 lines.append("  and found no fact matching:")
                 lines += [f"    {text}" for text in firing["absent"]]
+            if firing.get("present"):
+                lines.append("  and found a fact matching:")
+                lines += [f"    {text}" for text in firing["present"]]
         return "\n".join(lines) + "\n"
     lines.append(f"why not: {data['rule']} ({data['file']}:{data['line']}): {data['title']}")
     if data["fired_for"]:

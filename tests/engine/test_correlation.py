@@ -105,3 +105,12 @@ def test_two_brands_and_a_china_only_invention_with_the_bundled_packs(cli):
     assert "Designate JP in ALPHA's international registration" in recommended
     assert not any("BETA's international registration" in title for title in recommended)
     assert "Register BETA in JP before selling there" in recommended
+
+
+def test_how_shows_the_fact_an_exists_found_for_this_brand(cli):
+    result = cli("explain", TWO_BRANDS, "has-us:beta", *PROBE)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == [
+        "  and found a fact matching:",
+        "    {registration: {asset: BETA, jurisdiction: US}}",
+    ]
