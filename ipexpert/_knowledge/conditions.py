@@ -187,7 +187,7 @@ def solutions(tree, facts_of, bindings: dict, as_of):
 
     One per combination of facts the positive patterns match; `not` and `exists` read the
     variables bound before them and bind nothing outside. This is how the engine decides
-    the `not` and `exists` conditions it checks when a rule fires, and how explanations match.
+    the `not` and `exists` conditions it checks when a rule fires, and how explanations decide them.
     """
     if not tree:
         yield bindings
