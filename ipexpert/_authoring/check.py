@@ -281,7 +281,8 @@ def fixed_by(tree, subject, single=SINGLE_KINDS.__contains__) -> set:
         changed = False
         for node in tree:
             if isinstance(node, _conditions.Pattern):
-                new, picked = node.binds() - fixed, single(node.kind) or _picks_one(node, fixed)
+                new = node.binds() - fixed
+                picked = single(node.kind) or _picks_one(node, fixed) or _earliest_or_latest(node, tree, fixed)
             elif isinstance(node, _conditions.Group):
                 new, picked = node.outputs() - fixed, node.pattern.variables() & bound_outside <= fixed
             else:
@@ -290,6 +291,34 @@ def fixed_by(tree, subject, single=SINGLE_KINDS.__contains__) -> set:
                 fixed |= new
                 changed = True
     return fixed
+
+
+def _earliest_or_latest(pattern, tree, fixed) -> bool:
+    """Whether a `not` leaves *pattern* only the earliest (or latest) of the facts it could match, ties aside.
+
+    `registration: {asset: $brand, filed: {bind: $filed}}` with `not: {registration: {asset: $brand,
+    filed: {before: $filed}}}` keeps the brand's first filing: one fact once $brand is fixed.
+    """
+    order = {"before", "after", "lt", "gt"}
+    for node in tree:
+        if not (
+            isinstance(node, _conditions.Not) and len(node.children) == 1 and isinstance(node.children[0], _conditions.Pattern)
+        ):
+            continue
+        other = node.children[0]
+        if other.kind != pattern.kind:
+            continue
+        for name, spec in other.fields.items():
+            ops = set(spec) & order if isinstance(spec, dict) else set()
+            own = pattern.fields.get(name)
+            own_var = _expressions.variable(own) or (isinstance(own, dict) and _expressions.variable(own.get("bind")))
+            if len(ops) != 1 or not own_var or _expressions.variable(spec[ops.pop()]) != own_var:
+                continue
+            rest = [value for key, value in other.fields.items() if key != name]
+            if rest and all(_expressions.variable(value) in fixed for value in rest if _expressions.variable(value)):
+                if any(_expressions.variable(value) in fixed for value in rest):
+                    return True
+    return False
 
 
 def _picks_one(pattern, fixed) -> bool:
