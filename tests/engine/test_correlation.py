@@ -13,8 +13,8 @@ import pytest
 from conftest import AS_OF, ROOT
 
 PROBE = ("--rules", "tests/fixtures/packs/probe", "--no-default-rules", "--as-of", AS_OF)
-PROBE_PROFILE = "tests/fixtures/profiles/probe.yaml"
-TWO_BRANDS = "tests/fixtures/profiles/two-brands.yaml"
+PROBE_PROFILE = "tests/fixtures/correlation/probe.yaml"
+TWO_BRANDS = "tests/fixtures/correlation/two-brands.yaml"
 
 
 @pytest.fixture
