@@ -10,9 +10,9 @@ The adjustments, all of them:
 
 1. Vendored with its imports renamed, and without its frozendict/schema pins (above).
 2. experta's engine module calls `logging.basicConfig()` on import; this module undoes it.
-3. `ChangedNodesMatcher` (`ipexpert/_engine/matcher.py`) replaces `ReteMatcher`'s runtime:
+3. `ChangedNodesMatcher` (`ipexpert/_engine/network.py`, `joins.py`) replaces `ReteMatcher`'s runtime:
    experta builds the network, ipexpert runs it (same activations, same order, faster).
-4. `ExactDepthStrategy` (same module) replaces `DepthStrategy`, whose removal of an
+4. `ExactDepthStrategy` (`ipexpert/_engine/agenda.py`) replaces `DepthStrategy`, whose removal of an
    activation a later fact blocks looked in only two places and let a rule fire past its `not`.
 5. `new_fact` makes the fact `cls(**fields)` makes, without experta's per-field path
    (a declared-yet check and a single-dispatch `freeze` for every value): building the
@@ -28,6 +28,21 @@ from ipexpert._vendor import experta  # noqa: E402
 from ipexpert._vendor.experta import AND, AS, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule  # noqa: E402
 from ipexpert._vendor.experta.strategies import DepthStrategy  # noqa: E402
 from ipexpert._vendor.experta.utils import freeze  # noqa: E402
+
+# What ipexpert's Rete runtime (network, joins, agenda) builds on: experta's network, nodes and tokens.
+from ipexpert._vendor.experta.activation import Activation  # noqa: E402
+from ipexpert._vendor.experta.fieldconstraint import ANDFC, FieldConstraint, L, W  # noqa: E402
+from ipexpert._vendor.experta.matchers.rete import ReteMatcher  # noqa: E402
+from ipexpert._vendor.experta.matchers.rete.check import FactCapture, FeatureCheck, TypeCheck  # noqa: E402
+from ipexpert._vendor.experta.matchers.rete.mixins import ChildNode  # noqa: E402
+from ipexpert._vendor.experta.matchers.rete.nodes import (  # noqa: E402
+    BusNode,
+    FeatureTesterNode,
+    NotNode,
+    OrdinaryMatchNode,
+    WhereNode,
+)
+from ipexpert._vendor.experta.matchers.rete.token import Token  # noqa: E402
 
 # experta's engine module calls logging.basicConfig() on import; undo that side effect.
 for _handler in list(logging.getLogger().handlers):
@@ -56,16 +71,32 @@ def new_fact(cls, fields: dict, frozen: bool = False):
 
 __all__ = [
     "AND",
+    "ANDFC",
     "AS",
     "EXISTS",
     "MATCH",
     "NOT",
     "TEST",
+    "Activation",
+    "BusNode",
+    "ChildNode",
     "DepthStrategy",
     "Fact",
+    "FactCapture",
+    "FeatureCheck",
+    "FeatureTesterNode",
+    "FieldConstraint",
     "KnowledgeEngine",
+    "L",
+    "NotNode",
+    "OrdinaryMatchNode",
     "P",
+    "ReteMatcher",
     "Rule",
+    "Token",
+    "TypeCheck",
+    "W",
+    "WhereNode",
     "experta",
     "frozen_fields",
     "new_fact",

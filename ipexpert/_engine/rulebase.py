@@ -28,7 +28,9 @@ from ipexpert._engine import groups as _groups
 from ipexpert._knowledge import order as _order
 from ipexpert._errors import EvaluationError, Problem
 from ipexpert._engine.experta import KnowledgeEngine, experta, frozen_fields, new_fact
-from ipexpert._engine.matcher import ChangedNodesMatcher, ExactDepthStrategy, MatchLimitExceeded
+from ipexpert._engine.agenda import ExactDepthStrategy
+from ipexpert._engine.joins import MatchLimitExceeded
+from ipexpert._engine.network import ChangedNodesMatcher
 
 FIRING_LIMIT_BASE = 10_000
 FIRINGS_PER_FACT = 100

@@ -8,7 +8,9 @@ from ipexpert import _api
 from ipexpert._engine import rulebase as _rulebase
 from ipexpert._outputs import text as _text
 from ipexpert._knowledge import packs as _packs
-from ipexpert._engine.matcher import ChangedNodesMatcher, ExactDepthStrategy, ReteMatcher
+from ipexpert._engine.agenda import ExactDepthStrategy
+from ipexpert._engine.experta import ReteMatcher
+from ipexpert._engine.network import ChangedNodesMatcher
 
 from conftest import AS_OF, EXAMPLES
 
