@@ -178,9 +178,9 @@ def find_rule(packs, name: str):
 
 def explanation_text(data: dict) -> str:
     """An explanation (from `explain`) as the text `ipexpert explain` prints."""
-    from ipexpert._outline import explain as _explain
+    from ipexpert._outline import explain_text as _explain_text
 
-    return _explain.render(data)
+    return _explain_text.render(data)
 
 
 def diff(before, after) -> dict:
