@@ -543,14 +543,15 @@ def serve(
     from ipexpert._errors import MissingExtraError
 
     try:
-        from ipexpert._service import app as _app
+        from ipexpert._service import options as _options
+        from ipexpert._service import server as _server
     except ImportError as exc:
         raise MissingExtraError(
             f"serve needs the optional HTTP packages ({exc.name} is missing): pip install 'ipexpert[serve]'"
         ) from None
     load_rule_base(rule_paths, no_default_rules)  # a broken pack stops here, with its problems, before any worker starts
-    _app.serve(
-        _app.Options(
+    _server.serve(
+        _options.Options(
             host=host,
             port=port,
             workers=workers,
@@ -562,7 +563,7 @@ def serve(
             rule_paths=tuple(os.path.abspath(p) for p in rule_paths),
             defaults=not no_default_rules,
             book=tuple(os.path.abspath(p) for p in book_paths),
-            limits=_app.Limits(outline_items=max_outline_items, outline_bytes=max_outline_bytes),
+            limits=_options.Limits(outline_items=max_outline_items, outline_bytes=max_outline_bytes),
         )
     )
 

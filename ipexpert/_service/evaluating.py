@@ -1,0 +1,235 @@
+"""The evaluating processes: reading, checking, evaluating and serialising a profile, off the event loop.
+
+A new operation is a function in OPERATIONS (run in the evaluating process); a new request
+option is a checked keyword passed to `Evaluator.answer` and on to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import gc
+import logging
+import os
+import threading
+
+from starlette.responses import Response
+
+from ipexpert import _api
+from ipexpert._common import processes as _processes
+from ipexpert._errors import EvaluationError, InvalidProfileError, IPExpertError
+from ipexpert._service.options import MB, REPORT_MEDIA_TYPES, Options
+from ipexpert._service.problems import PROBLEM_MEDIA_TYPE, Refused, dumps, problem_body
+
+REQUEST_NAME = "<request>"
+log = logging.getLogger("ipexpert.serve")
+
+RECYCLE_ABOVE_BYTES = 64 * MB  # an evaluating process grown this far past its start is replaced
+_child: dict = {}
+
+
+def _start_child(parent_pid, rule_paths, defaults, limits, book=()):
+    """Runs once in the evaluating process: die with the worker, compile the rule base."""
+    _processes.die_with_parent(parent_pid)
+    _child["rules"] = _api.load_rules(*rule_paths, defaults=defaults)
+    _child["limits"] = limits
+    _child["book"] = book
+
+
+def _rss() -> int:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0  # not Linux: never replaced
+
+
+def _answer(operation: str, raw: bytes, params: dict) -> tuple[int, str, bytes, int]:
+    """(status, media type, body, this process's RSS) for one request; runs in the evaluating process.
+
+    *operation* names a function of OPERATIONS; *params* are the request's checked options
+    (such as as_of), passed to it as keywords.
+    """
+    from ipexpert._reading import profile as _profile
+
+    try:
+        if operation == "agenda":  # no body: the book is read from disk
+            status, media_type, body = _agenda(_child["book"], _child["rules"], _child["limits"], **params)
+            return status, media_type, body, _rss()
+        try:
+            doc = _profile.parse(raw, REQUEST_NAME)
+        except InvalidProfileError as exc:
+            raise Refused(400, "the body cannot be read as a YAML or JSON document", exc.problems) from None
+        status, media_type, body = OPERATIONS[operation](doc, _child["rules"], _child["limits"], **params)
+    except Refused as exc:
+        status, media_type = exc.status, PROBLEM_MEDIA_TYPE
+        body = dumps(problem_body(exc.status, exc.detail, exc.problems))
+    return status, media_type, body, _rss()
+
+
+def _validate(doc, rules, limits) -> tuple[int, str, bytes]:
+    from ipexpert._reading import profile as _profile
+
+    problems = _profile.problems(doc)
+    if problems:
+        raise Refused(422, "the profile is not valid", problems)
+    return 200, "application/json", dumps({"valid": True, "problems": []})
+
+
+def _evaluate(doc, rules, limits, as_of=None, lang=None) -> tuple[int, str, bytes]:
+    try:
+        outline = _api.evaluate(doc, rules, as_of, None, lang)
+    except InvalidProfileError as exc:
+        raise Refused(422, "the profile is not valid", exc.problems) from None
+    except EvaluationError as exc:  # a runaway rule, too many partial matches, a date past 9999...
+        raise Refused(500, "the rules failed on this profile", exc.problems) from None
+    _check_size(outline, limits)
+    text = outline.to_json().encode("utf-8")
+    if len(text) > limits.outline_bytes:
+        raise Refused(413, f"the outline would be {len(text):,} bytes; the limit is {limits.outline_bytes:,} bytes")
+    return 200, "application/json", text
+
+
+def _check_size(outline, limits) -> None:
+    """413 for an outline with more items than the limit, before any of it is serialised."""
+    items = len(outline.recommendations) + len(outline.risks) + len(outline.timeline)
+    if items > limits.outline_items:
+        raise Refused(
+            413,
+            (
+                f"the outline would have {items:,} items (recommendations, risks and timeline entries); "
+                f"the limit is {limits.outline_items:,}: evaluate fewer markets or assets per request"
+            ),
+        )
+
+
+def _report(doc, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -> tuple[int, str, bytes]:
+    """The client report (HTML or PDF) of a profile, or its outline JSON in *lang*: ipexpert/_report.py."""
+    status, media_type, text = _evaluate(doc, rules, limits, as_of, lang)  # the same limits first
+    if fmt == "json":
+        return status, media_type, text
+    try:
+        body = _api.report(doc, rules, as_of, lang=lang, format=fmt, paper=paper)
+    except EvaluationError as exc:
+        raise Refused(500, "the rules failed on this profile", exc.problems) from None
+    except IPExpertError as exc:  # the PDF extra is not installed on the server
+        raise Refused(501, exc.problems[0].message, exc.problems) from None
+    return 200, REPORT_MEDIA_TYPES[fmt], body.encode("utf-8") if isinstance(body, str) else body
+
+
+def _agenda(book_paths, rules, limits, as_of=None, days=90, lang=None, fmt="json") -> tuple[int, str, bytes]:
+    """The client book's agenda, read from disk for this request: JSON, or an iCalendar feed (ipexpert/_practice/)."""
+    from ipexpert._practice import agenda, book, calendar
+
+    if not book_paths:
+        raise Refused(404, "this service has no client book: start it with `ipexpert serve --book DIR`")
+    as_of = _api.parse_date(as_of)
+    try:
+        clients = book.evaluate(book_paths, as_of=as_of, lang=lang, rules=rules)
+    except IPExpertError as exc:
+        raise Refused(500, "the client book cannot be read", exc.problems) from None
+    entries = agenda.build(clients, as_of, days)
+    if len(entries) > limits.outline_items:
+        raise Refused(
+            413, f"the agenda would have {len(entries):,} entries; the limit is {limits.outline_items:,}: ask for fewer days"
+        )
+    if fmt == "ics":
+        media_type, body = "text/calendar; charset=utf-8", calendar.render(entries, clients, as_of, lang or "en")
+    else:
+        problems = [p.to_dict() for p in book.failures(clients)]
+        data = {"as_of": as_of.isoformat(), "days": days, "entries": [e.to_dict() for e in entries], "problems": problems}
+        media_type, body = "application/json", dumps(data)
+    if len(body) > limits.outline_bytes:
+        raise Refused(
+            413, f"the agenda would be {len(body):,} bytes; the limit is {limits.outline_bytes:,} bytes: ask for fewer days"
+        )
+    return 200, media_type, body
+
+
+OPERATIONS = {"evaluate": _evaluate, "validate": _validate, "report": _report}  # what the evaluating process can do
+
+
+class Evaluator:
+    """The evaluating processes (`--workers`): the event loop never evaluates or serialises.
+
+    Each request goes to the process with the fewest requests in hand, so work spreads
+    evenly over the cores whatever connection it came in on. Processes rather than threads,
+    so that the memory a large request takes is given back: a process grown past
+    RECYCLE_ABOVE_BYTES over its size after start is replaced (requests already sent to it
+    still finish there).
+    """
+
+    def __init__(self, options: Options):
+        self.options = options
+        self._pools: list = []  # one single-process pool per worker
+        self._old: list = []
+        self._busy: dict = {}  # pool -> requests sent to it and not yet answered
+        self._baseline = None
+
+    async def start(self) -> None:
+        self._pools = [self._new_pool() for _ in range(self.options.workers)]
+        answers = await asyncio.gather(*(self._call(pool, "validate", b"{}", {}) for pool in self._pools))
+        self._baseline = max(rss for *_, rss in answers)
+
+    def _new_pool(self):
+        import concurrent.futures
+        import multiprocessing
+
+        pool = concurrent.futures.ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_child,
+            initargs=(os.getpid(), self.options.rule_paths, self.options.defaults, self.options.limits, self.options.book),
+        )
+        self._busy[pool] = 0
+        return pool
+
+    @staticmethod
+    async def _call(pool, operation, raw, params):
+        return await asyncio.get_running_loop().run_in_executor(pool, _answer, operation, raw, params)
+
+    async def answer(self, operation: str, raw: bytes, **params) -> Response:
+        """The response to *operation* (a name in OPERATIONS) on the body *raw*, with *params*."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool = min(self._pools, key=self._busy.__getitem__)  # the first of the least busy
+        self._busy[pool] += 1
+        try:
+            status, media_type, body, rss = await self._call(pool, operation, raw, params)
+        except BrokenProcessPool:
+            self._replace(pool)
+            log.error("an evaluating process died (out of memory?); it has been replaced")
+            raise Refused(500, "the evaluating process died on this request (out of memory?)") from None
+        finally:
+            self._busy[pool] -= 1
+            if pool not in self._pools and not self._busy[pool]:
+                self._stop(pool)
+        if self._baseline and rss > self._baseline + RECYCLE_ABOVE_BYTES:
+            log.info("replacing an evaluating process: %d MB after a large request", rss // MB)
+            self._replace(pool)
+            if not self._busy[pool]:
+                self._stop(pool)
+        return Response(body, status_code=status, media_type=media_type)
+
+    def _replace(self, pool) -> None:
+        if pool in self._pools:
+            self._pools[self._pools.index(pool)] = self._new_pool()  # requests already sent to the old one finish there
+
+    def _stop(self, pool) -> None:
+        """End a replaced pool's process now: a normal exit would first free every object it holds."""
+        self._busy.pop(pool, None)
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        self._old.append(pool)  # joined at close
+        threading.Thread(target=pool.shutdown, name="ipexpert-retire", daemon=True).start()
+
+    async def close(self) -> None:
+        """Stop the evaluating processes, waiting at most the graceful timeout for them to end."""
+        pools, self._old, self._pools = [*self._pools, *self._old], [], []
+        # One shutdown(wait=True) per pool: a first shutdown(wait=False) would forget the thread to join.
+        wait_all = functools.partial(lambda pools: [p.shutdown(wait=True, cancel_futures=True) for p in pools], pools)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, wait_all), self.options.graceful_timeout)
+        del pools, wait_all
+        gc.collect()  # the pools' semaphores are released now, not reported as leaked at exit
