@@ -133,14 +133,53 @@ class State:
     @classmethod
     def from_json(cls, text: str) -> State:
         """A state from text a client sent back; anything malformed starts afresh."""
+        return cls.read(text) or cls()
+
+    @classmethod
+    def read(cls, text: str) -> State | None:
+        """The state a client sent back, or None when it does not read as one this interview wrote.
+
+        No text is a new interview. Past the document size, nesting deeper than any profile,
+        a number JSON has no name for (Infinity, NaN), a lone surrogate or a wrong shape: None.
+        """
+        if not text:
+            return cls()
+        if len(text) > _document.MAX_BYTES:
+            return None
         try:
-            data = json.loads(text) if text and len(text) <= _document.MAX_BYTES else {}
-        except ValueError:
-            data = {}
-        data = data if isinstance(data, dict) else {}
-        profile: dict = data["profile"] if isinstance(data.get("profile"), dict) else {}
-        settled = [s for s in data.get("settled", []) if isinstance(s, str)] if isinstance(data.get("settled"), list) else []
-        return cls(_tidy(profile), settled)
+            data = json.loads(text, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            return None
+        if _nesting(data) > MAX_NESTING:
+            return None
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate cannot be sent back
+        except UnicodeEncodeError:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("profile", {}), dict):
+            return None
+        settled = data.get("settled", [])
+        if not isinstance(settled, list) or not all(isinstance(s, str) for s in settled):
+            return None
+        return cls(_tidy(data.get("profile", {})), settled)
+
+
+MAX_NESTING = 32  # a profile nests 5 deep; a state sent back deeper than this was not written here
+
+
+def _nesting(data) -> int:
+    """How deep lists and mappings go in *data*, walked without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _tidy(profile: dict) -> dict:

@@ -82,13 +82,17 @@ def routes(rules=None, as_of=None) -> list[Route]:
         return await run_in_threadpool(_page, engine(), state, lang)
 
     async def download_profile(request: Request) -> Response:
-        _, _, state = await _download_request(request)
+        lang, _, state = await _download_request(request)
+        if state is None:
+            return await run_in_threadpool(_afresh, engine(), lang)
         body = _files.profile_yaml(state.profile)
         return _attachment(body, "application/yaml; charset=utf-8", _files.PROFILE_NAME)
 
     async def download_report(request: Request) -> Response:
         lang, fmt, state = await _download_request(request)
         the_engine = engine()
+        if state is None:
+            return await run_in_threadpool(_afresh, the_engine, lang)
         if fmt not in _files.REPORT_FORMATS or not the_engine.is_valid(state.profile):
             return _refusal(400, texts(lang).ui("outline_empty"), lang)
         try:
@@ -99,6 +103,8 @@ def routes(rules=None, as_of=None) -> list[Route]:
 
     async def download_outline(request: Request) -> Response:
         lang, fmt, state = await _download_request(request)
+        if state is None:
+            return await run_in_threadpool(_afresh, engine(), lang)
         outline = await run_in_threadpool(engine().outline, state.profile, lang)
         if fmt not in _files.OUTLINE_FORMATS or outline is None:
             return _refusal(400, texts(lang).ui("outline_empty"), lang)
@@ -123,11 +129,21 @@ def routes(rules=None, as_of=None) -> list[Route]:
     ]
 
 
-async def _download_request(request: Request) -> tuple[str, str, _questions.State]:
-    """(language, format, answers) a download form sends; a tampered state is an empty one."""
+async def _download_request(request: Request) -> tuple[str, str, _questions.State | None]:
+    """(language, format, answers) a download form sends; the answers are None when they do not read."""
     form = await _form(request)
-    state = _questions.trusted(_questions.State.from_json(_one(form, "state"))) or _questions.State()
-    return _lang(_one(form, "lang")), _one(form, "format"), state
+    return _lang(_one(form, "lang")), _one(form, "format"), _state(form)
+
+
+def _state(form: dict) -> _questions.State | None:
+    """The answers a form sends back, or None when they do not read or hold a wrong answer (tampered)."""
+    state = _questions.State.read(_one(form, "state"))
+    return _questions.trusted(state) if state is not None else None
+
+
+def _afresh(engine, lang: str) -> Response:
+    """400: the answers sent back do not read; a new interview, saying so in the page's language."""
+    return _page(engine, _questions.State(), lang, [texts(lang).ui("state_unreadable")], status=400)
 
 
 def _attachment(body, media_type: str, name: str) -> Response:
@@ -164,9 +180,9 @@ def _one(form: dict, name: str) -> str:
 
 
 def _step(engine: _questions.Engine, form: dict, lang: str) -> Response:
-    state = _questions.trusted(_questions.State.from_json(_one(form, "state")))
+    state = _state(form)
     if state is None:
-        return _page(engine, _questions.State(), lang, [texts(lang).ui("restart")], status=400)
+        return _afresh(engine, lang)
     action = _one(form, "action")
     question = engine.find(state, _one(form, "question"))
     if question is None or action not in ("answer", "skip"):

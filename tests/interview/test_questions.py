@@ -163,6 +163,7 @@ def test_a_partial_profile_is_resumed_with_only_what_is_missing(engine, tmp_path
 def test_a_state_sent_back_with_a_wrong_value_is_not_trusted():
     assert _questions.trusted(_questions.State.from_json('{"profile": {"firm": {"founded": "soon"}}, "settled": []}')) is None
     assert _questions.State.from_json("not json").profile == {}
+    assert _questions.State.read("not json") is None and _questions.State.read("") == _questions.State()
     unfinished = _questions.State.from_json('{"profile": {"firm": {"name": "A"}}, "settled": []}')
     assert _questions.trusted(unfinished) is unfinished
 

@@ -698,3 +698,41 @@ def test_running_out_of_file_descriptors_is_logged_once_per_interval_not_per_con
     text = no_traceback(started["log"])
     assert 1 <= text.count("connections not accepted") <= 3, text[-2000:]  # first, maybe one 10 s later, at exit
     assert "Too many open files" in text
+
+
+# --- the interview's routes: the same safeguards as /v1/* ----------------------------------
+
+TAMPERED_STATES = {
+    "nested 100,000 deep": "[" * 100_000 + "]" * 100_000,
+    "an object nested 50,000 deep": '{"profile":' * 50_000 + "{}" + "}" * 50_000,
+    "Infinity": '{"profile":{"firm":{"founded":Infinity}},"settled":[]}',
+    "NaN": '{"profile":{"markets":[{"code":NaN}]},"settled":[]}',
+    "a lone surrogate": '{"profile":{"firm":{"name":"\\ud800"}},"settled":[]}',
+    "not JSON": "not json",
+    "a list": "[]",
+    "settled not a list": '{"profile":{},"settled":7}',
+}
+INTERVIEW_POSTS = ("/interview", "/interview/profile", "/interview/outline", "/interview/report")
+
+
+def form(**fields) -> str:
+    import urllib.parse
+
+    return urllib.parse.urlencode(fields)
+
+
+def test_a_tampered_interview_state_is_400_start_afresh_in_the_pages_language(server):
+    conn = http.client.HTTPConnection(HOST, server, timeout=60)  # one keep-alive connection for every answer
+    try:
+        for route in INTERVIEW_POSTS:
+            for name, state in TAMPERED_STATES.items():
+                body = form(state=state, lang="zh-CN", action="answer", question="firm.name", value="x", format="text")
+                conn.request("POST", route, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+                response = conn.getresponse()
+                page = response.read().decode("utf-8")
+                assert (route, name, response.status) == (route, name, 400)
+                assert response.getheader("content-type").startswith("text/html")
+                assert '<html lang="zh-CN">' in page and "提交的回答无法读取" in page, (route, name)
+                assert "Traceback" not in page
+    finally:
+        conn.close()
