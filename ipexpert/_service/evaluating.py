@@ -198,23 +198,28 @@ class Evaluator:
         try:
             status, media_type, body, rss = await self._call(pool, operation, raw, params)
         except BrokenProcessPool:
-            self._replace(pool)
-            log.error("an evaluating process died (out of memory?); it has been replaced")
+            if pool in self._pools:  # the first of its requests to fail says so; the others need not
+                log.error("an evaluating process died (out of memory?); it has been replaced")
+                self._replace(pool)
             raise Refused(500, "the evaluating process died on this request (out of memory?)") from None
+        else:
+            # Only the first answer over the mark replaces the process; others sent to it still finish there.
+            if self._baseline and rss > self._baseline + RECYCLE_ABOVE_BYTES and pool in self._pools:
+                log.info("replacing an evaluating process: %d MB after a large request", rss // MB)
+                self._replace(pool)
         finally:
             self._busy[pool] -= 1
-            if pool not in self._pools and not self._busy[pool]:
-                self._stop(pool)
-        if self._baseline and rss > self._baseline + RECYCLE_ABOVE_BYTES:
-            log.info("replacing an evaluating process: %d MB after a large request", rss // MB)
-            self._replace(pool)
-            if not self._busy[pool]:
-                self._stop(pool)
+            self._stop_if_idle(pool)
         return Response(body, status_code=status, media_type=media_type)
 
     def _replace(self, pool) -> None:
         if pool in self._pools:
             self._pools[self._pools.index(pool)] = self._new_pool()  # requests already sent to the old one finish there
+
+    def _stop_if_idle(self, pool) -> None:
+        """Stop *pool* once it is replaced and no request sent to it is still in hand (the last one out stops it)."""
+        if pool not in self._pools and self._busy.get(pool) == 0:
+            self._stop(pool)
 
     def _stop(self, pool) -> None:
         """End a replaced pool's process now: a normal exit would first free every object it holds."""

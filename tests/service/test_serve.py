@@ -736,3 +736,38 @@ def test_a_tampered_interview_state_is_400_start_afresh_in_the_pages_language(se
                 assert "Traceback" not in page
     finally:
         conn.close()
+
+
+def test_two_requests_that_both_grow_a_process_past_its_mark_both_get_their_answer(monkeypatch):
+    """Both requests on one evaluating process end over the recycling mark: each gets 200, the process is replaced once."""
+    import asyncio
+
+    from ipexpert._service import evaluating
+
+    stopped = []
+
+    class Pool:
+        """An evaluating process that answers after a moment, grown past the mark."""
+
+    async def call(pool, operation, raw, params):
+        await asyncio.sleep(0.05)
+        return 200, "application/json", b"{}", 10**12
+
+    def new_pool():
+        pool = Pool()
+        evaluator._busy[pool] = 0
+        return pool
+
+    evaluator = evaluating.Evaluator(evaluating.Options())
+    monkeypatch.setattr(evaluator, "_call", call)
+    monkeypatch.setattr(evaluator, "_new_pool", new_pool)
+    monkeypatch.setattr(evaluator, "_stop", lambda pool: (stopped.append(pool), evaluator._busy.pop(pool, None)))
+    first = Pool()
+    evaluator._pools, evaluator._busy, evaluator._baseline = [first], {first: 0}, 1
+
+    async def both():
+        return await asyncio.gather(evaluator.answer("evaluate", b"{}"), evaluator.answer("evaluate", b"{}"))
+
+    answers = asyncio.run(both())
+    assert [a.status_code for a in answers] == [200, 200]
+    assert stopped == [first] and evaluator._pools[0] is not first
