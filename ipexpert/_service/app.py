@@ -6,7 +6,7 @@
     GET  /v1/rules                         the loaded packs and their rules
     GET  /healthz                          {"status": "ok", ...}
     GET  /openapi.json                     the OpenAPI 3.1 document
-    GET  /                                 the guided interview (ipexpert/_interview_web.py)
+    GET  /                                 the guided interview (ipexpert/_interview/web.py)
 
 Every error is an RFC 9457 problem details body (application/problem+json); no traceback
 ever reaches a response or the log. The event loop only speaks HTTP: reading, checking,
@@ -59,10 +59,6 @@ def create_app(options: Options | None = None) -> Starlette:
     openapi = openapi_document(options.limits)
     evaluator = Evaluator(options)
     limits = options.limits
-    # The interview (at /) asks and evaluates in this process, in a thread: it needs the compiled rules here.
-    interview_rules = (
-        _api.load_rules(*options.rule_paths, defaults=options.defaults) if options.rule_paths or not options.defaults else None
-    )
 
     async def evaluate(request: Request) -> Response:
         as_of = _as_of(request)
@@ -87,6 +83,10 @@ def create_app(options: Options | None = None) -> Starlette:
 
     async def agenda_ics(request: Request) -> Response:
         return await evaluator.answer("agenda", b"", as_of=_as_of(request), **_agenda_options(request), fmt="ics")
+
+    async def interview(route: str, raw: bytes, query_lang: str | None) -> Response:
+        """A page of the interview (at /), made in an evaluating process like any other answer."""
+        return await evaluator.answer("interview", raw, route=route, query_lang=query_lang)
 
     async def list_rules(request: Request) -> Response:
         return JSONResponse(listing)
@@ -117,7 +117,7 @@ def create_app(options: Options | None = None) -> Starlette:
         Route("/v1/agenda.ics", agenda_ics, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
-        *_web.routes(interview_rules, None),
+        *_web.routes(interview),
     ]
     handlers = {
         Refused: _refused,

@@ -13,6 +13,7 @@ import gc
 import logging
 import os
 import threading
+from collections.abc import Callable
 
 from starlette.responses import Response
 
@@ -45,39 +46,49 @@ def _rss() -> int:
         return 0  # not Linux: never replaced
 
 
-def _answer(operation: str, raw: bytes, params: dict) -> tuple[int, str, bytes, int]:
-    """(status, media type, body, this process's RSS) for one request; runs in the evaluating process.
+def _answer(operation: str, raw: bytes, params: dict) -> tuple[int, str, bytes, dict, int]:
+    """(status, media type, body, headers, this process's RSS) for one request; runs in the evaluating process.
 
     *operation* names a function of OPERATIONS; *params* are the request's checked options
     (such as as_of), passed to it as keywords.
     """
-    from ipexpert._reading import profile as _profile
-
+    headers: dict = {}
     try:
         if operation == "agenda":  # no body: the book is read from disk
             status, media_type, body = _agenda(_child["book"], _child["rules"], _child["limits"], **params)
-            return status, media_type, body, _rss()
-        try:
-            doc = _profile.parse(raw, REQUEST_NAME)
-        except InvalidProfileError as exc:
-            raise Refused(400, "the body cannot be read as a YAML or JSON document", exc.problems) from None
-        status, media_type, body = OPERATIONS[operation](doc, _child["rules"], _child["limits"], **params)
+            return status, media_type, body, {}, _rss()
+        status, media_type, body, *more = OPERATIONS[operation](raw, _child["rules"], _child["limits"], **params)
+        headers = more[0] if more else {}
     except Refused as exc:
         status, media_type = exc.status, PROBLEM_MEDIA_TYPE
         body = dumps(problem_body(exc.status, exc.detail, exc.problems))
-    return status, media_type, body, _rss()
+    return status, media_type, body, headers, _rss()
 
 
-def _validate(doc, rules, limits) -> tuple[int, str, bytes]:
+def _read(raw: bytes):
+    """The profile document in a request body; 400 when it is not YAML or JSON."""
     from ipexpert._reading import profile as _profile
 
-    problems = _profile.problems(doc)
+    try:
+        return _profile.parse(raw, REQUEST_NAME)
+    except InvalidProfileError as exc:
+        raise Refused(400, "the body cannot be read as a YAML or JSON document", exc.problems) from None
+
+
+def _validate(raw, rules, limits) -> tuple[int, str, bytes]:
+    from ipexpert._reading import profile as _profile
+
+    problems = _profile.problems(_read(raw))
     if problems:
         raise Refused(422, "the profile is not valid", problems)
     return 200, "application/json", dumps({"valid": True, "problems": []})
 
 
-def _evaluate(doc, rules, limits, as_of=None, lang=None) -> tuple[int, str, bytes]:
+def _evaluate(raw, rules, limits, as_of=None, lang=None) -> tuple[int, str, bytes]:
+    return _evaluated(_read(raw), rules, limits, as_of, lang)
+
+
+def _evaluated(doc, rules, limits, as_of=None, lang=None) -> tuple[int, str, bytes]:
     try:
         outline = _api.evaluate(doc, rules, as_of, None, lang)
     except InvalidProfileError as exc:
@@ -104,9 +115,10 @@ def _check_size(outline, limits) -> None:
         )
 
 
-def _report(doc, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -> tuple[int, str, bytes]:
-    """The client report (HTML or PDF) of a profile, or its outline JSON in *lang*: ipexpert/_report.py."""
-    status, media_type, text = _evaluate(doc, rules, limits, as_of, lang)  # the same limits first
+def _report(raw, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -> tuple[int, str, bytes]:
+    """The client report (HTML or PDF) of a profile, or its outline JSON in *lang*: ipexpert/_outputs/report.py."""
+    doc = _read(raw)
+    status, media_type, text = _evaluated(doc, rules, limits, as_of, lang)  # the same limits first
     if fmt == "json":
         return status, media_type, text
     try:
@@ -147,7 +159,20 @@ def _agenda(book_paths, rules, limits, as_of=None, days=90, lang=None, fmt="json
     return 200, media_type, body
 
 
-OPERATIONS = {"evaluate": _evaluate, "validate": _validate, "report": _report}  # what the evaluating process can do
+def _interview(raw, rules, limits, route="start", query_lang=None) -> tuple[int, str, bytes, dict]:
+    """A page or download of the web interview, from its form's bytes: ipexpert/_interview/pages.py."""
+    from ipexpert._interview import pages as _pages
+
+    return _pages.respond(route, raw, query_lang, rules)
+
+
+# What the evaluating process can do: each takes the request body, the rules and the limits, and the request's options.
+OPERATIONS: dict[str, Callable[..., tuple]] = {
+    "evaluate": _evaluate,
+    "validate": _validate,
+    "report": _report,
+    "interview": _interview,
+}
 
 
 class Evaluator:
@@ -196,7 +221,7 @@ class Evaluator:
         pool = min(self._pools, key=self._busy.__getitem__)  # the first of the least busy
         self._busy[pool] += 1
         try:
-            status, media_type, body, rss = await self._call(pool, operation, raw, params)
+            status, media_type, body, headers, rss = await self._call(pool, operation, raw, params)
         except BrokenProcessPool:
             if pool in self._pools:  # the first of its requests to fail says so; the others need not
                 log.error("an evaluating process died (out of memory?); it has been replaced")
@@ -210,7 +235,7 @@ class Evaluator:
         finally:
             self._busy[pool] -= 1
             self._stop_if_idle(pool)
-        return Response(body, status_code=status, media_type=media_type)
+        return Response(body, status_code=status, media_type=media_type, headers=headers)
 
     def _replace(self, pool) -> None:
         if pool in self._pools:

@@ -368,6 +368,106 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                     },
                 }
             },
+            **interview_paths(problem),
         },
-        "components": {"schemas": components},
+        "components": {"schemas": {**components, **INTERVIEW_SCHEMAS}},
+    }
+
+
+INTERVIEW_SCHEMAS = {
+    "InterviewForm": {
+        "type": "object",
+        "description": "The fields of an interview page's form; every field is optional and checked on arrival.",
+        "properties": {
+            "state": {"type": "string", "description": "The answers so far, as the previous page wrote them (JSON)."},
+            "lang": {"type": "string", "description": "zh-CN for Simplified Chinese; anything else is English."},
+            "action": {"type": "string", "description": "answer or skip."},
+            "question": {"type": "string", "description": "The id of the question answered, as markets[0].code."},
+            "value": {"type": "string", "description": "The answer (repeated for a list)."},
+            "other": {"type": "string", "description": "More values of a list, separated by commas."},
+            "format": {"type": "string", "description": "Of a download: html or pdf (report); text, markdown or json (outline)."},
+            "profile": {"type": "string", "description": "A pasted partial profile, YAML or JSON (resume)."},
+        },
+    }
+}
+
+
+def interview_paths(problem) -> dict:
+    """The web interview's routes: HTML pages and downloads, from urlencoded forms (ipexpert/_interview/web.py)."""
+    from ipexpert._interview import web as _web
+
+    page = {"text/html": {"schema": {"type": "string"}}}
+    form = {
+        "required": True,
+        "description": f"The page's form. At most {_web.MAX_FORM_BYTES:,} bytes.",
+        "content": {"application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/InterviewForm"}}},
+    }
+    unreadable = {"description": "The state sent back does not read: a new interview, saying so.", "content": page}
+    refused = {
+        "413": problem(f"The form is larger than {_web.MAX_FORM_BYTES:,} bytes."),
+        "500": problem("An internal error occurred."),
+        "503": problem("The evaluating process took longer than the time limit, or the server is at its limit; try again."),
+    }
+
+    def post(summary: str, ok: dict, **more) -> dict:
+        return {"post": {"summary": summary, "requestBody": form, "responses": {"200": ok, "400": unreadable, **more, **refused}}}
+
+    return {
+        "/": {
+            "get": {
+                "summary": "The web interview's first question",
+                "parameters": [
+                    {
+                        "name": "lang",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "zh-CN for Simplified Chinese; anything else is English.",
+                    }
+                ],
+                "responses": {"200": {"description": "The page.", "content": page}, **refused},
+            }
+        },
+        "/interview": post(
+            "Answer or skip a question: the next page",
+            {"description": "The next page.", "content": page},
+            **{"422": {"description": "The answer is not valid: the same question, saying why.", "content": page}},
+        ),
+        "/interview/resume": post(
+            "Start from a pasted partial profile",
+            {"description": "The first question the profile leaves open.", "content": page},
+            **{"422": {"description": "The profile does not read or holds a wrong answer: every problem.", "content": page}},
+        ),
+        "/interview/profile": post(
+            "Download the answers as a profile (YAML)",
+            {
+                "description": "The answers as a partial firm profile, commented (only comments while nothing is answered).",
+                "content": {"application/yaml": {"schema": {"type": ["object", "null"]}}},
+            },
+        ),
+        "/interview/report": post(
+            "Download the report (HTML or PDF) in the page's language",
+            {
+                "description": "The report.",
+                "content": {"text/html": {"schema": {"type": "string"}}, "application/pdf": {"schema": {"type": "string"}}},
+            },
+            **{"501": {"description": "PDF was asked for but the server cannot make it.", "content": page}},
+        ),
+        "/interview/outline": post(
+            "Download the outline (text, Markdown or JSON) in the page's language",
+            {
+                "description": "The outline.",
+                "content": {
+                    "text/plain": {"schema": {"type": "string"}},
+                    "text/markdown": {"schema": {"type": "string"}},
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Outline"}},
+                },
+            },
+        ),
+        "/interview.css": {
+            "get": {
+                "summary": "The interview's stylesheet",
+                "responses": {"200": {"description": "CSS.", "content": {"text/css": {"schema": {"type": "string"}}}}},
+            }
+        },
     }
