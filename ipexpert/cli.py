@@ -523,6 +523,20 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
     type=click.Path(exists=True),
     help="A folder (or file) of client profiles, read for each GET /v1/agenda and /v1/agenda.ics. Repeatable.",
 )
+@click.option(
+    "--max-pdf-items",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Recommendations, risks and timeline entries a PDF report may hold (about 0.13 s each); more get 413.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds of CPU one request may take; past it the work is stopped, the process replaced, and the answer is 503.",
+)
 @rules_options
 def serve(
     host,
@@ -536,6 +550,8 @@ def serve(
     max_outline_items,
     max_outline_bytes,
     book_paths,
+    max_pdf_items,
+    time_limit,
     rule_paths,
     no_default_rules,
 ):
@@ -563,7 +579,9 @@ def serve(
             rule_paths=tuple(os.path.abspath(p) for p in rule_paths),
             defaults=not no_default_rules,
             book=tuple(os.path.abspath(p) for p in book_paths),
-            limits=_options.Limits(outline_items=max_outline_items, outline_bytes=max_outline_bytes),
+            limits=_options.Limits(
+                outline_items=max_outline_items, outline_bytes=max_outline_bytes, pdf_items=max_pdf_items, seconds=time_limit
+            ),
         )
     )
 

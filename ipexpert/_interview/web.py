@@ -31,8 +31,8 @@ from ipexpert._interview import pages as _pages
 
 _DIR = Path(__file__).parent
 MAX_FORM_BYTES = 2 * 1024 * 1024
-# A route's name in pages.ROUTES (or "start"), the form's bytes and the query's lang -> the response.
-Runner = Callable[[str, bytes, "str | None"], Awaitable[Response]]
+# The request, a route's name in pages.ROUTES (or "start"), the form's bytes and the query's lang -> the response.
+Runner = Callable[[Request, str, bytes, "str | None"], Awaitable[Response]]
 PATHS = {
     "step": "/interview",
     "resume": "/interview/resume",
@@ -50,7 +50,7 @@ def create_app(rules=None, as_of=None) -> Starlette:
 def in_thread(rules=None, as_of=None) -> Runner:
     """A runner that does each route's work in a thread of this process; *as_of* fixes the date (default: each day's)."""
 
-    async def run(route: str, raw: bytes, query_lang: str | None) -> Response:
+    async def run(request: Request, route: str, raw: bytes, query_lang: str | None) -> Response:
         status, media_type, body, headers = await run_in_threadpool(_pages.respond, route, raw, query_lang, rules, as_of)
         return Response(body, status_code=status, media_type=media_type, headers=headers)
 
@@ -61,11 +61,11 @@ def routes(run: Runner) -> list[Route]:
     """The interview's routes, each doing its work through *run*."""
 
     async def start(request: Request) -> Response:
-        return await run("start", b"", request.query_params.get("lang"))
+        return await run(request, "start", b"", request.query_params.get("lang"))
 
     def posting(route: str):
         async def post(request: Request) -> Response:
-            return await run(route, await read_form(request), None)
+            return await run(request, route, await read_form(request), None)
 
         return post
 

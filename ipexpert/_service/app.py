@@ -62,20 +62,20 @@ def create_app(options: Options | None = None) -> Starlette:
 
     async def evaluate(request: Request) -> Response:
         as_of = _as_of(request)
-        answer = await evaluator.answer("evaluate", await _body(request, limits.body_bytes), as_of=as_of)
+        raw = await _body(request, limits.body_bytes)
+        answer = await _unless_gone(request, evaluator.answer("evaluate", raw, as_of=as_of))
         return in_language(answer, accepted_language(request))
 
     async def report(request: Request) -> Response:
-        """The client report (or the outline JSON) in a language: ipexpert/_report.py."""
+        """The client report (or the outline JSON) in a language: ipexpert/_outputs/report.py."""
         as_of = _as_of(request)
         fmt, lang, paper = _report_options(request)
-        answer = await evaluator.answer(
-            "report", await _body(request, limits.body_bytes), as_of=as_of, fmt=fmt, lang=lang, paper=paper
-        )
+        raw = await _body(request, limits.body_bytes)
+        answer = await _unless_gone(request, evaluator.answer("report", raw, as_of=as_of, fmt=fmt, lang=lang, paper=paper))
         return in_language(answer, lang if "lang" in request.query_params else accepted_language(request))
 
     async def validate(request: Request) -> Response:
-        answer = await evaluator.answer("validate", await _body(request, limits.body_bytes))
+        answer = await _unless_gone(request, evaluator.answer("validate", await _body(request, limits.body_bytes)))
         return in_language(answer, accepted_language(request))
 
     async def agenda_json(request: Request) -> Response:
@@ -84,9 +84,9 @@ def create_app(options: Options | None = None) -> Starlette:
     async def agenda_ics(request: Request) -> Response:
         return await evaluator.answer("agenda", b"", as_of=_as_of(request), **_agenda_options(request), fmt="ics")
 
-    async def interview(route: str, raw: bytes, query_lang: str | None) -> Response:
+    async def interview(request: Request, route: str, raw: bytes, query_lang: str | None) -> Response:
         """A page of the interview (at /), made in an evaluating process like any other answer."""
-        return await evaluator.answer("interview", raw, route=route, query_lang=query_lang)
+        return await _unless_gone(request, evaluator.answer("interview", raw, route=route, query_lang=query_lang))
 
     async def list_rules(request: Request) -> Response:
         return JSONResponse(listing)
@@ -126,6 +126,33 @@ def create_app(options: Options | None = None) -> Starlette:
         Exception: _internal_error,
     }
     return _QuietOnCancel(Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan))
+
+
+async def _unless_gone(request: Request, answer) -> Response:
+    """The response *answer* (a coroutine) gives; if the client leaves first, the answer is called off.
+
+    The evaluating process then stops work no one will read, rather than hold every request
+    queued behind it (a PDF held it 4 minutes after its client gave up).
+    """
+    work = asyncio.ensure_future(answer)
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        if not work.done():
+            work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+    if work.cancelled():
+        return Response(status_code=400)  # nobody is there to read it
+    return work.result()
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns when the client has gone (the body is already read: the next message says so)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 class _QuietOnCancel:

@@ -12,6 +12,7 @@ import functools
 import gc
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable
 
@@ -46,23 +47,49 @@ def _rss() -> int:
         return 0  # not Linux: never replaced
 
 
+class _OverTime(BaseException):
+    """The request has used its CPU seconds (raised by the timer's signal in the evaluating process).
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception` on the way turns it into a failed rule.
+    """
+
+
+def _over_time(signum, frame):
+    raise _OverTime
+
+
 def _answer(operation: str, raw: bytes, params: dict) -> tuple[int, str, bytes, dict, int]:
     """(status, media type, body, headers, this process's RSS) for one request; runs in the evaluating process.
 
     *operation* names a function of OPERATIONS; *params* are the request's checked options
-    (such as as_of), passed to it as keywords.
+    (such as as_of), passed to it as keywords. Past the limit's CPU seconds the work stops with
+    503, and the process is replaced (OVER_TIME), whatever it was holding.
     """
+    limits = _child["limits"]
     headers: dict = {}
+    signal.signal(signal.SIGPROF, _over_time)
+    signal.setitimer(signal.ITIMER_PROF, limits.seconds)
     try:
-        if operation == "agenda":  # no body: the book is read from disk
-            status, media_type, body = _agenda(_child["book"], _child["rules"], _child["limits"], **params)
-            return status, media_type, body, {}, _rss()
-        status, media_type, body, *more = OPERATIONS[operation](raw, _child["rules"], _child["limits"], **params)
-        headers = more[0] if more else {}
+        try:
+            if operation == "agenda":  # no body: the book is read from disk
+                status, media_type, body, *more = _agenda(_child["book"], _child["rules"], limits, **params)
+            else:
+                status, media_type, body, *more = OPERATIONS[operation](raw, _child["rules"], limits, **params)
+            headers = more[0] if more else {}
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+    except _OverTime:
+        status, media_type, headers = OVER_TIME, PROBLEM_MEDIA_TYPE, {"Retry-After": "1"}
+        body = dumps(
+            problem_body(OVER_TIME, f"the request took more than the limit of {limits.seconds:g} s of work; it was stopped")
+        )
     except Refused as exc:
         status, media_type = exc.status, PROBLEM_MEDIA_TYPE
         body = dumps(problem_body(exc.status, exc.detail, exc.problems))
     return status, media_type, body, headers, _rss()
+
+
+OVER_TIME = 503  # only a request stopped at its time limit is answered 503 by the evaluating process
 
 
 def _read(raw: bytes):
@@ -96,35 +123,45 @@ def _evaluated(doc, rules, limits, as_of=None, lang=None) -> tuple[int, str, byt
     except EvaluationError as exc:  # a runaway rule, too many partial matches, a date past 9999...
         raise Refused(500, "the rules failed on this profile", exc.problems) from None
     _check_size(outline, limits)
+    return _outline_json(outline, limits)
+
+
+def _outline_json(outline, limits) -> tuple[int, str, bytes]:
     text = outline.to_json().encode("utf-8")
     if len(text) > limits.outline_bytes:
         raise Refused(413, f"the outline would be {len(text):,} bytes; the limit is {limits.outline_bytes:,} bytes")
     return 200, "application/json", text
 
 
-def _check_size(outline, limits) -> None:
-    """413 for an outline with more items than the limit, before any of it is serialised."""
+def _check_size(outline, limits, most=None, what="the outline") -> None:
+    """413 for an outline with more items than *most* (the outline limit), before any of it is serialised."""
+    most = limits.outline_items if most is None else most
     items = len(outline.recommendations) + len(outline.risks) + len(outline.timeline)
-    if items > limits.outline_items:
+    if items > most:
         raise Refused(
             413,
             (
-                f"the outline would have {items:,} items (recommendations, risks and timeline entries); "
-                f"the limit is {limits.outline_items:,}: evaluate fewer markets or assets per request"
+                f"{what} would have {items:,} items (recommendations, risks and timeline entries); "
+                f"the limit is {most:,}: evaluate fewer markets or assets per request"
             ),
         )
 
 
 def _report(raw, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -> tuple[int, str, bytes]:
-    """The client report (HTML or PDF) of a profile, or its outline JSON in *lang*: ipexpert/_outputs/report.py."""
-    doc = _read(raw)
-    status, media_type, text = _evaluated(doc, rules, limits, as_of, lang)  # the same limits first
-    if fmt == "json":
-        return status, media_type, text
+    """The client report (HTML or PDF) of a profile, or its outline JSON in *lang*, from one evaluation."""
     try:
-        body = _api.report(doc, rules, as_of, lang=lang, format=fmt, paper=paper)
+        outline, run, doc = _api.evaluate_run(_read(raw), rules, as_of, None, lang)
+    except InvalidProfileError as exc:
+        raise Refused(422, "the profile is not valid", exc.problems) from None
     except EvaluationError as exc:
         raise Refused(500, "the rules failed on this profile", exc.problems) from None
+    _check_size(outline, limits)  # the same limits as /v1/evaluate first
+    if fmt == "json":
+        return _outline_json(outline, limits)
+    if fmt == "pdf":
+        _check_size(outline, limits, limits.pdf_items, "a PDF report")
+    try:
+        body = _api.render_report(outline, run, doc, format=fmt, paper=paper)
     except IPExpertError as exc:  # the PDF extra is not installed on the server
         raise Refused(501, exc.problems[0].message, exc.problems) from None
     return 200, REPORT_MEDIA_TYPES[fmt], body.encode("utf-8") if isinstance(body, str) else body
@@ -222,6 +259,11 @@ class Evaluator:
         self._busy[pool] += 1
         try:
             status, media_type, body, headers, rss = await self._call(pool, operation, raw, params)
+        except asyncio.CancelledError:  # the client left: work no one will read is stopped, if it is the only work there
+            if pool in self._pools and self._busy[pool] == 1:
+                log.info("stopping an evaluating process: its client left before the answer")
+                self._replace(pool)
+            raise
         except BrokenProcessPool:
             if pool in self._pools:  # the first of its requests to fail says so; the others need not
                 log.error("an evaluating process died (out of memory?); it has been replaced")
@@ -229,7 +271,9 @@ class Evaluator:
             raise Refused(500, "the evaluating process died on this request (out of memory?)") from None
         else:
             # Only the first answer over the mark replaces the process; others sent to it still finish there.
-            if self._baseline and rss > self._baseline + RECYCLE_ABOVE_BYTES and pool in self._pools:
+            if status == OVER_TIME and pool in self._pools:
+                self._replace(pool)  # whatever the stopped work left behind goes with the process
+            elif self._baseline and rss > self._baseline + RECYCLE_ABOVE_BYTES and pool in self._pools:
                 log.info("replacing an evaluating process: %d MB after a large request", rss // MB)
                 self._replace(pool)
         finally:
@@ -239,7 +283,9 @@ class Evaluator:
 
     def _replace(self, pool) -> None:
         if pool in self._pools:
-            self._pools[self._pools.index(pool)] = self._new_pool()  # requests already sent to the old one finish there
+            new = self._new_pool()
+            new.submit(_rss)  # start it now (about 1.3 s), not when the next request comes
+            self._pools[self._pools.index(pool)] = new  # requests already sent to the old one finish there
 
     def _stop_if_idle(self, pool) -> None:
         """Stop *pool* once it is replaced and no request sent to it is still in hand (the last one out stops it)."""

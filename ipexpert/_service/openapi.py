@@ -67,8 +67,9 @@ def openapi_document(limits: Limits = Limits()) -> dict:
         "415": problem("The Content-Type is not JSON or YAML, or the charset is not UTF-8."),
         "422": problem("The profile breaks the profile schema or its consistency checks; every problem is listed."),
         "503": {
-            "description": "The server is at its concurrency limit; try again.",
-            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": f"The request took more than {limits.seconds:g} s of work and was stopped (a problem), "
+            "or the server is at its concurrency limit (plain text); try again.",
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}, "text/plain": {"schema": {"type": "string"}}},
         },
     }
 
@@ -115,7 +116,8 @@ def openapi_document(limits: Limits = Limits()) -> dict:
     limits_text = (
         f"Limits: a request body of at most {limits.body_bytes:,} bytes; an outline of at most "
         f"{limits.outline_items:,} items (recommendations, risks and timeline entries together) and "
-        f"{limits.outline_bytes:,} bytes of JSON, else 413; as_of between 1800-01-01 and 2200-12-31. "
+        f"{limits.outline_bytes:,} bytes of JSON, else 413; a PDF report of at most {limits.pdf_items:,} items, "
+        f"else 413; at most {limits.seconds:g} s of work per request, else 503; as_of between 1800-01-01 and 2200-12-31. "
         "The server's connection limits and timeouts are the options of `ipexpert serve`."
     )
     components: dict = {}
@@ -322,7 +324,7 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                         **body_errors,
                         "413": problem(
                             f"The body is larger than {limits.body_bytes:,} bytes, or the outline would pass "
-                            f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes."
+                            f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes, or a PDF would pass {limits.pdf_items:,} items."
                         ),
                         "422": problem("The profile breaks the profile schema or its consistency checks."),
                         "500": problem("The rules failed on this profile, or an internal error occurred."),
@@ -406,7 +408,14 @@ def interview_paths(problem) -> dict:
     refused = {
         "413": problem(f"The form is larger than {_web.MAX_FORM_BYTES:,} bytes."),
         "500": problem("An internal error occurred."),
-        "503": problem("The evaluating process took longer than the time limit, or the server is at its limit; try again."),
+        "503": {
+            "description": "The page took more than the time limit of work and was stopped (a problem), "
+            "or the server is at its concurrency limit (plain text); try again.",
+            "content": {
+                PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
+        },
     }
 
     def post(summary: str, ok: dict, **more) -> dict:

@@ -27,6 +27,8 @@ class Limits:
     body_bytes: int = _document.MAX_BYTES
     outline_items: int = 10_000  # recommendations + risks + timeline entries
     outline_bytes: int = 16 * MB
+    pdf_items: int = 200  # a PDF takes about 0.13 s of CPU per item: 250 items took 34 s
+    seconds: float = 60.0  # of work in the evaluating process; past it the process is stopped and replaced
 
 
 @dataclasses.dataclass(frozen=True)

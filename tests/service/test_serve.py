@@ -6,6 +6,7 @@ import http.client
 import json
 import random
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -280,7 +281,13 @@ def test_the_openapi_document_uses_the_project_schemas(server):
         assert set(schemas[name]["properties"]) == set(bundled["properties"])
         for key in bundled.get("$defs", {}):
             assert f"{name}_{key}" in schemas
-    assert doc["info"]["x-limits"] == {"body_bytes": 5 * MB, "outline_items": 10_000, "outline_bytes": 16 * MB}
+    assert doc["info"]["x-limits"] == {
+        "body_bytes": 5 * MB,
+        "outline_items": 10_000,
+        "outline_bytes": 16 * MB,
+        "pdf_items": 200,
+        "seconds": 60.0,
+    }
     assert "10,000 items" in doc["paths"]["/v1/evaluate"]["post"]["responses"]["413"]["description"]
     assert "2200" in doc["paths"]["/v1/evaluate"]["post"]["parameters"][0]["schema"]["pattern"]
 
@@ -752,6 +759,9 @@ def test_two_requests_that_both_grow_a_process_past_its_mark_both_get_their_answ
     class Pool:
         """An evaluating process that answers after a moment, grown past the mark."""
 
+        def submit(self, *args):
+            pass
+
     async def call(pool, operation, raw, params):
         await asyncio.sleep(0.05)
         return 200, "application/json", b"{}", {}, 10**12
@@ -833,3 +843,65 @@ def test_an_interview_form_past_its_limit_is_413_without_being_read(server, rout
     # It used to be cut at 2 MB and read anyway: a 200 page for a state that was not the one sent.
     body = form(state=interview_state(1) + " " * (3 * MB), lang="en")
     problem_details(*request(server, "POST", route, body, "application/x-www-form-urlencoded"), 413)
+
+
+# --- time limits, clients that leave, PDFs, one evaluation per report ----------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a CPU timer")
+def test_a_request_past_the_time_limit_is_503_and_the_next_is_answered(tmp_path):
+    started = {}
+    with server_process(tmp_path, "--time-limit", "1", started=started) as port:
+        start = time.monotonic()
+        status, headers, body = request(port, "POST", f"/v1/evaluate?as_of={AS_OF}", big_profile(1000, 50), "application/json")
+        took = time.monotonic() - start
+        data = problem_details(status, headers, body, 503)
+        assert "the limit of 1 s of work" in data["detail"] and took < 6, took  # it ran 8 s and ended 413
+        start = time.monotonic()
+        assert request(port, "POST", f"/v1/evaluate?as_of={AS_OF}", SPINWELL.read_bytes(), "application/yaml")[0] == 200
+        assert time.monotonic() - start < 3  # the replacement was started at once
+    no_traceback(started["log"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_client_that_leaves_has_its_work_stopped(tmp_path):
+    started = {}
+    with server_process(tmp_path, started=started) as port:
+        pid = started["proc"].pid
+        (first,) = evaluating_processes_cpu(pid)
+        body = big_profile(1000, 50).encode()
+        with socket.create_connection((HOST, port)) as sock:
+            # It gives up with a reset: a plain close (FIN) reads as a half-close, which still gets its answer.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            head = f"POST /v1/evaluate?as_of={AS_OF} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            sock.sendall(head.encode() + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            time.sleep(1)
+        deadline = time.monotonic() + 5
+        while first in evaluating_processes_cpu(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert first not in evaluating_processes_cpu(pid)  # it went on for 8 s with nobody to answer
+        assert request(port, "POST", f"/v1/evaluate?as_of={AS_OF}", SPINWELL.read_bytes(), "application/yaml")[0] == 200
+    no_traceback(started["log"])
+
+
+def test_a_pdf_with_more_items_than_its_limit_is_413_before_it_is_drawn(tmp_path):
+    started = {}
+    with server_process(tmp_path, "--max-pdf-items", "50", started=started) as port:
+        status, headers, body = request(
+            port, "POST", f"/v1/report?format=pdf&as_of={AS_OF}", big_profile(20, 5), "application/json"
+        )
+        data = problem_details(status, headers, body, 413)
+        assert "a PDF report would have 251 items" in data["detail"] and "the limit is 50" in data["detail"]
+        assert request(port, "POST", f"/v1/report?format=html&as_of={AS_OF}", big_profile(20, 5), "application/json")[0] == 200
+
+
+def test_a_report_evaluates_the_profile_once(monkeypatch):
+    from ipexpert._engine import rulebase
+    from ipexpert._service import evaluating
+
+    rules = ipexpert.load_rules()
+    runs = []
+    real_run = rulebase.RuleBase.run
+    monkeypatch.setattr(rulebase.RuleBase, "run", lambda self, *a, **k: runs.append(1) or real_run(self, *a, **k))
+    status, media_type, body = evaluating._report(SPINWELL.read_bytes(), rules, evaluating.Options().limits, AS_OF, "html")
+    assert status == 200 and media_type.startswith("text/html") and len(runs) == 1
