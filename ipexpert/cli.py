@@ -472,7 +472,14 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
     type=click.IntRange(min=1),
     default=256,
     show_default=True,
-    help="Connections and requests at once; more get 503.",
+    help="Requests being answered at once (a connection still sending its request does not count); more get 503; /healthz is always answered.",
+)
+@click.option(
+    "--connections-per-client",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Open connections from one client address; more are closed at once.",
 )
 @click.option(
     "--keep-alive",
@@ -543,6 +550,7 @@ def serve(
     port,
     workers,
     concurrency,
+    connections_per_client,
     keep_alive,
     header_timeout,
     body_timeout,
@@ -572,6 +580,7 @@ def serve(
             port=port,
             workers=workers,
             concurrency=concurrency,
+            connections_per_client=connections_per_client,
             keep_alive=keep_alive,
             header_timeout=header_timeout,
             body_timeout=body_timeout,

@@ -41,6 +41,7 @@ from ipexpert._errors import IPExpertError, Problem, one_line
 from ipexpert._interview import web as _web
 from ipexpert._knowledge import packs as _packs
 from ipexpert._practice.agenda import MAX_DAYS as MAX_AGENDA_DAYS
+from ipexpert._service.admission import RequestLimit
 from ipexpert._service.evaluating import Evaluator
 from ipexpert._service.openapi import openapi_document
 from ipexpert._service.options import MEDIA_TYPES, REPORT_OPTIONS, Options
@@ -125,7 +126,8 @@ def create_app(options: Options | None = None) -> Starlette:
         HTTPException: _http_error,
         Exception: _internal_error,
     }
-    return _QuietOnCancel(Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan))
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    return _QuietOnCancel(RequestLimit(app, options.concurrency))
 
 
 async def _unless_gone(request: Request, answer) -> Response:

@@ -38,7 +38,8 @@ class Options:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
-    concurrency: int = 256  # connections + requests at once; more get 503
+    concurrency: int = 256  # requests at once (not connections still sending theirs); more get 503, /healthz never
+    connections_per_client: int = 64  # open connections from one address; more are closed at once
     backlog: int = 256
     keep_alive: float = 5.0  # idle seconds between requests on one connection
     header_timeout: float = 10.0  # from connection (or previous answer) to complete request headers

@@ -33,6 +33,8 @@ class HTTPProtocol(H11Protocol):
     """
 
     _closed_tally: Tally | None = None
+    _refused_tally: Tally
+    _per_address: dict = {}  # client address -> connections open from it (one event loop: no lock)
 
     def __init__(self, config, *args, **kwargs):
         super().__init__(config, *args, **kwargs)
@@ -42,11 +44,24 @@ class HTTPProtocol(H11Protocol):
         self._phase = None
         self._timer = None
         self._shutting_down = False
+        self._per_client = options.connections_per_client
+        self._address = None
         if HTTPProtocol._closed_tally is None:
             HTTPProtocol._closed_tally = Tally("connections closed for sending too slowly")
+            HTTPProtocol._refused_tally = Tally("connections refused")
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
+        peer = transport.get_extra_info("peername")
+        self._address = peer[0] if isinstance(peer, tuple) and peer else None
+        held = HTTPProtocol._per_address.get(self._address, 0)
+        if self._address is not None and held >= self._per_client:
+            HTTPProtocol._refused_tally.add(f"more than {self._per_client:,} connections from one address")
+            self._address = None  # not counted: it is closed now
+            transport.close()
+            return
+        if self._address is not None:
+            HTTPProtocol._per_address[self._address] = held + 1
         # asyncio sets TCP_NODELAY only when the listening socket says IPPROTO_TCP, which a
         # socket uvicorn binds itself may not: Nagle's algorithm then holds each answer for
         # a delayed ACK (about 40 ms per request).
@@ -67,6 +82,11 @@ class HTTPProtocol(H11Protocol):
 
     def connection_lost(self, exc) -> None:
         self._disarm()
+        if self._address is not None:
+            left = HTTPProtocol._per_address.pop(self._address, 1) - 1
+            if left:
+                HTTPProtocol._per_address[self._address] = left
+            self._address = None
         super().connection_lost(exc)
 
     def eof_received(self):
@@ -139,7 +159,7 @@ def serve(options: Options) -> None:
         lifespan="on",
         server_header=False,
         access_log=False,
-        limit_concurrency=options.concurrency,
+        limit_concurrency=None,  # requests are counted by admission.RequestLimit, not connections
         backlog=options.backlog,
         timeout_keep_alive=options.keep_alive,
         timeout_graceful_shutdown=options.graceful_timeout,
