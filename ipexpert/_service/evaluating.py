@@ -147,7 +147,7 @@ def _check_size(outline, limits, most=None, what="the outline") -> None:
         )
 
 
-def _report(raw, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -> tuple[int, str, bytes]:
+def _report(raw, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -> tuple:
     """The client report (HTML or PDF) of a profile, or its outline JSON in *lang*, from one evaluation."""
     try:
         outline, run, doc = _api.evaluate_run(_read(raw), rules, as_of, None, lang)
@@ -164,7 +164,16 @@ def _report(raw, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -
         body = _api.render_report(outline, run, doc, format=fmt, paper=paper)
     except IPExpertError as exc:  # the PDF extra is not installed on the server
         raise Refused(501, exc.problems[0].message, exc.problems) from None
-    return 200, REPORT_MEDIA_TYPES[fmt], body.encode("utf-8") if isinstance(body, str) else body
+    headers = REPORT_HEADERS if fmt == "html" else {"X-Content-Type-Options": "nosniff"}
+    return 200, REPORT_MEDIA_TYPES[fmt], body.encode("utf-8") if isinstance(body, str) else body, headers
+
+
+# The report is one self-contained page: its styles are inline and it loads nothing, runs nothing.
+REPORT_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _agenda(book_paths, rules, limits, as_of=None, days=90, lang=None, fmt="json") -> tuple[int, str, bytes]:
