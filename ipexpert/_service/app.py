@@ -158,18 +158,31 @@ async def _disconnected(request: Request) -> None:
 
 
 class _QuietOnCancel:
-    """A request still running when the graceful-shutdown timeout ends is cancelled: one log line, no traceback."""
+    """A request still running when the graceful-shutdown timeout ends is cancelled: 503, one log line, no traceback."""
 
     def __init__(self, app):
         self.app = app
+        self.tally = Tally("requests cancelled at shutdown")
 
     async def __call__(self, scope, receive, send):
+        started = False
+
+        async def sending(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, sending)
         except asyncio.CancelledError:
             if scope["type"] != "http":
                 raise
-            log.warning("a request to %s was cancelled at shutdown", scope.get("path"))
+            self.tally.add(f"to {scope.get('path')}, answered 503")
+            if not started:  # the client may try again on a server that is up
+                response = problem_details(503, "the server is stopping; try again")
+                response.headers.update({"Retry-After": "1", "Connection": "close"})
+                with contextlib.suppress(Exception):
+                    await response(scope, receive, send)
 
 
 async def _refused(request: Request, exc: Refused) -> Response:

@@ -966,3 +966,18 @@ def test_connections_past_the_cap_for_one_address_are_closed_and_logged_once(tmp
     lines = [line for line in started["log"].read_text(encoding="utf-8").splitlines() if "connections refused" in line]
     counts = [int(re.search(r"([0-9,]+) × more than 5 connections", line).group(1)) for line in lines]
     assert sum(counts) == 3 and len(lines) < 3, lines  # the first at once, the rest within the interval together
+
+
+def test_requests_cut_off_by_sigterm_get_503_not_500(tmp_path):
+    started = {}
+    with server_process(tmp_path, "--graceful-timeout", "1", started=started) as port:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            heavy = pool.submit(request, port, "POST", f"/v1/evaluate?as_of={AS_OF}", big_profile(1000, 50), "application/json")
+            time.sleep(0.3)
+            queued = pool.submit(request, port, "POST", f"/v1/evaluate?as_of={AS_OF}", SPINWELL.read_bytes(), "application/yaml")
+            time.sleep(0.3)
+            started["proc"].terminate()
+            answers = [heavy.result(), queued.result()]
+        for answer in answers:
+            problem_details(*answer, 503)  # they were 500: "ASGI callable returned without starting response"
+    no_traceback(started["log"])
