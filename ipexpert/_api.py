@@ -65,9 +65,14 @@ def report(
 
     *format* is "html" or "pdf" (PDF needs the `ipexpert[pdf]` extra); *paper* is "A4" or "Letter".
     """
+    outline, run, doc = evaluate_run(profile, rules, as_of, name, lang)
+    return render_report(outline, run, doc, format, paper)
+
+
+def render_report(outline, run, doc, format: str = "html", paper: str = "A4"):
+    """The client report of an evaluation `evaluate_run` made: HTML (str) or PDF (bytes), without evaluating again."""
     from ipexpert._outputs import report as _report
 
-    outline, run, doc = evaluate_run(profile, rules, as_of, name, lang)
     return _report.render(outline, run, doc, format, paper)
 
 

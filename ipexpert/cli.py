@@ -472,7 +472,14 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
     type=click.IntRange(min=1),
     default=256,
     show_default=True,
-    help="Connections and requests at once; more get 503.",
+    help="Requests being answered at once (a connection still sending its request does not count); more get 503; /healthz is always answered.",
+)
+@click.option(
+    "--connections-per-client",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Open connections from one client address; more are closed at once.",
 )
 @click.option(
     "--keep-alive",
@@ -523,12 +530,27 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
     type=click.Path(exists=True),
     help="A folder (or file) of client profiles, read for each GET /v1/agenda and /v1/agenda.ics. Repeatable.",
 )
+@click.option(
+    "--max-pdf-items",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Recommendations, risks and timeline entries a PDF report may hold (about 0.13 s each); more get 413.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds of CPU one request may take; past it the work is stopped, the process replaced, and the answer is 503.",
+)
 @rules_options
 def serve(
     host,
     port,
     workers,
     concurrency,
+    connections_per_client,
     keep_alive,
     header_timeout,
     body_timeout,
@@ -536,6 +558,8 @@ def serve(
     max_outline_items,
     max_outline_bytes,
     book_paths,
+    max_pdf_items,
+    time_limit,
     rule_paths,
     no_default_rules,
 ):
@@ -543,18 +567,20 @@ def serve(
     from ipexpert._errors import MissingExtraError
 
     try:
-        from ipexpert._service import app as _app
+        from ipexpert._service import options as _options
+        from ipexpert._service import server as _server
     except ImportError as exc:
         raise MissingExtraError(
             f"serve needs the optional HTTP packages ({exc.name} is missing): pip install 'ipexpert[serve]'"
         ) from None
     load_rule_base(rule_paths, no_default_rules)  # a broken pack stops here, with its problems, before any worker starts
-    _app.serve(
-        _app.Options(
+    _server.serve(
+        _options.Options(
             host=host,
             port=port,
             workers=workers,
             concurrency=concurrency,
+            connections_per_client=connections_per_client,
             keep_alive=keep_alive,
             header_timeout=header_timeout,
             body_timeout=body_timeout,
@@ -562,7 +588,9 @@ def serve(
             rule_paths=tuple(os.path.abspath(p) for p in rule_paths),
             defaults=not no_default_rules,
             book=tuple(os.path.abspath(p) for p in book_paths),
-            limits=_app.Limits(outline_items=max_outline_items, outline_bytes=max_outline_bytes),
+            limits=_options.Limits(
+                outline_items=max_outline_items, outline_bytes=max_outline_bytes, pdf_items=max_pdf_items, seconds=time_limit
+            ),
         )
     )
 

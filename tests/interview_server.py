@@ -14,7 +14,11 @@ import uvicorn
 def forget_service_modules() -> None:
     """Drop the imported service modules, so later tests that hide Starlette see it missing."""
     for name in list(sys.modules):
-        if name.split(".")[0] in ("starlette", "uvicorn") or name in ("ipexpert._service.app", "ipexpert._interview.web"):
+        if (
+            name.split(".")[0] in ("starlette", "uvicorn")
+            or name.startswith("ipexpert._service.")
+            or name == "ipexpert._interview.web"
+        ):
             del sys.modules[name]
     import ipexpert
 

@@ -47,8 +47,13 @@ def is_integer(value) -> bool:
 
 
 def parse_int(text: str) -> int:
-    """Decimal digits (with an optional sign) as an int, refusing more than MAX_INT_DIGITS digits."""
+    """Decimal digits (with an optional sign), or YAML's 0x/0o forms, as an int of at most MAX_INT_DIGITS digits."""
     digits = text.lstrip("+-")
+    if digits.startswith(("0x", "0o")):  # linear to read in a power-of-two base; bounded by value, not by length
+        value = int(text, 0)
+        if abs(value) >= 10**MAX_INT_DIGITS:
+            raise ValueError(f"{text[:24]}... is larger than an integer of {MAX_INT_DIGITS} digits")
+        return value
     if len(digits) > MAX_INT_DIGITS:
         raise ValueError(f"{text[:24]}... has {len(digits):,} digits; an integer has at most {MAX_INT_DIGITS}")
     return int(text)

@@ -10,6 +10,7 @@ the web and terminal interviews both drive this module.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import functools
@@ -17,7 +18,10 @@ import json
 import os
 import re
 import unicodedata
+import threading
 from dataclasses import dataclass, field
+
+import cachetools
 
 from ipexpert import _api
 from ipexpert._knowledge import conditions as _conditions
@@ -133,14 +137,73 @@ class State:
     @classmethod
     def from_json(cls, text: str) -> State:
         """A state from text a client sent back; anything malformed starts afresh."""
+        return cls.read(text) or cls()
+
+    @classmethod
+    def read(cls, text: str) -> State | None:
+        """The state a client sent back, or None when it does not read as one this interview wrote.
+
+        No text is a new interview. Past the document size, nesting deeper than any profile,
+        a number JSON has no name for (Infinity, NaN), a lone surrogate or a wrong shape: None.
+        """
+        if not text:
+            return cls()
+        if len(text) > _document.MAX_BYTES:
+            return None
         try:
-            data = json.loads(text) if text and len(text) <= _document.MAX_BYTES else {}
-        except ValueError:
-            data = {}
-        data = data if isinstance(data, dict) else {}
-        profile: dict = data["profile"] if isinstance(data.get("profile"), dict) else {}
-        settled = [s for s in data.get("settled", []) if isinstance(s, str)] if isinstance(data.get("settled"), list) else []
-        return cls(_tidy(profile), settled)
+            data = json.loads(text, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            return None
+        depth, longest = _shape(data)
+        if depth > MAX_NESTING or longest > MAX_ITEMS:
+            return None
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate cannot be sent back
+        except UnicodeEncodeError:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("profile", {}), dict):
+            return None
+        settled = data.get("settled", [])
+        if not isinstance(settled, list) or not all(isinstance(s, str) for s in settled):
+            return None
+        return cls(_tidy(data.get("profile", {})), settled)
+
+
+MAX_NESTING = 32  # a profile nests 5 deep; a state sent back deeper than this was not written here
+# The most items a list of the interview's answers may hold (there are 249 ISO 3166 countries): each
+# question walks every item, so the work per page grows with the square of the longest list.
+MAX_ITEMS = 250
+
+
+def _shape(data) -> tuple[int, int]:
+    """(how deep lists and mappings nest, the length of the longest list) in *data*, walked without recursion."""
+    deepest, longest, stack = 0, 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            if isinstance(value, list):
+                longest = max(longest, len(value))
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return deepest, longest
+
+
+def _too_many_items(profile) -> tuple | None:
+    """The path (a tuple) of the first list in *profile* with more than MAX_ITEMS items, or None."""
+    stack: list = [(profile, ())]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, list):
+            if len(value) > MAX_ITEMS:
+                return where
+            stack.extend((v, (*where, i)) for i, v in enumerate(value))
+        elif isinstance(value, dict):
+            stack.extend((v, (*where, k)) for k, v in value.items())
+    return None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _tidy(profile: dict) -> dict:
@@ -179,6 +242,10 @@ def from_document(doc) -> State:
     from ipexpert._errors import InvalidProfileError
 
     data = doc.data if isinstance(doc.data, dict) else None
+    crowded = _too_many_items(data) if data is not None else None
+    if crowded is not None:
+        message = f"the interview takes at most {MAX_ITEMS} items in a list; write a longer profile by hand"
+        raise InvalidProfileError([doc.problem(crowded, message)])
     state = trusted(resume(_plain(data))) if data is not None else None
     if state is None:
         problems = [p for p in _profile.problems(doc) if "is a required property" not in p.message] or _profile.problems(doc)
@@ -202,6 +269,32 @@ def resume(profile: dict) -> State:
     return State(_tidy(copy.deepcopy(profile)), [])
 
 
+CACHE_BYTES = 16 * 1024 * 1024  # what one Engine keeps of the outlines and firings it computed, about
+
+
+_CACHE_LOCK = threading.Lock()
+
+
+def _second(entry) -> int:
+    return entry[1]
+
+
+def _remember(cache, key, make, size):
+    """make(), kept in *cache* under *key* with its size in bytes (the key's, plus size(value)) until crowded out."""
+    with _CACHE_LOCK:  # the interview alone answers in threads
+        found = cache.get(key)
+    if found is not None:
+        return found[0]
+    value = make()
+    with _CACHE_LOCK, contextlib.suppress(ValueError):  # one entry larger than the whole cache is not kept
+        cache[key] = (value, len(repr(key)) + size(value) + 100)
+    return value
+
+
+def _outline_size(outline) -> int:
+    return len(outline.to_json()) if outline is not None else 0
+
+
 @functools.lru_cache(maxsize=4)
 def engine(rule_base=None, as_of=None) -> Engine:
     """The shared Engine for a rule base and date (its outlines are cached, so share it)."""
@@ -217,7 +310,10 @@ class Engine:
         self.read = fields_read_by_rules(self.rules)
         self.literals = literals_read_by_rules(self.rules)
         self.schema = _schemas.schema("profile")
-        self._outline = functools.lru_cache(maxsize=4096)(self._outline_uncached)
+        # Keyed by whole profiles, so bounded by bytes (key and value), not by a count of entries.
+        self._outlines = cachetools.LRUCache(CACHE_BYTES // 2, getsizeof=_second)
+        self._valids = cachetools.LRUCache(CACHE_BYTES // 8, getsizeof=_second)
+        self._firing_sets = cachetools.LRUCache(CACHE_BYTES * 3 // 8, getsizeof=_second)
         self._reading: dict[str, tuple[str, ...]] = {}
         self._titles_of: dict[tuple, tuple] = {}
 
@@ -246,20 +342,15 @@ class Engine:
     def outline(self, profile: dict, lang: str | None = None):
         """The outline of a valid *profile* in *lang* (default English), or None while it is not yet valid."""
         key = json.dumps(profile, sort_keys=True)
-        return self._outline(key, lang)
+        return _remember(self._outlines, (key, lang), lambda: self._outline_of(key, lang), _outline_size)
 
-    def _outline_uncached(self, key: str, lang: str | None = None):
+    def _outline_of(self, key: str, lang: str | None = None):
         profile = json.loads(key)
-        if _api.validate(profile):
-            return None
-        return _api.evaluate(profile, self.rules, self.as_of, None, lang)
+        return _api.evaluate(profile, self.rules, self.as_of, None, lang) if self.is_valid(profile) else None
 
     def is_valid(self, profile: dict) -> bool:
-        return self._valid(json.dumps(profile, sort_keys=True))
-
-    @functools.lru_cache(maxsize=8192)  # noqa: B019
-    def _valid(self, key: str) -> bool:
-        return not _api.validate(json.loads(key))
+        key = json.dumps(profile, sort_keys=True)
+        return _remember(self._valids, key, lambda: not _api.validate(json.loads(key)), lambda _: 0)
 
     def _signature(self, profile: dict):
         """{(rule, bindings): Reason} of every firing for a valid *profile* (None if invalid).
@@ -267,9 +358,8 @@ class Engine:
         Only firings the outline shows count: advice, risks and the development stage.
         """
         key = json.dumps(profile, sort_keys=True)
-        return self._firings(key)
+        return _remember(self._firing_sets, key, lambda: self._firings(key), lambda found: len(repr(found)))
 
-    @functools.lru_cache(maxsize=8192)  # noqa: B019 - one engine per process, kept for its life
     def _firings(self, key: str):
         profile = json.loads(key)
         if not self.is_valid(profile):

@@ -424,7 +424,7 @@ class _Builder:
             if tag == "tag:yaml.org,2002:bool":
                 return text.lower() == "true"
             if tag == "tag:yaml.org,2002:int":
-                return int(text, 0) if text.startswith(("0x", "0o")) else _values.parse_int(text)
+                return _values.parse_int(text)
             if tag == "tag:yaml.org,2002:float":
                 if "inf" in text.lower() or "nan" in text.lower():
                     raise YAMLInputError(self._problem(node, path, f"{text!r} is not a finite number"))

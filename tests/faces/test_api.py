@@ -53,7 +53,7 @@ def test_importing_the_library_or_evaluating_loads_no_server_or_process_pool():
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('starlette', 'uvicorn', 'multiprocessing', 'concurrent', 'ipexpert._service.app', 'ipexpert._batch.local')\n"
+        "heavy = ('starlette', 'uvicorn', 'multiprocessing', 'concurrent', 'ipexpert._service', 'ipexpert._batch.local')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)\n"
     )
     argv = [sys.executable, "-c", code, "evaluate", str(SPINWELL), "--as-of", AS_OF, "--format", "json"]

@@ -354,7 +354,7 @@ def test_a_tampered_state_starts_afresh_and_a_bad_pasted_profile_says_where(serv
     )
     assert status == 400 and "<script>" not in body and "content-security-policy" in headers
     status, _, body = _post(f"{server}/interview/resume", {"profile": "firm:\n  name: A\n  home_country: China\n"})
-    assert status == 200
+    assert status == 422
     assert "&lt;pasted profile&gt;:3:" in body and "(at $.firm.home_country)" in body
     status, headers, body = _post(f"{server}/interview/resume", {"profile": "firm: {name: A, home_country: CN}\n"})
     assert status == 200 and 'value="markets[+]"' in body

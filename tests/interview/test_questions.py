@@ -163,6 +163,7 @@ def test_a_partial_profile_is_resumed_with_only_what_is_missing(engine, tmp_path
 def test_a_state_sent_back_with_a_wrong_value_is_not_trusted():
     assert _questions.trusted(_questions.State.from_json('{"profile": {"firm": {"founded": "soon"}}, "settled": []}')) is None
     assert _questions.State.from_json("not json").profile == {}
+    assert _questions.State.read("not json") is None and _questions.State.read("") == _questions.State()
     unfinished = _questions.State.from_json('{"profile": {"firm": {"name": "A"}}, "settled": []}')
     assert _questions.trusted(unfinished) is unfinished
 
@@ -242,3 +243,17 @@ def test_every_field_has_a_question_and_every_choice_a_name_in_each_language(lan
     assert offered <= set(entries["channels"]["choices"]), (
         f"{lang}: no name for channels {sorted(offered - set(entries['channels']['choices']))}"
     )
+
+
+def test_the_outline_cache_is_bounded_by_bytes_not_by_a_count_of_profiles(monkeypatch):
+    # It kept 4,096 outlines (about 63 KB each) whatever their size: 250 MB before any was freed.
+    monkeypatch.setattr(_questions, "CACHE_BYTES", 400_000)
+    engine = _questions.Engine(_api.default_rules(), _api.parse_date(AS_OF))
+    for year in range(1990, 2020):
+        profile = {
+            "firm": {"name": f"Firm {year}", "home_country": "CN", "founded": year},
+            "markets": [{"code": "DE", "status": "active"}],
+        }
+        assert engine.outline(profile) is not None
+    assert 0 < engine._outlines.currsize <= 200_000 and len(engine._outlines) < 30
+    assert engine.outline(profile) is engine.outline(profile)  # the latest is still kept

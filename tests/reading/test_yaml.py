@@ -57,3 +57,12 @@ def test_libyaml_and_the_pure_python_reader_agree_on_every_shipped_file():
         slow = _document.Document(None, path.name)
         slow.data = _document._Builder(slow).build(_document._compose(text, path.name))
         assert (fast.data, fast.positions, fast.key_positions) == (slow.data, slow.positions, slow.key_positions), path
+
+
+@pytest.mark.parametrize("text", ["n: 0x" + "f" * 40, "n: 0o" + "7" * 70, "n: 1" + "0" * 18])
+def test_hex_and_octal_integers_keep_to_the_18_digit_cap_as_decimals_do(text):
+    # 0x and 0o used to be read at any size: valid at /v1/validate, then refused further on.
+    with pytest.raises(_document.YAMLInputError) as caught:
+        load(text)
+    assert "p.yaml:1:4:" in str(caught.value) and "is not a valid int" in caught.value.problem.message
+    assert load("n: 0xDE0B6B3A763FFFF").data == {"n": 10**18 - 1}

@@ -1,0 +1,197 @@
+"""The work behind each interview route: a form's bytes in, a page or a download out.
+
+Plain functions with no server in them, so the service runs them in its evaluating processes
+under the limits of /v1/* (the form is parsed there too, off the event loop) and the
+interview alone runs them in a thread. The answers so far travel in each form as a hidden
+field and are checked again on every request: a state that does not read starts afresh.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import jinja2
+
+from ipexpert import _api
+from ipexpert._errors import IPExpertError
+from ipexpert._interview import files as _files
+from ipexpert._interview import questions as _questions
+from ipexpert._interview.texts import LANGUAGES, texts
+from ipexpert._knowledge import i18n as _i18n
+from ipexpert._reading import profile as _profile
+
+_DIR = Path(__file__).parent
+CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+HTML = "text/html; charset=utf-8"
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(_DIR)),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+Answer = tuple[int, str, bytes, dict]  # status, media type, body, headers
+
+
+def respond(route: str, raw: bytes, query_lang: str | None, rules=None, as_of=None) -> Answer:
+    """The answer to the interview *route* (a name in ROUTES) for the form body *raw*."""
+    engine = _questions.engine(rules, _api.parse_date(as_of))
+    if route == "start":
+        return _page(engine, _questions.State(), _lang(query_lang))
+    form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    lang = _lang(_one(form, "lang"))
+    return ROUTES[route](engine, form, lang)
+
+
+def _step(engine: _questions.Engine, form: dict, lang: str) -> Answer:
+    state = _state(form)
+    if state is None:
+        return _afresh(engine, lang)
+    action = _one(form, "action")
+    question = engine.find(state, _one(form, "question"))
+    if question is None or action not in ("answer", "skip"):
+        return _page(engine, state, lang)
+    if action == "skip":
+        return _page(engine, engine.skip(state, question), lang)
+    raw = _raw_answer(question, form)
+    new_state, problems = engine.answer(state, question, raw, lang)
+    if problems:
+        return _page(engine, state, lang, problems, question=question, entered=raw, status=422)
+    return _page(engine, new_state, lang)
+
+
+def _resume(engine: _questions.Engine, form: dict, lang: str) -> Answer:
+    try:
+        state = _questions.from_document(_profile.parse(_one(form, "profile").encode("utf-8"), "<pasted profile>"))
+    except IPExpertError as exc:
+        return _page(engine, _questions.State(), lang, [_i18n.problem_line(p, lang) for p in exc.problems], status=422)
+    return _page(engine, state, lang)
+
+
+def _download_profile(engine: _questions.Engine, form: dict, lang: str) -> Answer:
+    state = _state(form)
+    if state is None:
+        return _afresh(engine, lang)
+    return _attachment(_files.profile_yaml(state.profile).encode("utf-8"), "application/yaml; charset=utf-8", _files.PROFILE_NAME)
+
+
+def _download_report(engine: _questions.Engine, form: dict, lang: str) -> Answer:
+    state, fmt = _state(form), _one(form, "format")
+    if state is None:
+        return _afresh(engine, lang)
+    if fmt not in _files.REPORT_FORMATS or not engine.is_valid(state.profile):
+        return _refusal(400, texts(lang).ui("outline_empty"), lang)
+    try:
+        name, media_type, body = _files.report_file(engine, state.profile, lang, fmt)
+    except IPExpertError as exc:  # no PDF extra or no Pango on this server
+        return _refusal(501, texts(lang).ui("report_pdf_missing") + f" ({exc.problems[0].message})", lang)
+    return _attachment(body, media_type, name)
+
+
+def _download_outline(engine: _questions.Engine, form: dict, lang: str) -> Answer:
+    state, fmt = _state(form), _one(form, "format")
+    if state is None:
+        return _afresh(engine, lang)
+    outline = engine.outline(state.profile, lang)
+    if fmt not in _files.OUTLINE_FORMATS or outline is None:
+        return _refusal(400, texts(lang).ui("outline_empty"), lang)
+    name, media_type, body = _files.outline_file(outline, fmt)
+    return _attachment(body.encode("utf-8"), media_type, name)
+
+
+ROUTES = {
+    "step": _step,
+    "resume": _resume,
+    "profile": _download_profile,
+    "report": _download_report,
+    "outline": _download_outline,
+}
+
+
+def _state(form: dict) -> _questions.State | None:
+    """The answers a form sends back, or None when they do not read or hold a wrong answer (tampered)."""
+    state = _questions.State.read(_one(form, "state"))
+    return _questions.trusted(state) if state is not None else None
+
+
+def _afresh(engine, lang: str) -> Answer:
+    """400: the answers sent back do not read; a new interview, saying so in the page's language."""
+    return _page(engine, _questions.State(), lang, [texts(lang).ui("state_unreadable")], status=400)
+
+
+def _attachment(body: bytes, media_type: str, name: str) -> Answer:
+    return 200, media_type, body, {**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+
+
+def _refusal(status: int, message: str, lang: str) -> Answer:
+    """A short page saying why a download cannot be made (the message is escaped)."""
+    page = f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{status}</title><p>{html.escape(message)}</p></html>'
+    return status, HTML, page.encode("utf-8"), HEADERS
+
+
+def _lang(value) -> str:
+    return value if value in LANGUAGES else "en"
+
+
+def _one(form: dict, name: str) -> str:
+    values = form.get(name) or [""]
+    return values[0]
+
+
+def _raw_answer(question, form: dict) -> dict:
+    if question.kind == "item":
+        return {sub.path[-1]: _one(form, sub.path[-1]) for sub in question.fields}
+    if question.multiple:
+        picked = [v for v in form.get("value", []) if v]
+        typed = [v.strip() for v in _one(form, "other").split(",") if v.strip()]
+        return {"value": picked + typed}
+    return {"value": _one(form, "value")}
+
+
+def _page(engine, state, lang, problems=(), question=None, entered=None, status=200) -> Answer:
+    t = texts(lang)
+    if question is None:
+        question = engine.next_question(state)
+    outline = engine.outline(state.profile, lang)
+    page = _templates.get_template("page.html").render(
+        t=t,
+        lang=lang,
+        other_lang="zh-CN" if lang == "en" else "en",
+        state=state.to_json(),
+        question=question,
+        problems=list(problems),
+        entered=entered or {},
+        outline=_outline_view(outline),
+        formats=list(_files.OUTLINE_FORMATS),
+        report_formats=_files.report_formats(),
+        why=engine.why(question, lang) if question is not None else [],
+        answered=len(state.settled) + _count(state.profile),
+        more=question is not None and question.kind == "item" and _questions.has_items(state.profile, question.path),
+    )
+    return status, HTML, page.encode("utf-8"), HEADERS
+
+
+def _count(profile) -> int:
+    """How many answers a profile holds (each leaf value and each list of values)."""
+    if isinstance(profile, dict):
+        return sum(_count(v) for v in profile.values())
+    if isinstance(profile, list) and profile and isinstance(profile[0], dict):
+        return sum(_count(v) for v in profile)
+    return 1
+
+
+def _outline_view(outline):
+    if outline is None:
+        return None
+    data = outline.to_dict()
+    return {"stage": data["stage"]["value"], "recommendations": data["recommendations"], "risks": data["risks"]}
