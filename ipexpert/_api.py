@@ -219,3 +219,39 @@ def validate_summary(checked: int, invalid: int, lang: str = "en") -> str:
     from ipexpert._knowledge import i18n as _i18n
 
     return _i18n.label(lang, "validate_summary", checked=checked, invalid=invalid)
+
+
+# -- what the service reads: a profile from request bytes, its problems, the schemas, messages ------------
+
+DATE_FORMAT = _values.DATE_FORMAT
+
+
+def max_profile_bytes() -> int:
+    """The largest profile read, from a file, standard input or a request."""
+    from ipexpert._reading import document as _document
+
+    return _document.MAX_BYTES
+
+
+def parse_profile(raw, name: str):
+    """A profile Document from YAML or JSON text or bytes (not yet checked against the schema)."""
+    return _profile.parse(raw, name)
+
+
+def profile_problems(doc) -> list[Problem]:
+    """Everything wrong with a parsed profile: the schema first, then the consistency checks."""
+    return _profile.problems(doc)
+
+
+def schema(name: str) -> dict:
+    """The bundled JSON Schema of a profile, rule-pack, outline or test-case, as data."""
+    from ipexpert._reading import schemas as _schemas
+
+    return _schemas.schema(name)
+
+
+def translate(lang: str, message: str) -> str:
+    """A problem's message in *lang* (clause by clause; what has no translation stays English)."""
+    from ipexpert._knowledge import i18n as _i18n
+
+    return _i18n.message(lang, message)

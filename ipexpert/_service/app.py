@@ -36,10 +36,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ipexpert import LANGUAGES, _api
-from ipexpert._common import values as _values
 from ipexpert._errors import IPExpertError, Problem, one_line
 from ipexpert._interview import web as _web
-from ipexpert._knowledge import packs as _packs
 from ipexpert._practice.agenda import MAX_DAYS as MAX_AGENDA_DAYS
 from ipexpert._service.admission import RequestLimit
 from ipexpert._service.evaluating import Evaluator
@@ -54,7 +52,7 @@ log = logging.getLogger("ipexpert.serve")
 def create_app(options: Options | None = None) -> Starlette:
     """The ASGI application for *options* (rule packs and limits); it starts its evaluating process."""
     options = options or Options()
-    packs = _packs.load(options.rule_paths, defaults=options.defaults)
+    packs = _api.load_packs(options.rule_paths, defaults=options.defaults)
     listing = _rules_listing(packs)
     health = {"status": "ok", "rules": sum(len(p.rules) for p in packs), "packs": len(packs)}
     openapi = openapi_document(options.limits)
@@ -240,10 +238,12 @@ def _as_of(request: Request):
     try:
         return _api.parse_date(text)
     except IPExpertError:
-        message = f"{one_line(text)[:40]!r} is not a date ({_values.DATE_FORMAT}) between 1800 and 2200"
+        message = (
+            f"{one_line(text)[:40]!r} is not a date ({_api.DATE_FORMAT}) between {_api.EARLIEST.year} and {_api.LATEST.year}"
+        )
         raise Refused(
             400,
-            f"the as_of query parameter is not a date ({_values.DATE_FORMAT}) between 1800 and 2200",
+            f"the as_of query parameter is not a date ({_api.DATE_FORMAT}) between {_api.EARLIEST.year} and {_api.LATEST.year}",
             [Problem("<query>", None, None, "$.as_of", message)],
         ) from None
 

@@ -94,18 +94,14 @@ OVER_TIME = 503  # only a request stopped at its time limit is answered 503 by t
 
 def _read(raw: bytes):
     """The profile document in a request body; 400 when it is not YAML or JSON."""
-    from ipexpert._reading import profile as _profile
-
     try:
-        return _profile.parse(raw, REQUEST_NAME)
+        return _api.parse_profile(raw, REQUEST_NAME)
     except InvalidProfileError as exc:
         raise Refused(400, "the body cannot be read as a YAML or JSON document", exc.problems) from None
 
 
 def _validate(raw, rules, limits) -> tuple[int, str, bytes]:
-    from ipexpert._reading import profile as _profile
-
-    problems = _profile.problems(_read(raw))
+    problems = _api.profile_problems(_read(raw))
     if problems:
         raise Refused(422, "the profile is not valid", problems)
     return 200, "application/json", dumps({"valid": True, "problems": []})

@@ -44,8 +44,7 @@ def _component(name: str, schema: dict, components: dict) -> None:
 
 def openapi_document(limits: Limits = Limits()) -> dict:
     """The OpenAPI 3.1 description of the service; profile and outline are the project's own schemas."""
-    from ipexpert import __version__
-    from ipexpert._reading import schemas as _schemas
+    from ipexpert import __version__, _api
 
     problem_ref = {"$ref": "#/components/schemas/ProblemDetails"}
 
@@ -121,8 +120,8 @@ def openapi_document(limits: Limits = Limits()) -> dict:
         "The server's connection limits and timeouts are the options of `ipexpert serve`."
     )
     components: dict = {}
-    _component("FirmProfile", _schemas.schema("profile"), components)
-    _component("Outline", _schemas.schema("outline"), components)
+    _component("FirmProfile", _api.schema("profile"), components)
+    _component("Outline", _api.schema("outline"), components)
     components.update(
         {
             "Problem": {

@@ -10,8 +10,7 @@ import functools
 import json
 import os
 
-from ipexpert import LANGUAGES
-from ipexpert._reading import document as _document
+from ipexpert import LANGUAGES, _api
 
 MEDIA_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 MB = 1024 * 1024
@@ -24,7 +23,7 @@ REPORT_OPTIONS = {"format": ("html", "pdf", "json"), "lang": LANGUAGES, "paper":
 class Limits:
     """What one request may ask of the service; all are in the OpenAPI document."""
 
-    body_bytes: int = _document.MAX_BYTES
+    body_bytes: int = dataclasses.field(default_factory=_api.max_profile_bytes)
     outline_items: int = 10_000  # recommendations + risks + timeline entries
     outline_bytes: int = 16 * MB
     pdf_items: int = 200  # a PDF takes about 0.13 s of CPU per item: 250 items took 34 s

@@ -67,12 +67,12 @@ def in_language(response: Response, lang: str) -> Response:
     response.headers.append("Vary", "Accept-Language")
     if lang == "en":
         return response
-    from ipexpert._knowledge import i18n as _i18n
+    from ipexpert import _api
 
     body = json.loads(response.body)
-    body["detail"] = _i18n.message(lang, body["detail"])
+    body["detail"] = _api.translate(lang, body["detail"])
     for problem in body.get("problems", []):
-        problem["message"] = _i18n.message(lang, problem["message"])
+        problem["message"] = _api.translate(lang, problem["message"])
     translated = Response(dumps(body), status_code=response.status_code, media_type=PROBLEM_MEDIA_TYPE)
     for name, value in response.headers.items():
         if name.lower() not in ("content-length", "content-type"):

@@ -1,4 +1,4 @@
-"""The faces go through one door: the command line imports the public API and the features' entry points only."""
+"""The faces go through one door: the command line and the service import the public API and the features' entry points only."""
 
 import ast
 from pathlib import Path
@@ -15,6 +15,17 @@ CLI_MAY_IMPORT = PUBLIC + (
     "ipexpert._interview.terminal",
     "ipexpert._practice",
     "ipexpert._service",
+)
+
+
+# The service: the public API, its own modules, the interview's and the practice's entry points, and
+# _common, the toolbox every stage shares (worker processes that die with their parent).
+SERVICE_MAY_IMPORT = PUBLIC + (
+    "ipexpert._service",
+    "ipexpert._interview.web",
+    "ipexpert._interview.pages",
+    "ipexpert._practice",
+    "ipexpert._common",
 )
 
 
@@ -36,6 +47,16 @@ def allowed(name: str, doors) -> bool:
 def test_the_command_line_imports_only_the_public_api_and_feature_entry_points():
     outside = sorted(m for m in imported_modules(PACKAGE / "cli.py") if not allowed(m, CLI_MAY_IMPORT))
     assert outside == [], "cli.py reaches past the public API into " + ", ".join(outside)
+
+
+def test_the_service_imports_only_the_public_api_and_feature_entry_points():
+    outside = sorted(
+        f"{path.name}: {m}"
+        for path in sorted((PACKAGE / "_service").glob("*.py"))
+        for m in imported_modules(path)
+        if not allowed(m, SERVICE_MAY_IMPORT)
+    )
+    assert outside == [], "the service reaches past the public API into " + ", ".join(outside)
 
 
 def test_the_check_sees_an_import_that_goes_around_the_door(tmp_path):
