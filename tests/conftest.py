@@ -1,6 +1,14 @@
-"""Shared fixtures: paths of the checkout and a click test runner."""
+"""Shared fixtures: paths of the checkout, a click test runner, and the check for outside tools.
 
+A test that needs something Python cannot install (Chromium, poppler, Node.js packages, Pango)
+calls `need(...)`: on a machine without it the test skips with a one-line reason, and under
+CI=true (set by .ci/run, which installs them all) the missing tool is a failure instead.
+"""
+
+import functools
+import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +18,68 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SPINWELL = EXAMPLES / "spinwell-trending.yaml"
 AS_OF = "2026-11-25"
+CI = os.environ.get("CI") == "true"
+
+# Found on PATH (Debian puts them in /usr/bin), so a PATH without them is a machine without them.
+CHROMIUM = shutil.which("chromium") or "chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "chromedriver"
+AXE = ROOT / ".ci" / "node_modules" / "axe-core" / "axe.min.js"
+AJV = ROOT / ".ci" / "node_modules" / "ajv"
+
+# How each outside tool is installed, for the skip message.
+INSTALL = {
+    CHROMIUM: "apt-get install chromium",
+    CHROMEDRIVER: "apt-get install chromium-driver",
+    "pdftotext": "apt-get install poppler-utils",
+    "pdffonts": "apt-get install poppler-utils",
+    "pdftoppm": "apt-get install poppler-utils",
+    "pdfinfo": "apt-get install poppler-utils",
+    "node": "apt-get install nodejs npm",
+    "fc-list": "apt-get install fontconfig",
+    str(AXE): "npm ci --prefix .ci",
+    str(AJV): "npm ci --prefix .ci",
+}
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip with *reason*; under CI=true, where everything is installed, fail with it."""
+    if CI:
+        pytest.fail(f"{reason}; CI=true says it must be installed (.ci/run installs it)", pytrace=False)
+    pytest.skip(reason)
+
+
+def need(*tools) -> None:
+    """Go on only if every tool (a command on PATH or a file path) is here."""
+    missing = [str(t) for t in tools if not (shutil.which(str(t)) or os.sep in str(t) and os.path.exists(t))]
+    if missing:
+        hints = sorted({INSTALL.get(t, "") for t in missing} - {""})
+        names = ", ".join(Path(t).name if os.sep in t else t for t in missing)
+        skip_or_fail(f"needs {names}" + (f" ({'; '.join(hints)})" if hints else ""))
+
+
+@functools.cache
+def _pdf_available() -> bool:
+    from ipexpert import _pdf
+
+    return _pdf.available()
+
+
+def need_pdf() -> None:
+    """Go on only if PDF reports can be made: WeasyPrint and the Pango libraries it loads."""
+    if not _pdf_available():
+        skip_or_fail(
+            "needs WeasyPrint with Pango for PDF (pip install '.[pdf]'; apt-get install libpango-1.0-0 libpangoft2-1.0-0)"
+        )
+
+
+def need_cjk_font() -> None:
+    """Go on only if fontconfig knows a Chinese font, which the Chinese PDF embeds."""
+    need("fc-list")
+    import subprocess
+
+    found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False).stdout.strip()
+    if not found:
+        skip_or_fail("needs a Chinese font (apt-get install fonts-noto-cjk)")
 
 
 @pytest.fixture

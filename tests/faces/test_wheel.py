@@ -19,10 +19,7 @@ def tour_commands() -> list[str]:
     block = re.search(r"^## A short tour\n+```\n(.*?)^```", readme, flags=re.M | re.S).group(1)
     commands = []
     for line in block.splitlines():
-        command = line.split("  #")[0].strip()
-        # "ipexpert rules list / rules show X" is two commands on one line.
-        first, _, second = command.partition(" / ")
-        commands += [first] + ([f"ipexpert {second}"] if second else [])
+        commands.append(line.split("  #")[0].strip())
     return [c for c in commands if c]
 
 

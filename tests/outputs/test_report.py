@@ -1,37 +1,26 @@
 """The client report as a person sees it: HTML in headless Chromium, PDF through poppler's tools.
 
 The browser and PDF tests need Debian's chromium, chromium-driver, poppler-utils and
-fonts-noto-cjk (installed by .ci/run). Without them they skip locally, and fail in CI (CI=true).
+fonts-noto-cjk (installed by .ci/run). Without them they skip locally, and fail in CI (CI=true):
+see `need` in conftest.py.
 """
 
 import json
 import os
 import pty
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 
 import ipexpert
-from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL
+from conftest import AS_OF, CHROMEDRIVER, CHROMIUM, EXAMPLES, ROOT, SPINWELL, need, need_cjk_font, need_pdf
 
 MADRID = EXAMPLES / "madrid-designations.yaml"
 HOSTILE_NAMES = ROOT / "tests" / "hostile" / "profiles" / "markup-in-names.yaml"
 EXAMPLES_SHOWN = (SPINWELL, MADRID)
 LANGS = ("en", "zh-CN")
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-
-def need(*tools):
-    """Skip when a system tool is absent, unless in CI, where its absence is a failure."""
-    missing = [t for t in tools if not (shutil.which(t) or os.path.exists(t))]
-    if missing:
-        message = f"needs {', '.join(missing)} (apt-get install chromium chromium-driver poppler-utils fonts-noto-cjk)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 HOSTILE_NAME = 'Evil <script>alert("x")</script> <img src=x onerror=alert(1)> \u202eTAC\u202c \u2067x\u2069 bell\x07 nul\x1b[31m'
@@ -117,6 +106,7 @@ def test_the_cli_writes_html_and_refuses_to_print_a_pdf_on_a_terminal(tmp_path):
     cli = [sys.executable, "-m", "ipexpert", "evaluate", str(SPINWELL), "--as-of", AS_OF]
     done = subprocess.run(cli + ["--format", "html", "--lang", "zh-CN", "-o", str(out)], capture_output=True)
     assert done.returncode == 0 and out.read_text(encoding="utf-8") == report(SPINWELL, "zh-CN")
+    need_pdf()
     piped = subprocess.run(cli + ["--format", "pdf", "--lang", "zh-CN"], capture_output=True)  # a pipe is not a terminal
     assert piped.returncode == 0 and piped.stdout.startswith(b"%PDF-")
     leader, follower = pty.openpty()
@@ -246,7 +236,9 @@ def test_a_hostile_report_runs_nothing_in_chromium(browser, tmp_path, hostile):
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_pdf_has_the_firm_its_text_and_an_embedded_cjk_font(tmp_path, lang):
     need("pdftotext", "pdffonts", "pdftoppm")
-    pytest.importorskip("weasyprint")
+    need_pdf()
+    if lang == "zh-CN":
+        need_cjk_font()
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(report(SPINWELL, lang, "pdf"))
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
@@ -264,7 +256,7 @@ def test_the_pdf_has_the_firm_its_text_and_an_embedded_cjk_font(tmp_path, lang):
 
 def test_letter_paper(tmp_path):
     need("pdfinfo")
-    pytest.importorskip("weasyprint")
+    need_pdf()
     pdf = tmp_path / "letter.pdf"
     pdf.write_bytes(ipexpert.report(SPINWELL, as_of=AS_OF, format="pdf", paper="Letter"))
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout

@@ -1,23 +1,13 @@
 """The four JSON Schemas pass the strictest outside tools editors and validators use:
 Ajv in strict mode (union types allowed) and check-jsonschema's metaschema check."""
 
-import os
-import shutil
 import subprocess
 import sys
 
-import pytest
 
-from conftest import ROOT
+from conftest import AJV, ROOT, need, skip_or_fail
 
 SCHEMAS = sorted((ROOT / "schemas").glob("*.schema.json"))
-CI = os.environ.get("CI") == "true"
-
-
-def _skip_or_fail(reason):
-    if CI:
-        pytest.fail(f"{reason}; CI must have it")
-    pytest.skip(reason)
 
 
 def test_there_are_four_schemas():
@@ -30,13 +20,9 @@ def test_there_are_four_schemas():
 
 
 def test_every_schema_compiles_in_ajv_strict_mode():
-    node = shutil.which("node")
-    if node is None:
-        _skip_or_fail("node is not installed")
-    if not (ROOT / ".ci" / "node_modules" / "ajv").is_dir():
-        _skip_or_fail("Ajv is not installed: npm ci --prefix .ci")
+    need("node", AJV)
     done = subprocess.run(
-        [node, str(ROOT / ".ci" / "ajv-strict.js"), *map(str, SCHEMAS)], capture_output=True, text=True, check=False
+        ["node", str(ROOT / ".ci" / "ajv-strict.js"), *map(str, SCHEMAS)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("compiles in Ajv strict mode") == 4
@@ -46,7 +32,7 @@ def test_every_schema_passes_check_jsonschema_metaschema_check():
     try:
         import check_jsonschema  # noqa: F401
     except ImportError:
-        _skip_or_fail("check-jsonschema is not installed: pip install '.[lint]'")
+        skip_or_fail("check-jsonschema is not installed: pip install '.[lint]'")
     done = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--check-metaschema", *map(str, SCHEMAS)],
         capture_output=True,
