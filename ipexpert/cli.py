@@ -236,6 +236,20 @@ def schema(which, as_path):
     click.echo(str(path) if as_path else path.read_text(encoding="utf-8"), nl=as_path)
 
 
+@cli.command()
+@click.argument("folder")
+def init(folder):
+    """Write the example profiles, the schemas and a starter rule pack with its test case into FOLDER.
+
+    FOLDER is made if it is missing; a file already there is never overwritten.
+    """
+    from . import _starter
+
+    written = _starter.init(folder)
+    click.echo(f"wrote {len(written)} files into {folder}: examples/, schemas/, my-packs/ (a starter pack) and my-packs/tests/")
+    click.echo(f"next: cd {folder} && ipexpert evaluate examples/spinwell-trending.yaml --rules my-packs/")
+
+
 @cli.group(cls=_Group)
 def rules():
     """List, show, check and test rule packs."""

@@ -42,3 +42,13 @@ def schemas_dir() -> Path:
 def schema_path(filename: str) -> Path:
     """The bundled JSON Schema file *filename*, e.g. `firm-profile.schema.json`."""
     return schemas_dir() / filename
+
+
+def examples_dir() -> Path:
+    """The folder of bundled example profiles (the bundled test cases read them)."""
+    return _find("examples")
+
+
+def starter_dir() -> Path:
+    """The starter rule pack and its test case that `ipexpert init` writes."""
+    return _find("starter")

@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import venv
@@ -16,7 +15,7 @@ from conftest import AS_OF, ROOT, SPINWELL
 def tour_commands() -> list[str]:
     """The commands of the README's "A short tour" block, without their comments."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"^## A short tour\n+```\n(.*?)^```", readme, flags=re.M | re.S).group(1)
+    block = re.search(r"^## A short tour\n.*?^```\n(.*?)^```", readme, flags=re.M | re.S).group(1)
     commands = []
     for line in block.splitlines():
         commands.append(line.split("  #")[0].strip())
@@ -25,8 +24,8 @@ def tour_commands() -> list[str]:
 
 # The tour's placeholders, and what stands for them in the test's working folder.
 PLACEHOLDERS = {
-    "P.yaml": "p.yaml",
-    "profile.yaml": "p.yaml",
+    "P.yaml": "examples/spinwell-trending.yaml",
+    "profile.yaml": "examples/spinwell-trending.yaml",
     "A.yaml": "examples/nova-startup.yaml",
     "B.yaml": "examples/oem-growth.yaml",
     "profiles/*.yaml": "examples/*.yaml",
@@ -60,14 +59,10 @@ def run(env_dir, work, command, **kwargs):
 @pytest.mark.slow
 def test_every_tour_command_exits_0_from_the_installed_wheel(installed):
     env_dir, work = installed
-    # What a user has beside the installed package: the examples, a profile of their own, a folder of packs.
-    shutil.copytree(ROOT / "examples", work / "examples")
-    shutil.copy(SPINWELL, work / "p.yaml")
-    guide = (ROOT / "docs" / "rule-packs.md").read_text(encoding="utf-8")
-    (work / "my-packs").mkdir()
-    (work / "my-packs" / "brazil.yaml").write_text(  # the pack docs/rule-packs.md writes first
-        re.search(r"```yaml file=my-packs/brazil.yaml\n(.*?)```", guide, flags=re.S).group(1), encoding="utf-8"
-    )
+    # What the README has a user do first: write the examples and a starter pack into a new folder.
+    made = run(env_dir, work, "ipexpert init ipexpert-tour")
+    assert made.returncode == 0, made.stderr
+    work = work / "ipexpert-tour"
     commands = tour_commands()
     assert len(commands) >= 15 and commands[0].startswith("ipexpert evaluate")
     failures = []
