@@ -8,9 +8,9 @@ from ipexpert import _api
 from ipexpert._outputs import pdf as _pdf
 from ipexpert._outputs import text as _text
 from ipexpert._reading import schemas as _schemas
+from ipexpert._common import resources as _resources
 
 PROFILE_NAME = "firm-profile.yaml"  # the downloaded profile's file name
-SCHEMA_MODELINE = "# yaml-language-server: $schema=https://ipexpert.dev/schemas/firm-profile.schema.json"
 # The report formats, with file name suffix and media type: the client report of `evaluate --format html|pdf`.
 REPORT_FORMATS = {
     "html": ("html", "text/html; charset=utf-8"),
@@ -24,13 +24,19 @@ OUTLINE_FORMATS = {
 }
 
 
+def schema_modeline() -> str:
+    """The first line of a written profile: an editor's YAML language server checks it against the installed schema."""
+    return f"# yaml-language-server: $schema={_resources.schema_path(_schemas.SCHEMA_FILES['profile'])}"
+
+
 def profile_yaml(profile: dict) -> str:
     """*profile* as YAML an editor checks against the schema, each section under its description."""
     schema = _schemas.schema("profile")
     lines = [
-        SCHEMA_MODELINE,
-        "# A firm profile written by `ipexpert interview`. Check it with `ipexpert validate FILE`;",
-        "# `ipexpert schema profile` prints the schema the line above refers to.",
+        schema_modeline(),
+        "# A firm profile written by `ipexpert interview`. Check it with `ipexpert validate FILE`.",
+        "# The line above names the schema installed where this file was written; on another",
+        "# machine, put there the path `ipexpert schema profile --path` prints.",
     ]
     for key, node in schema["properties"].items():
         if key not in profile or key == "$schema":

@@ -33,7 +33,6 @@ from ipexpert._reading import profile as _profile
 from ipexpert._reading import schemas as _schemas
 from ipexpert._reading import document as _document
 
-SCHEMA_URL = "https://ipexpert.dev/schemas/firm-profile.schema.json"
 
 
 def _feeds(schema_path: str) -> list[tuple[str, str]]:

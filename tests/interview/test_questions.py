@@ -175,7 +175,10 @@ def test_the_profile_file_has_the_schema_modeline_and_comments(engine):
             "markets": [{"code": "NO", "status": "planned", "launch_date": "2027-01-02"}],
         }
     )
-    assert text.splitlines()[0] == "# yaml-language-server: $schema=https://ipexpert.dev/schemas/firm-profile.schema.json"
+    modeline = text.splitlines()[0]
+    assert modeline.startswith("# yaml-language-server: $schema=/")  # the installed schema, which an editor reads offline
+    installed = Path(modeline.split("=", 1)[1])
+    assert installed.is_file() and json.loads(installed.read_text(encoding="utf-8"))["title"]
     assert "# Markets: Markets the firm sells in" in text
     assert _api.validate(text) == []
     assert _api.evaluate(text, as_of=AS_OF).firm == {"name": "Ünïcode <b>", "home_country": "NO"}
