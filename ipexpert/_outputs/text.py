@@ -20,12 +20,28 @@ def plain(text) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in str(text))
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~])")
+# What CommonMark (with GitHub's tables and strikethrough) reads as syntax anywhere in a line:
+# emphasis, code, links, raw HTML and entities, table cells, strikethrough, and the escape itself.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>&|~])")
+# What it reads as syntax only at the start of a line: headings, lists, quotes, setext underlines.
+_MD_LINE_START = re.compile(r"^(\s*|\s*\d{1,9})((?<=\d)[.)]|(?<!\d)[#+\-=>])")
+_URL = re.compile(r"https?://[^\s<>\x00-\x1f\x7f]+")
 
 
-def markdown_text(text) -> str:
-    """Text safe inside Markdown: syntax and HTML characters escaped, control characters shown."""
-    return _MD_SPECIAL.sub(r"\\\1", plain(text))
+def markdown_text(text, starts_line: bool = False) -> str:
+    """Text safe inside Markdown: only what Markdown would read as syntax is escaped, control characters shown.
+
+    Dots, dashes and brackets of plain prose stay as they are, so a reader of the source sees
+    the text; text that *starts_line* has an opening `#`, `-`, `+`, `>` or `1.` escaped too,
+    so it cannot start a heading, list or quote.
+    """
+    escaped = _MD_INLINE.sub(r"\\\1", plain(text))
+    return _MD_LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", escaped) if starts_line else escaped
+
+
+def markdown_link(url: str) -> str:
+    """A URL as a CommonMark autolink (`<https://...>`: its characters are never read as syntax), else as text."""
+    return f"<{url}>" if _URL.fullmatch(url) else markdown_text(url)
 
 
 def sections(outline):
@@ -55,6 +71,18 @@ def _sources(justification, lang="en") -> str:
     """The sources of a conclusion: a link as its address, a paper section or a statute in words."""
     shown = [s.url if s.url and s.url != s.ref else _i18n.source(lang, s.ref) for s in justification.sources]
     return _i18n.label(lang, "source_separator").join(shown)
+
+
+def _markdown_sources(justification, lang="en") -> str:
+    """The sources in Markdown: addresses as autolinks, a paper section or a statute in words."""
+    return _i18n.label(lang, "source_separator").join(
+        markdown_link(s.url)
+        if s.url and s.url != s.ref
+        else markdown_link(s.ref)
+        if _URL.fullmatch(s.ref)
+        else markdown_text(_i18n.source(lang, s.ref))
+        for s in justification.sources
+    )
 
 
 def _mark(outline, item) -> str:
@@ -142,12 +170,12 @@ def markdown(outline) -> str:
             out.append(f"*{label('priority')}: {_i18n.word(lang, 'priority', rec.priority)}{due}* · `{rec.id}`")
             subjects = _subjects(rec, lang)
             if subjects:
-                out += ["", markdown_text(subjects)]
+                out += ["", markdown_text(subjects, starts_line=True)]
             if rec.actions:
                 out.append("")
                 out += [f"- {markdown_text(a)}" for a in rec.actions]
             out += ["", f"**{label('because').capitalize()}:** {markdown_text(rec.justification.because)}", ""]
-            out.append(f"**{label('sources').capitalize()}:** {markdown_text(_sources(rec.justification, lang))}")
+            out.append(f"**{label('sources').capitalize()}:** {_markdown_sources(rec.justification, lang)}")
             out.append("")
     if outline.risks:
         head = (label("severity"), label("kind"), label("risk"), label("because").capitalize())

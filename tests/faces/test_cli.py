@@ -41,7 +41,7 @@ def test_markdown_to_a_file(invoke, tmp_path):
     result = invoke("evaluate", SPINWELL, "--format", "markdown", "-o", target, "--as-of", AS_OF)
     assert result.exit_code == 0 and result.output == ""
     text = target.read_text()
-    assert text.startswith("# IP strategy outline: Spinwell Trading Co\\.")
+    assert text.startswith("# IP strategy outline: Spinwell Trading Co.\n")
     assert "**Because:**" in text
 
 
