@@ -59,7 +59,7 @@ def need(*tools) -> None:
 
 @functools.cache
 def _pdf_available() -> bool:
-    from ipexpert import _pdf
+    from ipexpert._outputs import pdf as _pdf
 
     return _pdf.available()
 

@@ -11,7 +11,7 @@ import pytest
 
 import ipexpert
 from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL
-from ipexpert import _render
+from ipexpert._outputs import text as _text
 
 markdown_it = pytest.importorskip("markdown_it")
 HOSTILE_NAMES = ROOT / "tests" / "hostile" / "profiles" / "markup-in-names.yaml"
@@ -19,7 +19,7 @@ HOSTILE_NAMES = ROOT / "tests" / "hostile" / "profiles" / "markup-in-names.yaml"
 
 def rendered(profile, lang="en") -> str:
     """The HTML GitHub's CommonMark (with tables and strikethrough) makes of the outline's Markdown."""
-    source = _render.markdown(ipexpert.evaluate(profile, as_of=AS_OF, lang=lang))
+    source = _text.markdown(ipexpert.evaluate(profile, as_of=AS_OF, lang=lang))
     return markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(source)
 
 
@@ -41,7 +41,7 @@ def test_every_source_url_is_a_link_and_prose_has_no_stray_backslashes(example, 
 
 
 def test_dots_and_dashes_are_not_escaped_in_the_source():
-    source = _render.markdown(ipexpert.evaluate(SPINWELL, as_of=AS_OF))
+    source = _text.markdown(ipexpert.evaluate(SPINWELL, as_of=AS_OF))
     assert "paper-core 1.0.0" in source and "<https://www.wipo.int/madrid/en/>" in source
     assert "\\." not in source and "\\-" not in source
 
@@ -60,8 +60,8 @@ def test_a_profiles_markup_stays_text():
 
 
 def test_a_line_opening_like_a_list_or_heading_stays_text():
-    assert _render.markdown_text("# not a heading", starts_line=True) == "\\# not a heading"
-    assert _render.markdown_text("1. not a list", starts_line=True) == "1\\. not a list"
+    assert _text.markdown_text("# not a heading", starts_line=True) == "\\# not a heading"
+    assert _text.markdown_text("1. not a list", starts_line=True) == "1\\. not a list"
     for text in ("# not a heading", "- not a list", "1. not a list", "> not a quote", "+ not a list"):
-        page = markdown_it.MarkdownIt("commonmark").render(_render.markdown_text(text, starts_line=True))
+        page = markdown_it.MarkdownIt("commonmark").render(_text.markdown_text(text, starts_line=True))
         assert page == f"<p>{html.escape(text, quote=False)}</p>\n", page
