@@ -34,7 +34,6 @@ from ipexpert._reading import schemas as _schemas
 from ipexpert._reading import document as _document
 
 
-
 def _feeds(schema_path: str) -> list[tuple[str, str]]:
     """The (fact kind, field) pairs a profile field (as `products[].origin`) becomes, as the facts stage declares them."""
     place: list[str] = []
