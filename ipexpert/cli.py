@@ -243,7 +243,7 @@ def init(folder):
 
     FOLDER is made if it is missing; a file already there is never overwritten.
     """
-    from . import _starter
+    from ipexpert._authoring import starter as _starter
 
     written = _starter.init(folder)
     click.echo(f"wrote {len(written)} files into {folder}: examples/, schemas/, my-packs/ (a starter pack) and my-packs/tests/")
