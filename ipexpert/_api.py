@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime
 import functools
 
-from ipexpert._engine import rulebase as _rulebase
-from ipexpert._reading import facts as _facts
-from ipexpert._outline import assemble as _assemble
-from ipexpert._reading import profile as _profile
-from ipexpert._knowledge import packs as _packs
 from ipexpert._common import values as _values
+from ipexpert._engine import rulebase as _rulebase
 from ipexpert._errors import EvaluationError, IPExpertError, Problem
+from ipexpert._knowledge import packs as _packs
+from ipexpert._outline import assemble as _assemble
+from ipexpert._reading import facts as _facts
+from ipexpert._reading import profile as _profile
 
 
 def load_rules(*paths, defaults: bool = True) -> _rulebase.RuleBase:

@@ -23,8 +23,8 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 from ipexpert import _api  # noqa: E402
-from ipexpert._interview import web as _web  # noqa: E402
 from ipexpert._interview import questions as _questions  # noqa: E402
+from ipexpert._interview import web as _web  # noqa: E402
 
 OUT = ROOT / "docs" / "interview"
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ipexpert._knowledge import conclusions as _conclusions
-from ipexpert._knowledge import conditions as _conditions
-from ipexpert._engine import rulebase as _rulebase
-from ipexpert._knowledge import expressions as _expressions
-from ipexpert._reading import facts as _facts
-from ipexpert._knowledge import i18n as _i18n
 from ipexpert._common import resources as _resources
-from ipexpert._knowledge import packs as _packs
-from ipexpert._reading import schemas as _schemas
+from ipexpert._engine import rulebase as _rulebase
 from ipexpert._engine.compile import strings_in as _strings
 from ipexpert._errors import InvalidRulePackError, Problem
+from ipexpert._knowledge import conclusions as _conclusions
+from ipexpert._knowledge import conditions as _conditions
+from ipexpert._knowledge import expressions as _expressions
+from ipexpert._knowledge import i18n as _i18n
+from ipexpert._knowledge import packs as _packs
+from ipexpert._reading import facts as _facts
+from ipexpert._reading import schemas as _schemas
 
 # The `stage` fact: declared in the profile (firm.stage) or derived by a rule.
 BUILTIN_KINDS = {"stage": ("value", "declared")}

@@ -10,8 +10,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ipexpert._errors import IPExpertError, Problem
 from ipexpert._common.resources import examples_dir, schemas_dir, starter_dir
+from ipexpert._errors import IPExpertError, Problem
 
 
 def planned_files(folder: Path) -> list[tuple[Path, Path]]:

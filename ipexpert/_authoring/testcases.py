@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ipexpert import _api
-from ipexpert._reading import profile as _profile
 from ipexpert._common import resources as _resources
-from ipexpert._reading import schemas as _schemas
+from ipexpert._errors import InvalidRulePackError, IPExpertError, Problem
 from ipexpert._reading import document as _document
-from ipexpert._errors import IPExpertError, InvalidRulePackError, Problem
+from ipexpert._reading import profile as _profile
+from ipexpert._reading import schemas as _schemas
 
 
 @dataclass

@@ -13,7 +13,6 @@ processes. Only regular files are read from a folder: any other entry gets an er
 
 from __future__ import annotations
 
-
 import collections
 import json
 import math
@@ -26,12 +25,12 @@ from pathlib import Path
 import yaml
 
 from ipexpert import _api
-from ipexpert._reading import profile as _profile
-from ipexpert._common import values as _values
 from ipexpert._common import processes as _processes
-from ipexpert._reading import document as _document
-from ipexpert._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, one_line
+from ipexpert._common import values as _values
 from ipexpert._common.output import atomic_file
+from ipexpert._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, one_line
+from ipexpert._reading import document as _document
+from ipexpert._reading import profile as _profile
 
 SUFFIXES = (".yaml", ".yml", ".json")
 ERROR_KINDS = {InvalidProfileError: "invalid_profile", EvaluationError: "evaluation_failed"}

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from ipexpert import __version__, _api
 from ipexpert._batch import local as _local
-from ipexpert._engine import rulebase as _rulebase
 from ipexpert._batch import parquet as _parquet
-from ipexpert._reading import profile as _profile
-from ipexpert._knowledge import packs as _packs
+from ipexpert._engine import rulebase as _rulebase
 from ipexpert._errors import InvalidProfileError, IPExpertError, Problem
+from ipexpert._knowledge import packs as _packs
+from ipexpert._reading import profile as _profile
 
 try:
     import distributed

@@ -20,8 +20,8 @@ import json
 import os
 import tempfile
 import uuid
-from dataclasses import dataclass
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from ipexpert._batch import local as _local
 from ipexpert._errors import IPExpertError, Problem

@@ -13,10 +13,10 @@ from __future__ import annotations
 import inspect
 import itertools
 
+from ipexpert._engine.experta import MATCH, NOT, TEST, Fact, P, Rule
+from ipexpert._errors import InvalidRulePackError
 from ipexpert._knowledge import conditions as _conditions
 from ipexpert._knowledge import expressions as _expressions
-from ipexpert._errors import InvalidRulePackError
-from ipexpert._engine.experta import MATCH, NOT, TEST, Fact, P, Rule
 
 AS_OF = "_as_of"
 

@@ -26,8 +26,6 @@ import logging
 _root_handlers = list(logging.getLogger().handlers)
 from ipexpert._vendor import experta  # noqa: E402
 from ipexpert._vendor.experta import AND, AS, EXISTS, MATCH, NOT, TEST, Fact, KnowledgeEngine, P, Rule  # noqa: E402
-from ipexpert._vendor.experta.strategies import DepthStrategy  # noqa: E402
-from ipexpert._vendor.experta.utils import freeze  # noqa: E402
 
 # What ipexpert's Rete runtime (network, joins, agenda) builds on: experta's network, nodes and tokens.
 from ipexpert._vendor.experta.activation import Activation  # noqa: E402
@@ -43,6 +41,8 @@ from ipexpert._vendor.experta.matchers.rete.nodes import (  # noqa: E402
     WhereNode,
 )
 from ipexpert._vendor.experta.matchers.rete.token import Token  # noqa: E402
+from ipexpert._vendor.experta.strategies import DepthStrategy  # noqa: E402
+from ipexpert._vendor.experta.utils import freeze  # noqa: E402
 
 # experta's engine module calls logging.basicConfig() on import; undo that side effect.
 for _handler in list(logging.getLogger().handlers):

@@ -7,7 +7,6 @@ the rest of ipexpert is MIT.
 
 from __future__ import annotations
 
-
 from ipexpert._engine.experta import (
     ANDFC,
     Activation,
@@ -25,7 +24,6 @@ from ipexpert._engine.experta import (
     W,
     WhereNode,
 )
-
 
 VALID = Token.TagType.VALID
 INVALID = Token.TagType.INVALID

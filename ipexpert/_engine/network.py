@@ -44,18 +44,18 @@ from collections.abc import Mapping
 
 from ipexpert._engine.experta import (
     ANDFC,
-    L,
-    P,
-    W,
     ChildNode,
     FactCapture,
     FeatureCheck,
     FeatureTesterNode,
+    L,
     NotNode,
     OrdinaryMatchNode,
+    P,
     ReteMatcher,
     Token,
     TypeCheck,
+    W,
     WhereNode,
 )
 from ipexpert._engine.joins import (

@@ -21,16 +21,16 @@ import threading
 from dataclasses import dataclass, field
 
 from ipexpert._engine import compile as _compile
-from ipexpert._knowledge import conditions as _conditions
-from ipexpert._knowledge import expressions as _expressions
-from ipexpert._reading import facts as _facts
 from ipexpert._engine import groups as _groups
-from ipexpert._knowledge import order as _order
-from ipexpert._errors import EvaluationError, Problem
-from ipexpert._engine.experta import KnowledgeEngine, experta, frozen_fields, new_fact
 from ipexpert._engine.agenda import ExactDepthStrategy
+from ipexpert._engine.experta import KnowledgeEngine, experta, frozen_fields, new_fact
 from ipexpert._engine.joins import MatchLimitExceeded
 from ipexpert._engine.network import ChangedNodesMatcher
+from ipexpert._errors import EvaluationError, Problem
+from ipexpert._knowledge import conditions as _conditions
+from ipexpert._knowledge import expressions as _expressions
+from ipexpert._knowledge import order as _order
+from ipexpert._reading import facts as _facts
 
 FIRING_LIMIT_BASE = 10_000
 FIRINGS_PER_FACT = 100

@@ -5,10 +5,10 @@ from __future__ import annotations
 import yaml
 
 from ipexpert import _api
+from ipexpert._common import resources as _resources
 from ipexpert._outputs import pdf as _pdf
 from ipexpert._outputs import text as _text
 from ipexpert._reading import schemas as _schemas
-from ipexpert._common import resources as _resources
 
 PROFILE_NAME = "firm-profile.yaml"  # the downloaded profile's file name
 # The report formats, with file name suffix and media type: the client report of `evaluate --format html|pdf`.

@@ -17,8 +17,8 @@ import functools
 import json
 import os
 import re
-import unicodedata
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 
 import cachetools
@@ -26,12 +26,12 @@ import cachetools
 from ipexpert import _api
 from ipexpert._knowledge import conditions as _conditions
 from ipexpert._knowledge import expressions as _expressions
-from ipexpert._reading import codes as _codes
-from ipexpert._reading import facts as _facts
 from ipexpert._knowledge import i18n as _i18n
+from ipexpert._reading import codes as _codes
+from ipexpert._reading import document as _document
+from ipexpert._reading import facts as _facts
 from ipexpert._reading import profile as _profile
 from ipexpert._reading import schemas as _schemas
-from ipexpert._reading import document as _document
 
 
 def _feeds(schema_path: str) -> list[tuple[str, str]]:

@@ -15,12 +15,12 @@ import click
 import questionary
 from prompt_toolkit.validation import ValidationError, Validator
 
-from ipexpert._interview import files as _files
-from ipexpert._knowledge import i18n as _i18n
-from ipexpert._interview import questions as _questions
-from ipexpert._outputs import text as _text
-from ipexpert._interview.texts import texts
 from ipexpert._common.output import write_atomic
+from ipexpert._interview import files as _files
+from ipexpert._interview import questions as _questions
+from ipexpert._interview.texts import texts
+from ipexpert._knowledge import i18n as _i18n
+from ipexpert._outputs import text as _text
 
 SKIP = "\0skip"
 

@@ -6,10 +6,9 @@ import functools
 import re
 from pathlib import Path
 
+from ipexpert import LANGUAGES  # stated once, in the package
 from ipexpert._knowledge import i18n as _i18n
 from ipexpert._reading import document as _document
-
-from ipexpert import LANGUAGES  # stated once, in the package
 
 _DIR = Path(__file__).parent
 

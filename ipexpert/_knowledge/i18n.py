@@ -14,13 +14,12 @@ import functools
 import re
 from pathlib import Path
 
-from ipexpert._knowledge import expressions as _expressions
-from ipexpert._common import resources as _resources
-from ipexpert._reading import document as _document
-from ipexpert._errors import IPExpertError, Problem
-from ipexpert._reading import codes as _codes
-
 from ipexpert import LANGUAGES  # stated once, in the package
+from ipexpert._common import resources as _resources
+from ipexpert._errors import IPExpertError, Problem
+from ipexpert._knowledge import expressions as _expressions
+from ipexpert._reading import codes as _codes
+from ipexpert._reading import document as _document
 
 DEFAULT = "en"
 # The fields of a rule that are shown to a reader; lists are matched item by item on their English.

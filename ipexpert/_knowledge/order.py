@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ipexpert._knowledge import conditions as _conditions
 from ipexpert._errors import InvalidRulePackError
+from ipexpert._knowledge import conditions as _conditions
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import copy
 import functools
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import warnings
-
-from ipexpert._knowledge import cache as _cache
-from ipexpert._reading import codes as _codes
-from ipexpert._knowledge import conditions as _conditions
-from ipexpert._reading import profile as _profile
 from ipexpert._common import resources as _resources
-from ipexpert._reading import schemas as _schemas
-from ipexpert._knowledge import syntax as _syntax
-from ipexpert._reading import document as _document
 from ipexpert._errors import InvalidRulePackError, IPExpertError, Problem
+from ipexpert._knowledge import cache as _cache
+from ipexpert._knowledge import conditions as _conditions
 from ipexpert._knowledge import expressions as _expressions
+from ipexpert._knowledge import syntax as _syntax
+from ipexpert._reading import codes as _codes
+from ipexpert._reading import document as _document
+from ipexpert._reading import profile as _profile
+from ipexpert._reading import schemas as _schemas
 
 
 @dataclass

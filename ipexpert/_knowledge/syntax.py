@@ -18,8 +18,8 @@ from __future__ import annotations
 import copy
 import re
 
-from ipexpert._reading import document as _document
 from ipexpert._errors import InvalidRulePackError, Problem
+from ipexpert._reading import document as _document
 
 OLD_VARIABLE = re.compile(r"^\?([a-z][a-z0-9_]*)$")
 TEXT_KEYS = frozenset({"title", "actions", "action"})  # templates inside recommend/risk

@@ -14,14 +14,14 @@ from __future__ import annotations
 import copy
 import datetime
 
+from ipexpert._engine import groups as _groups
+from ipexpert._errors import IPExpertError, Problem
 from ipexpert._knowledge import conditions as _conditions
 from ipexpert._knowledge import expressions as _expressions
-from ipexpert._engine import groups as _groups
-from ipexpert._outline import assemble as _assemble
 from ipexpert._knowledge import packs as _packs
-from ipexpert._reading import facts as _facts
+from ipexpert._outline import assemble as _assemble
 from ipexpert._reading import document as _document
-from ipexpert._errors import IPExpertError, Problem
+from ipexpert._reading import facts as _facts
 
 MAX_GROUPS = 10  # partial matches reported
 MAX_TRIES = 12  # profile changes tried

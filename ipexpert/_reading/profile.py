@@ -6,12 +6,12 @@ import datetime
 import json
 import os
 import stat
-from typing import NoReturn
 from pathlib import Path
+from typing import NoReturn
 
-from ipexpert._reading import schemas as _schemas
-from ipexpert._reading import document as _document
 from ipexpert._errors import InvalidProfileError, Problem
+from ipexpert._reading import document as _document
+from ipexpert._reading import schemas as _schemas
 
 
 def read(source, name: str | None = None) -> _document.Document:

@@ -7,10 +7,10 @@ import functools
 import json
 import re
 
-from ipexpert._reading import codes as _codes
 from ipexpert._common import resources as _resources
 from ipexpert._common import values as _values
 from ipexpert._errors import Problem
+from ipexpert._reading import codes as _codes
 from ipexpert._reading.document import Document, json_path
 
 SCHEMA_FILES = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import re
 
-from ipexpert._reading import document as _document
 from ipexpert._errors import IPExpertError, Problem
+from ipexpert._reading import document as _document
 
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 

@@ -14,7 +14,6 @@ from ipexpert._service.options import ENVIRONMENT, Options, from_environment
 from ipexpert._service.problems import dumps, problem_body
 from ipexpert._service.tally import Tally
 
-
 _TIMEOUT_BODY = dumps(problem_body(408, "the request was not received in time; the connection is closed"))
 _TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/problem+json\r\n"

@@ -1,7 +1,6 @@
 """`ipexpert rules check`: one fixture pack per mistake, each reported at its exact FILE:LINE:COL."""
 
 import pytest
-
 from conftest import ROOT
 
 BASE = "tests/fixtures/packs/base"

@@ -2,18 +2,18 @@
 
 import json
 import os
-import random
 import pty
+import random
 import signal
 import subprocess
 import sys
 import time
 
+import profilegen
 import pytest
+from conftest import AS_OF, SPINWELL
 
 import ipexpert
-import profilegen
-from conftest import AS_OF, SPINWELL
 
 
 def records(path):

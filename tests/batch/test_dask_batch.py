@@ -16,9 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import profilegen
+import pytest
 from conftest import AS_OF, ROOT
 
 try:

@@ -9,7 +9,6 @@ user tried: two brands, one with a US registration.
 import json
 
 import pytest
-
 from conftest import AS_OF, ROOT
 
 PROBE = ("--rules", "tests/fixtures/packs/probe", "--no-default-rules", "--as-of", AS_OF)

@@ -3,9 +3,9 @@
 import re
 
 import pytest
+from conftest import ROOT
 
 import ipexpert
-from conftest import ROOT
 from ipexpert._errors import InvalidRulePackError
 
 AS_OF = "2026-11-25"

@@ -3,16 +3,15 @@
 import random
 
 import pytest
+from conftest import AS_OF, EXAMPLES
 
 from ipexpert import _api
 from ipexpert._engine import rulebase as _rulebase
-from ipexpert._outputs import text as _text
-from ipexpert._knowledge import packs as _packs
 from ipexpert._engine.agenda import ExactDepthStrategy
 from ipexpert._engine.experta import ReteMatcher
 from ipexpert._engine.network import ChangedNodesMatcher
-
-from conftest import AS_OF, EXAMPLES
+from ipexpert._knowledge import packs as _packs
+from ipexpert._outputs import text as _text
 
 STATUSES = ("registered", "pending", "refused", "expired")
 CODES = ("US", "DE", "FR", "JP", "CN", "GB", "IT", "ES", "BR", "IN", "KR", "AU")

@@ -17,11 +17,11 @@ import os
 
 import jsonschema
 import yaml
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ipexpert
-from conftest import ROOT
 
 EXAMPLES = int(os.environ.get("IPEXPERT_PROPERTY_EXAMPLES", "150"))
 PROPERTY_SETTINGS = settings(

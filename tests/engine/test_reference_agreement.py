@@ -17,14 +17,14 @@ import os
 from collections import Counter
 
 import pytest
+import reference_matcher
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import reference_matcher
 from ipexpert._engine import rulebase as _rulebase
+from ipexpert._knowledge import packs as _packs
 from ipexpert._outline import explain as _explain
 from ipexpert._reading import facts as _facts
-from ipexpert._knowledge import packs as _packs
 
 AS_OF = datetime.date(2026, 11, 25)
 EXAMPLES = int(os.environ.get("IPEXPERT_REFERENCE_EXAMPLES", "300"))

@@ -3,11 +3,11 @@
 import sys
 import threading
 
+import profilegen
 import pytest
+from conftest import AS_OF
 
 import ipexpert
-import profilegen
-from conftest import AS_OF
 
 THREADS = 8
 PER_THREAD = 50

@@ -8,9 +8,9 @@ import sys
 
 import jsonschema
 import pytest
+from conftest import AS_OF, ROOT, SPINWELL
 
 import ipexpert
-from conftest import AS_OF, ROOT, SPINWELL
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import jsonschema
-
 from conftest import AS_OF, ROOT, SPINWELL
 
 

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import click
-
 from conftest import ROOT
 
 SCRIPT = ROOT / "scripts" / "cli_docs.py"

@@ -5,7 +5,6 @@ GitLab and an editor's preview all resolve it), and each must name a file that i
 """
 
 import pytest
-
 from conftest import ROOT
 
 markdown_it = pytest.importorskip("markdown_it")

@@ -1,7 +1,6 @@
 """`ipexpert init DIR`: the examples, schemas and a starter pack, ready to follow the tour with."""
 
 import pytest
-
 from conftest import AS_OF, EXAMPLES, ROOT
 
 

@@ -5,8 +5,8 @@ import datetime
 import re
 
 import pytest
-
 from conftest import ROOT
+
 from ipexpert._errors import Problem
 from ipexpert._interview import questions as _questions
 from ipexpert._knowledge import i18n as _i18n

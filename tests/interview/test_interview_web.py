@@ -30,8 +30,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 from ipexpert import _api  # noqa: E402
-from ipexpert._interview import web as _web  # noqa: E402
 from ipexpert._interview import questions as _questions  # noqa: E402
+from ipexpert._interview import web as _web  # noqa: E402
 from ipexpert._knowledge import i18n as _i18n  # noqa: E402
 
 

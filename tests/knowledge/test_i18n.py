@@ -6,9 +6,9 @@ import re
 import shutil
 
 import pytest
+from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL, bare_codes
 
 import ipexpert
-from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL, bare_codes
 from ipexpert._knowledge import i18n as _i18n
 from ipexpert._knowledge import packs as _packs
 

@@ -5,12 +5,12 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 
 import ipexpert
-from conftest import ROOT
-from ipexpert._reading import codes as _codes
-from ipexpert._knowledge import packs as _packs
 from ipexpert._authoring import sources as _sources
+from ipexpert._knowledge import packs as _packs
+from ipexpert._reading import codes as _codes
 
 
 @pytest.fixture(scope="module")

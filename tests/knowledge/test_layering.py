@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import AS_OF, ROOT
 
 PROFILE = "tests/fixtures/profiles/small-no-nda.yaml"

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL
+
 from ipexpert import _api
 from ipexpert._errors import InvalidRulePackError
 from ipexpert._knowledge import cache as _cache

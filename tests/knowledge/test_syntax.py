@@ -6,9 +6,9 @@ import warnings
 
 import pytest
 import yaml
+from conftest import ROOT
 
 import ipexpert
-from conftest import ROOT
 from ipexpert._knowledge import syntax as _syntax
 from ipexpert._knowledge.packs import PackWarning
 

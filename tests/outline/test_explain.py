@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import AS_OF, ROOT, SPINWELL
 
 SMALL = "tests/fixtures/profiles/small.yaml"

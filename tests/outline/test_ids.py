@@ -5,8 +5,9 @@ import os
 import subprocess
 import sys
 
-import ipexpert
 from conftest import ROOT
+
+import ipexpert
 
 AS_OF = "2026-11-25"
 

@@ -8,9 +8,9 @@ import html
 import re
 
 import pytest
+from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL
 
 import ipexpert
-from conftest import AS_OF, EXAMPLES, ROOT, SPINWELL
 from ipexpert._outputs import text as _text
 
 markdown_it = pytest.importorskip("markdown_it")

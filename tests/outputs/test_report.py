@@ -13,9 +13,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import AS_OF, CHROMEDRIVER, CHROMIUM, EXAMPLES, ROOT, SPINWELL, need, need_cjk_font, need_pdf
 
 import ipexpert
-from conftest import AS_OF, CHROMEDRIVER, CHROMIUM, EXAMPLES, ROOT, SPINWELL, need, need_cjk_font, need_pdf
 
 MADRID = EXAMPLES / "madrid-designations.yaml"
 HOSTILE_NAMES = ROOT / "tests" / "hostile" / "profiles" / "markup-in-names.yaml"

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pycountry
-
 from conftest import ROOT
+
 from ipexpert._reading import codes as _codes
 
 PROFILE = """\

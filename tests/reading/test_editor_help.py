@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import ROOT
 
 SHIPPED = sorted((ROOT / "rules").glob("*.yaml")) + sorted((ROOT / "examples").glob("*.yaml"))

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import AS_OF, ROOT, SPINWELL
 
 import ipexpert
-from conftest import AS_OF, ROOT, SPINWELL
 from ipexpert._reading import document as _document
 
 HOSTILE = Path(__file__).resolve().parents[1] / "hostile"

@@ -4,7 +4,6 @@ Ajv in strict mode (union types allowed) and check-jsonschema's metaschema check
 import subprocess
 import sys
 
-
 from conftest import AJV, ROOT, need, skip_or_fail
 
 SCHEMAS = sorted((ROOT / "schemas").glob("*.schema.json"))

@@ -5,10 +5,10 @@ import re
 import shutil
 
 import pytest
-
-import ipexpert
 from conftest import ROOT
 from test_serve import request, run_server
+
+import ipexpert
 
 PACK = ROOT / "tests" / "hostile" / "rules" / "runaway-cross-join.yaml"
 SPINWELL = ROOT / "examples" / "spinwell-trending.yaml"

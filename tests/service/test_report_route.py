@@ -3,10 +3,10 @@
 import json
 
 import pytest
-
-import ipexpert
 from conftest import AS_OF, SPINWELL
 from test_serve import request, run_server
+
+import ipexpert
 
 
 def test_the_service_serves_the_report_and_the_chinese_outline(tmp_path):

@@ -12,11 +12,11 @@ import subprocess
 import sys
 import time
 
+import profilegen
 import pytest
+from conftest import AS_OF, ROOT, SPINWELL
 
 import ipexpert
-import profilegen
-from conftest import AS_OF, ROOT, SPINWELL
 
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
