@@ -211,14 +211,14 @@ class _RuleChecker:
         if allowed is None:
             return
         if not isinstance(spec, dict):
-            checks = [((), "eq", spec)]
+            checks: list[tuple[tuple, str, object]] = [((), "eq", spec)]
         else:
             checks = [((op,), op, operand) for op, operand in spec.items() if op in ("eq", "in", "contains")]
         for where, op, operand in checks:
             if not _is_literal(operand):
                 continue
             if op == "in" and isinstance(operand, list):
-                items = [(where + (i,), v) for i, v in enumerate(operand)]
+                items: list[tuple[tuple, object]] = [(where + (i,), v) for i, v in enumerate(operand)]
             else:
                 items = [(where, operand)]
             for at, value in items:
@@ -226,7 +226,7 @@ class _RuleChecker:
                     self.problem(
                         path + at,
                         f"this condition can never be true: {kind}.{name} is never "
-                        f"{_show(value)} ({label}){_schemas.suggest(value, _names(allowed))}",
+                        f"{_show(value)} ({label}){_schemas.suggest(str(value), _names(allowed))}",
                     )
 
     def check_conclusions(self, bound):

@@ -309,9 +309,9 @@ class Engine:
         self.literals = literals_read_by_rules(self.rules)
         self.schema = _schemas.schema("profile")
         # Keyed by whole profiles, so bounded by bytes (key and value), not by a count of entries.
-        self._outlines = cachetools.LRUCache(CACHE_BYTES // 2, getsizeof=_second)
-        self._valids = cachetools.LRUCache(CACHE_BYTES // 8, getsizeof=_second)
-        self._firing_sets = cachetools.LRUCache(CACHE_BYTES * 3 // 8, getsizeof=_second)
+        self._outlines: cachetools.LRUCache = cachetools.LRUCache(CACHE_BYTES // 2, getsizeof=_second)
+        self._valids: cachetools.LRUCache = cachetools.LRUCache(CACHE_BYTES // 8, getsizeof=_second)
+        self._firing_sets: cachetools.LRUCache = cachetools.LRUCache(CACHE_BYTES * 3 // 8, getsizeof=_second)
         self._reading: dict[str, tuple[str, ...]] = {}
         self._titles_of: dict[tuple, tuple] = {}
 
@@ -532,7 +532,7 @@ class Engine:
         if kind == "date":
             return [_ABSENT] + [(self.as_of + datetime.timedelta(days=d)).isoformat() for d in (-400, -100, 120, 500)]
         if kind in ("integer", "number"):
-            values = {0}
+            values: set[int | float] = {0}
             for feed in _feeds(question.schema_path):
                 for t in self.literals.get(feed, ()):
                     if isinstance(t, (int, float)):

@@ -66,7 +66,7 @@ def _words(data, section):
     """(variable, path) for each variable the item's words use: title, because, actions, timeline, level, due."""
     spec = data[section]
     title = ((section, "title"), spec["title"]) if "title" in spec else (("title",), data.get("title", ""))
-    texts = [title, (("because",), data.get("because", ""))]
+    texts: list[tuple[tuple, object]] = [title, (("because",), data.get("because", ""))]
     for key in ("actions", "timeline"):
         for i, item in enumerate(spec.get(key) or ()):
             texts.append(((section, key, i), item))
