@@ -33,7 +33,7 @@ def commands(command: click.Command, parent: click.Context | None = None, name: 
 
 
 def exit_codes(doc: str) -> list[str]:
-    """The exit-code table of ipexpert/cli.py's docstring (its indented lines that start with a number)."""
+    """The exit-code table of the ipexpert.cli package's docstring (its indented lines that start with a number)."""
     lines = doc.splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip()[:1].isdigit())
     end = next((i for i in range(start, len(lines)) if not lines[i].startswith("    ")), len(lines))
