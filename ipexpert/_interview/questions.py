@@ -15,62 +15,33 @@ import copy
 import datetime
 import functools
 import json
-import os
-import re
 import threading
-import unicodedata
 from dataclasses import dataclass, field
 
 import cachetools
 
 from ipexpert import _api
-from ipexpert._knowledge import conditions as _conditions
-from ipexpert._knowledge import expressions as _expressions
+
+# Re-exported: the faces (web, terminal, service) reach the state and the answer reader through the question engine.
+from ipexpert._interview.answers import _ABSENT, _convert, _problems_at  # noqa: F401
+from ipexpert._interview.reading import _feeds, _title, fields_read_by_rules, literals_read_by_rules  # noqa: F401
+from ipexpert._interview.state import (  # noqa: F401  # noqa: F401
+    MAX_ITEMS,
+    MAX_NESTING,
+    State,
+    _delete,
+    _put,
+    asked_fields,
+    from_document,
+    has_items,
+    read_partial,
+    resume,
+    trusted,
+)
 from ipexpert._knowledge import i18n as _i18n
-from ipexpert._reading import codes as _codes
 from ipexpert._reading import document as _document
 from ipexpert._reading import facts as _facts
-from ipexpert._reading import profile as _profile
 from ipexpert._reading import schemas as _schemas
-
-
-def _feeds(schema_path: str) -> list[tuple[str, str]]:
-    """The (fact kind, field) pairs a profile field (as `products[].origin`) becomes, as the facts stage declares them."""
-    place: list[str] = []
-    for part in schema_path.split("."):
-        place += [part[:-2], "[]"] if part.endswith("[]") else [part]
-    return _facts.fed_by(tuple(place))
-
-
-def _patterns(rule):
-    """Every fact pattern of *rule*'s conditions (under not, exists and group too): the condition tree's."""
-    return [pattern for pattern, _, _ in _conditions.patterns(rule.conditions)]
-
-
-def fields_read_by_rules(rule_base) -> dict[tuple[str, str], list[str]]:
-    """{(fact kind, field): [rule keys]} for every fact field some rule's conditions read."""
-    read: dict[tuple[str, str], list[str]] = {}
-    for rule in rule_base.rules:
-        for pattern in _patterns(rule):
-            for name in pattern.fields:
-                keys = read.setdefault((pattern.kind, name), [])
-                if rule.key not in keys:
-                    keys.append(rule.key)
-    return read
-
-
-def literals_read_by_rules(rule_base) -> dict[tuple[str, str], set]:
-    """{(kind, field): values} that rules compare a field with, e.g. thresholds of `gt:`."""
-    found: dict[tuple[str, str], set] = {}
-    for rule in rule_base.rules:
-        for pattern in _patterns(rule):
-            for name, test in pattern.fields.items():
-                values = found.setdefault((pattern.kind, name), set())
-                for value in test.values() if isinstance(test, dict) else [test]:
-                    for item in value if isinstance(value, list) else [value]:
-                        if isinstance(item, (int, float, str)) and not isinstance(item, bool) and not _expressions.variable(item):
-                            values.add(item)
-    return found
 
 
 @dataclass(frozen=True)
@@ -118,153 +89,6 @@ class Question:
         if self.schema.get("format") == "date":
             return "date"
         return self.schema.get("type", "string")
-
-
-@dataclass
-class State:
-    """The answers so far (a partial profile) and the questions left unanswered on purpose."""
-
-    profile: dict = field(default_factory=dict)
-    settled: list = field(default_factory=list)  # ids answered "skip" or "no more"
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {"profile": self.profile, "settled": self.settled}, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> State:
-        """A state from text a client sent back; anything malformed starts afresh."""
-        return cls.read(text) or cls()
-
-    @classmethod
-    def read(cls, text: str) -> State | None:
-        """The state a client sent back, or None when it does not read as one this interview wrote.
-
-        No text is a new interview. Past the document size, nesting deeper than any profile,
-        a number JSON has no name for (Infinity, NaN), a lone surrogate or a wrong shape: None.
-        """
-        if not text:
-            return cls()
-        if len(text) > _document.MAX_BYTES:
-            return None
-        try:
-            data = json.loads(text, parse_constant=_no_constant)
-        except (ValueError, RecursionError):
-            return None
-        depth, longest = _shape(data)
-        if depth > MAX_NESTING or longest > MAX_ITEMS:
-            return None
-        try:
-            json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate cannot be sent back
-        except UnicodeEncodeError:
-            return None
-        if not isinstance(data, dict) or not isinstance(data.get("profile", {}), dict):
-            return None
-        settled = data.get("settled", [])
-        if not isinstance(settled, list) or not all(isinstance(s, str) for s in settled):
-            return None
-        return cls(_tidy(data.get("profile", {})), settled)
-
-
-MAX_NESTING = 32  # a profile nests 5 deep; a state sent back deeper than this was not written here
-# The most items a list of the interview's answers may hold (there are 249 ISO 3166 countries): each
-# question walks every item, so the work per page grows with the square of the longest list.
-MAX_ITEMS = 250
-
-
-def _shape(data) -> tuple[int, int]:
-    """(how deep lists and mappings nest, the length of the longest list) in *data*, walked without recursion."""
-    deepest, longest, stack = 0, 0, [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, (dict, list)):
-            deepest = max(deepest, depth)
-            if isinstance(value, list):
-                longest = max(longest, len(value))
-            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
-    return deepest, longest
-
-
-def _too_many_items(profile) -> tuple | None:
-    """The path (a tuple) of the first list in *profile* with more than MAX_ITEMS items, or None."""
-    stack: list = [(profile, ())]
-    while stack:
-        value, where = stack.pop()
-        if isinstance(value, list):
-            if len(value) > MAX_ITEMS:
-                return where
-            stack.extend((v, (*where, i)) for i, v in enumerate(value))
-        elif isinstance(value, dict):
-            stack.extend((v, (*where, k)) for k, v in value.items())
-    return None
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def _tidy(profile: dict) -> dict:
-    """A client-sent profile keeps only its schema's keys (answers are checked again when given)."""
-    schema = _schemas.schema("profile")
-
-    def walk(value, node):
-        if isinstance(value, dict) and node.get("type") == "object":
-            props = node.get("properties", {})
-            return {k: walk(v, props[k]) for k, v in value.items() if k in props}
-        if isinstance(value, list) and node.get("type") == "array":
-            return [walk(v, node.get("items", {})) for v in value]
-        return value
-
-    return walk(profile, schema)
-
-
-def trusted(state: State) -> State | None:
-    """*state* if its profile breaks the schema only by what is still unanswered, else None.
-
-    A resumed or client-sent profile may be unfinished, never wrong.
-    """
-    errors = _schemas.validator("profile").iter_errors(state.profile)
-    if any(error.validator not in ("required", "minItems") for error in errors):
-        return None
-    return state
-
-
-def read_partial(path) -> State:
-    """The state for a partial profile file; InvalidProfileError if it holds a wrong answer."""
-    return from_document(_profile.read(os.fspath(path), str(path)))
-
-
-def from_document(doc) -> State:
-    """The state for a parsed partial profile; InvalidProfileError if it holds a wrong answer."""
-    from ipexpert._errors import InvalidProfileError
-
-    data = doc.data if isinstance(doc.data, dict) else None
-    crowded = _too_many_items(data) if data is not None else None
-    if crowded is not None:
-        message = f"the interview takes at most {MAX_ITEMS} items in a list; write a longer profile by hand"
-        raise InvalidProfileError([doc.problem(crowded, message)])
-    state = trusted(resume(_plain(data))) if data is not None else None
-    if state is None:
-        problems = [p for p in _profile.problems(doc) if "is a required property" not in p.message] or _profile.problems(doc)
-        raise InvalidProfileError(problems)
-    return state
-
-
-def _plain(data):
-    """YAML values (dates included) as the JSON the state carries."""
-    if isinstance(data, dict):
-        return {str(k): _plain(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_plain(v) for v in data]
-    if isinstance(data, (datetime.date, datetime.datetime)):
-        return data.isoformat()
-    return data
-
-
-def resume(profile: dict) -> State:
-    """The state for a partial profile: only what is missing will be asked."""
-    return State(_tidy(copy.deepcopy(profile)), [])
 
 
 CACHE_BYTES = 16 * 1024 * 1024  # what one Engine keeps of the outlines and firings it computed, about
@@ -756,159 +580,7 @@ def _group_practices(questions: list[Question]) -> list[Question]:
     return out
 
 
-class _Absent:
-    def __repr__(self):
-        return "<absent>"
-
-
-_ABSENT = _Absent()
-
-
 def _with(question: Question, **changes) -> Question:
     from dataclasses import replace
 
     return replace(question, **changes)
-
-
-def _title(rule, bindings: dict, translation=None) -> str:
-    """*rule*'s title in *translation*'s language (English by default), filled from *bindings*; a value not
-    known yet reads as words ("your brand", "a market"), or "…" where no word fits."""
-    translation = translation or _i18n.Translation()
-    text = translation.fill(rule, "title", rule.data.get("title") or rule.key, bindings)
-    missing = [name for name in _expressions.placeholders(text) if name not in bindings]
-    if translation.lang == "zh-CN":
-        text = _i18n.tighten(text, missing)
-    opens_with_unknown = any(text.startswith("{" + name + "}") for name in missing)
-    text = _expressions.PLACEHOLDER.sub(lambda m: _unknown(translation.lang, m.group(1)), text)
-    return text[:1].upper() + text[1:] if opens_with_unknown else text  # "Your brand cannot be enrolled..."
-
-
-def _unknown(lang: str, name: str) -> str:
-    said = _i18n.word(lang, "unknown", name)
-    return "…" if said == name else said
-
-
-def _put(profile: dict, path: tuple, value) -> None:
-    target = profile
-    for part in path[:-1]:
-        if isinstance(target, dict) and part not in target:
-            target[part] = {}
-        target = target[part]
-    target[path[-1]] = value
-
-
-def _delete(profile: dict, path: tuple) -> None:
-    target = profile
-    for part in path[:-1]:
-        try:
-            target = target[part]
-        except (KeyError, IndexError):
-            return
-    if isinstance(target, dict):
-        target.pop(path[-1], None)
-
-
-# What separates typed values: commas, the Chinese comma and enumeration comma, semicolons (and, for codes, spaces).
-_NAME_SEPARATORS = re.compile(r"[,，、;；]")
-_CODE_SEPARATORS = re.compile(r"[,，、;；\s]+")
-_YES = ("yes", "true", "y", "1", "是", "对", "有", "是的")
-_NO = ("no", "false", "n", "0", "否", "不", "不是", "没有", "无")
-
-
-def _is_code(question: Question) -> bool:
-    return question.schema_path.endswith(("code", "home_country", "jurisdiction", "markets", "designations", "taken_in"))
-
-
-def _convert(question: Question, raw):
-    """(value, problem message) for form text *raw*: the types the schema expects.
-
-    Full-width input reads as its ASCII twin (ＣＮ, ２０２７, 「，」 between values), and a market may be
-    typed by its name (中国, 美国, Germany) as well as its code.
-    """
-    kind = question.type
-    if kind == "list":
-        if isinstance(raw, list):  # values picked from the choices
-            parts = [str(v).strip() for v in raw]
-        else:  # typed
-            text = "" if raw is None else str(raw)
-            names = question.schema_path == "ip_assets[].products"
-            parts = _NAME_SEPARATORS.split(text) if names else _CODE_SEPARATORS.split(text)
-        out = []
-        for part in parts:
-            part = part.strip()
-            if question.schema_path != "ip_assets[].products" and part != "other":
-                part = unicodedata.normalize("NFKC", part)
-                if _is_code(question) and part:
-                    code = _codes.code_for_name(part)
-                    if code is None:
-                        return _ABSENT, f"{part!r} is not a market: write a country code such as CN or US, or its name"
-                    part = code
-                else:
-                    part = part.lower() if question.schema_path == "channels" else part.upper()
-            if part and part != "other" and part not in out:
-                out.append(part)
-        return (out if out else _ABSENT), None
-    text = "" if raw is None else str(raw).strip()
-    if kind in ("boolean", "integer", "number") or _is_code(question):
-        text = unicodedata.normalize("NFKC", text)
-    if text == "":
-        if question.required:
-            return _ABSENT, "an answer is needed"
-        return _ABSENT, None
-    if kind == "boolean":
-        if text.lower() in _YES:
-            return True, None
-        if text.lower() in _NO:
-            return False, None
-        return _ABSENT, f"{text!r} is not yes or no"
-    if kind == "integer":
-        try:
-            return int(text), None
-        except ValueError:
-            return text, None  # the schema check says what is wrong, as validate does
-    if kind == "number":
-        try:
-            number = float(text)
-            return (int(number) if number.is_integer() else number), None
-        except ValueError:
-            return text, None
-    if _is_code(question):
-        code = _codes.code_for_name(text)
-        if code is None and not (len(text) == 2 and text.isascii()):
-            return _ABSENT, f"{text!r} is not a market: write a country code such as CN or US, or its name"
-        return code or text.upper(), None  # a two-letter slip gets the schema's "did you mean"
-    return text, None
-
-
-def _problems_at(profile: dict, path: tuple) -> list[str]:
-    """The messages `validate` gives for *profile* at or under *path* (the rest may be unfinished)."""
-    doc = _profile.read(copy.deepcopy(profile), "<answers>")
-    prefix = _document.json_path(path)
-    found = []
-    for problem in _profile.problems(doc) or []:
-        if problem.path == prefix or problem.path.startswith(prefix + ".") or problem.path.startswith(prefix + "["):
-            if problem.message not in found:
-                found.append(problem.message)
-    return found
-
-
-def asked_fields(questions) -> set[str]:
-    """The schema paths a list of asked questions covered (an item counts its own fields)."""
-    out: set[str] = set()
-    for question in questions:
-        if question.kind in ("item", "group"):
-            out.update(sub.schema_path for sub in question.fields)
-        else:
-            out.add(question.schema_path)
-    return out
-
-
-def has_items(profile: dict, path: tuple) -> bool:
-    """Whether *profile* already holds at least one item of the list at *path* (both interviews ask "another?")."""
-    data = profile
-    for part in path:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return False
-    return bool(data)
