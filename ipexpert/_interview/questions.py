@@ -25,7 +25,7 @@ from ipexpert import _api
 # Re-exported: the faces (web, terminal, service) reach the state and the answer reader through the question engine.
 from ipexpert._interview.answers import _ABSENT, _convert, _problems_at  # noqa: F401
 from ipexpert._interview.reading import _feeds, _title, fields_read_by_rules, literals_read_by_rules  # noqa: F401
-from ipexpert._interview.state import (  # noqa: F401  # noqa: F401
+from ipexpert._interview.state import (  # noqa: F401
     MAX_ITEMS,
     MAX_NESTING,
     State,
@@ -35,6 +35,7 @@ from ipexpert._interview.state import (  # noqa: F401  # noqa: F401
     from_document,
     has_items,
     read_partial,
+    registration_places,
     resume,
     trusted,
 )
@@ -59,6 +60,9 @@ class Reason:
     def __str__(self) -> str:
         return self.english
 
+
+GRANTED = ("registered", "expired")  # statuses of a right that was granted, so has a grant date and an end
+INVENTIONS = ("patent", "utility_model")  # the rights that protect an invention, made in some country
 
 STAGE_REASON = Reason("", "the development stage the advice is set for")
 
@@ -430,6 +434,13 @@ class Engine:
             item = profile["ip_assets"][path[1]]["registrations"][path[3]]
             if item.get("jurisdiction") != "WO":
                 return None
+        if spath in ("ip_assets[].registrations[].registered", "ip_assets[].registrations[].expires"):
+            item = profile["ip_assets"][path[1]]["registrations"][path[3]]
+            if item.get("status") not in GRANTED:  # an application has no grant date and no end
+                return None
+        if spath in ("ip_assets[].invented_in", "ip_assets[].security_examination"):
+            if profile["ip_assets"][path[1]].get("type") not in INVENTIONS:  # a brand or a design is not invented
+                return None
         base = dict(
             id=_document.json_path(path)[2:].replace("[-1]", "[+]"),
             kind="field",
@@ -453,7 +464,7 @@ class Engine:
                 return Question(**base, choices=names, multiple=True)
             return Question(**base, choices=("other",), multiple=True)
         if spath == "ip_assets[].registrations[].jurisdiction":
-            return Question(**base, choices=market_codes + (() if "WO" in market_codes else ("WO",)))
+            return Question(**base, choices=registration_places(profile))
         if "enum" in sub:
             return Question(**base, choices=tuple(sub["enum"]))
         return Question(**base)

@@ -200,3 +200,11 @@ def has_items(profile: dict, path: tuple) -> bool:
         except (KeyError, IndexError, TypeError):
             return False
     return bool(data)
+
+
+def registration_places(profile: dict) -> tuple:
+    """Where a right may be registered: the firm's markets, its home country (a seller's first
+    filing is usually at home), and WO for an international registration."""
+    home = (profile.get("firm") or {}).get("home_country")
+    codes = [m.get("code") for m in profile.get("markets", []) if isinstance(m, dict) and m.get("code")]
+    return tuple(dict.fromkeys([*codes, *([home] if isinstance(home, str) and home else []), "WO"]))

@@ -54,6 +54,34 @@ def test_the_answers_give_the_outline_of_the_profile_written_by_hand(engine, fir
         print(f"\n{firm_name}: {len(asked)} questions asked, {not_asked} of {engine.count_fields()} schema fields not asked")
 
 
+def test_a_mark_registered_at_home_can_be_recorded_so_no_home_filing_is_advised(engine):
+    firm = hand_written("eu-brand-owner")
+    asked, state = interview(engine, firm)
+    places = [q.fields for q in asked if q.id == "ip_assets[0].registrations[+]"][0]
+    jurisdiction = next(sub for sub in places if sub.path[-1] == "jurisdiction")
+    assert jurisdiction.choices == ("US", "EU", "CN", "WO")  # the markets, home, and an international registration
+    assert {"jurisdiction": "CN", "status": "registered", "filed": "2019-06-10"} in state.profile["ip_assets"][0]["registrations"]
+    outline = _api.evaluate(state.profile, as_of=AS_OF)
+    assert not [r for r in outline.recommendations if r.rule.endswith("register-brand-at-home")]
+
+
+def test_only_inventions_are_asked_where_they_were_invented_and_only_granted_rights_when_they_end(engine):
+    profile = {
+        "firm": {"name": "Handy", "home_country": "CN"},
+        "markets": [{"code": "US", "status": "active"}],
+        "products": [{"name": "Tool", "origin": "own_design"}],
+        "ip_assets": [
+            {"type": "trademark", "name": "HANDYPRO", "registrations": [{"jurisdiction": "US", "status": "pending"}]},
+            {"type": "patent", "name": "Grip", "registrations": [{"jurisdiction": "US", "status": "registered"}]},
+        ],
+    }
+    ids = {q.id for q in engine._walk(profile, engine.schema, (), "", _questions.State(profile))}
+    assert "ip_assets[0].invented_in" not in ids and "ip_assets[0].security_examination" not in ids
+    assert "ip_assets[1].invented_in" in ids
+    assert "ip_assets[0].registrations[0].expires" not in ids and "ip_assets[0].registrations[0].registered" not in ids
+    assert "ip_assets[1].registrations[0].expires" in ids and "ip_assets[1].registrations[0].registered" in ids
+
+
 def test_the_reseller_is_asked_nothing_about_designs_or_patents_of_its_own(engine):
     asked, _ = interview(engine, hand_written("small-reseller"))
     paths = {q.schema_path for q in asked} | _questions.asked_fields(asked)
@@ -76,7 +104,7 @@ def test_fields_read_by_rules_names_the_rules(engine):
     assert "paper-products/copycat-risk" in read[("history", "copycats_seen")]
 
 
-def test_registrations_are_asked_only_for_markets_the_firm_names(engine):
+def test_registrations_are_asked_only_for_the_firms_markets_its_home_and_wo(engine):
     state = _questions.resume(
         {
             "firm": {"name": "A", "home_country": "CN"},
@@ -87,7 +115,7 @@ def test_registrations_are_asked_only_for_markets_the_firm_names(engine):
     question = engine.find(state, "ip_assets[0].registrations[+]")
     assert question is not None
     jurisdiction = next(sub for sub in question.fields if sub.path[-1] == "jurisdiction")
-    assert jurisdiction.choices == ("US", "EU", "WO")
+    assert jurisdiction.choices == ("US", "EU", "CN", "WO")
 
 
 def test_where_an_invention_was_made_is_asked_for_patents_only(engine):
