@@ -31,6 +31,7 @@ PLACEHOLDERS = {
     "RULE-OR-RECOMMENDATION-ID": "paper-core/register-brand-before-entry",
     "python -m ipexpert ...": "python -m ipexpert --help",
     "rules sources [--all]": "rules sources --all",
+    "OLD-PACKS/ NEW-PACKS/": "my-packs/ my-packs/",
 }
 
 
