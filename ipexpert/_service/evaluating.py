@@ -303,7 +303,7 @@ class Evaluator:
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.kill()
         self._old.append(pool)  # joined at close
-        threading.Thread(target=pool.shutdown, name="ipexpert-retire", daemon=True).start()
+        threading.Thread(target=_retire, args=(pool,), name="ipexpert-retire", daemon=True).start()
 
     async def close(self) -> None:
         """Stop the evaluating processes, waiting at most the graceful timeout for them to end."""
@@ -314,3 +314,9 @@ class Evaluator:
             await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, wait_all), self.options.graceful_timeout)
         del pools, wait_all
         gc.collect()  # the pools' semaphores are released now, not reported as leaked at exit
+
+
+def _retire(pool) -> None:
+    """Shut down a pool whose processes were killed; at server shutdown `close` may be ending it at the same time."""
+    with contextlib.suppress(Exception):  # the processes are gone either way: a clash here is not worth a traceback
+        pool.shutdown()
