@@ -150,9 +150,13 @@ class SQLiteLedger(Ledger):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise self._fail(exc) from None
+        try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(SQLITE_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
+        except sqlite3.Error as exc:
+            self.db.close()  # not a ledger (another kind of file, or locked): let go of it before saying so
             raise self._fail(exc) from None
 
     def _rows(self, sql: str, params: tuple) -> list:
@@ -193,11 +197,15 @@ class PostgresLedger(Ledger):
         self.errors = (psycopg.Error,)
         try:
             self.db = psycopg.connect(url, autocommit=False)
+        except psycopg.Error as exc:
+            raise self._fail(exc) from None
+        try:
             with self.db.transaction():
                 self.db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 for statement in POSTGRES_SCHEMA:
                     self.db.execute(statement)
         except psycopg.Error as exc:
+            self.db.close()
             raise self._fail(exc) from None
 
     def _rows(self, sql: str, params: tuple) -> list:

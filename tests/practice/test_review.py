@@ -1,5 +1,6 @@
 """`ipexpert review`: a book compared with its ledger (SQLite in the book, or a real PostgreSQL), then recorded."""
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -120,7 +121,8 @@ def test_two_reviews_at_once_both_land_whole(book, ledger_args):
     assert len(rows) == 24 and sorted(client for _, client in rows[:12]) == sorted(client for _, client in rows[12:])
     assert len({stamp for stamp, _ in rows[:12]}) == 1 and len({stamp for stamp, _ in rows[12:]}) == 1  # each run in one piece
     if not ledger_args:
-        assert sqlite3.connect(url).execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        with contextlib.closing(sqlite3.connect(url)) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     after = run_review(book, *ledger_args).communicate(timeout=300)[0]
     assert "12 client(s) reviewed: 0 changed, 0 new, 12 unchanged" in after
 
