@@ -248,7 +248,7 @@ def test_engine_explain_and_reference_agree(pack, profile):
 
 
 @pytest.mark.slow
-@settings(max_examples=5000, **SETTINGS)
+@settings(max_examples=2000, **SETTINGS)
 @given(pack=packs(), profile=profiles())
 def test_engine_explain_and_reference_agree_on_many_more(pack, profile):
     assert_agree(pack, profile)
