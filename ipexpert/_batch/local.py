@@ -35,6 +35,7 @@ from ipexpert._reading import profile as _profile
 SUFFIXES = (".yaml", ".yml", ".json")
 ERROR_KINDS = {InvalidProfileError: "invalid_profile", EvaluationError: "evaluation_failed"}
 IN_FLIGHT_PER_JOB = 4
+WORKER_LOST = "the process evaluating this profile died (out of memory, or killed), and again when it was tried alone"
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def run(items, output, *, rule_paths=(), defaults=True, as_of=None, jobs=1, prog
 def evaluate_item(item: tuple, rules, as_of, lang=None) -> tuple[bool, str]:
     """(True, outline record) or (False, error record) for one input, as one JSON line."""
     ok, record = evaluate_record(item, rules, as_of, lang)
-    return ok, json.dumps(record, ensure_ascii=False) + "\n"
+    return ok, json_line(record)
 
 
 def evaluate_record(item: tuple, rules, as_of, lang=None) -> tuple[bool, dict]:
@@ -123,6 +124,16 @@ def evaluate_record(item: tuple, rules, as_of, lang=None) -> tuple[bool, dict]:
         message = f"internal error: {type(exc).__name__}: {one_line(exc)}"
         record, ok = _error(name, "internal_error", [Problem(name, None, None, "$", message)]), False
     return ok, record
+
+
+def worker_lost(item: tuple) -> dict:
+    """The error record of an input whose evaluation killed its process each time it was tried."""
+    name = input_name(item)
+    return _error(name, "worker_lost", [Problem(name, None, None, "$", WORKER_LOST)])
+
+
+def json_line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def _error(name: str, kind: str, problems) -> dict:
@@ -141,39 +152,73 @@ def records(items, *, rule_paths=(), defaults=True, as_of=None, lang=None, jobs=
         yield ok, json.loads(line)
 
 
-def _results(items, rules, spec, jobs):
-    """(ok, line) for each item, in input order; in this process, or in *jobs* worker processes."""
+def _results(items, rules, spec, jobs, work=None):
+    """(ok, line) for each item, in input order; in this process, or in *jobs* worker processes.
+
+    When a worker process dies (killed, or out of memory), the profiles it and the others had in
+    hand are evaluated again one at a time, each in a fresh process, so the one that kills its
+    process gets a `worker_lost` error record and every other profile its outline.
+    """
     if jobs <= 1 or len(items) <= 1:
         as_of, lang = spec[2], spec[3] if len(spec) > 3 else None
         for item in items:
             yield evaluate_item(item, rules, as_of, lang)
         return
+    work = work or _evaluate_chunk
+    size = max(1, min(16, len(items) // (jobs * IN_FLIGHT_PER_JOB)))
+    chunks = collections.deque(items[i : i + size] for i in range(0, len(items), size))
+    while chunks:
+        lost = yield from _in_pool(chunks, spec, jobs, work)
+        yield from _one_at_a_time(lost, spec, work)
+
+
+def _pool(jobs, spec):
     import concurrent.futures
     import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    return concurrent.futures.ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), *spec)
+    )
+
+
+def _in_pool(chunks, spec, jobs, work):
+    """Yield the results of *chunks* (taken from the left as sent) in order; return the items lost if the pool broke."""
     from concurrent.futures.process import BrokenProcessPool
 
-    size = max(1, min(16, len(items) // (jobs * IN_FLIGHT_PER_JOB)))
-    chunks = iter([items[i : i + size] for i in range(0, len(items), size)])
-    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    pending: collections.deque = collections.deque()  # (chunk, future), in input order
     try:
-        with concurrent.futures.ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), *spec)
-        ) as pool:
-            pending: collections.deque = collections.deque()
-            for chunk in chunks:
-                pending.append(pool.submit(_evaluate_chunk, chunk))
-                if len(pending) >= jobs * IN_FLIGHT_PER_JOB:
-                    break
-            while pending:
-                results = pending.popleft().result()
-                chunk = next(chunks, None)
-                if chunk is not None:
-                    pending.append(pool.submit(_evaluate_chunk, chunk))
+        with _pool(jobs, spec) as pool:
+            while chunks or pending:
+                while chunks and len(pending) < jobs * IN_FLIGHT_PER_JOB:
+                    chunk = chunks.popleft()
+                    pending.append([chunk, None])
+                    pending[-1][1] = pool.submit(work, chunk)
+                results = pending[0][1].result()
+                pending.popleft()
                 yield from results
     except BrokenProcessPool:
-        raise IPExpertError(
-            Problem("<batch>", None, None, "$", "a worker process died (out of memory?); no output was written")
-        ) from None
+        return [item for chunk, _ in pending for item in chunk]
+    return []
+
+
+def _one_at_a_time(items, spec, work):
+    """Each of *items* alone in a one-process pool, a fresh one after each death: the death is that item's."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = None
+    try:
+        for item in items:
+            pool = pool or _pool(1, spec)
+            try:
+                yield from pool.submit(work, [item]).result()
+            except BrokenProcessPool:
+                pool.shutdown(wait=True)
+                pool = None
+                yield False, json_line(worker_lost(item))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 _worker: dict = {}

@@ -5,7 +5,9 @@ then sends their text (bundled packs included, under the names this process give
 to every worker in a worker plugin, which compiles the rule base once per worker. Inputs go
 out in partitions of `partition_size`, a bounded number at a time; results come back in
 input order and are written as they arrive. A partition lost with a dying worker is
-recomputed by Dask from its task, so every input still gets its record.
+recomputed by Dask from its task; one that kills every worker it is tried on is tried again
+one profile per task, so the profile that kills its workers gets a `worker_lost` error
+record and every other input its outline.
 """
 
 from __future__ import annotations
@@ -86,12 +88,14 @@ def run(
     tables=False,
     progress=None,
     echo=None,
+    work=None,
 ) -> _local.Summary:
     """Evaluate *inputs* (items, in order) on Dask and write JSON Lines to *output*, or two tables if *tables*.
 
     *scheduler* is the address of an existing cluster; without one a local cluster of
     *workers* processes is started for this run. *echo* receives one-line notes (the
-    dashboard link); *progress* the number of inputs just finished.
+    dashboard link); *progress* the number of inputs just finished. *work* stands in for
+    `evaluate_partition` (tests give one that kills its worker).
     """
     start = time.monotonic()
     as_of = _api.parse_date(as_of)
@@ -109,7 +113,7 @@ def run(
             raise IPExpertError(Problem(str(scheduler or "<local cluster>"), None, None, "$", message)) from None
         try:
             width = max(2, IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info().get("workers", {}))))
-            results = _ordered(client, inputs, name, as_of, partition_size, width, tables)
+            results = _ordered(client, inputs, name, as_of, partition_size, width, tables, work)
             evaluated, total = _write(results, output, tables, progress)
         finally:
             if scheduler is not None:  # a shared cluster: leave no compiled rules behind
@@ -162,8 +166,9 @@ def _client(scheduler, workers):
             cluster.close()
 
 
-def _ordered(client, inputs, name, as_of, partition_size, width, tables):
+def _ordered(client, inputs, name, as_of, partition_size, width, tables, work=None):
     """(count, evaluated, result) per partition in input order, with at most *width* partitions out."""
+    work = work or evaluate_partition
     items = map(_portable, inputs)
     run_id = uuid.uuid4().hex[:12]
     pending: collections.deque = collections.deque()
@@ -172,19 +177,19 @@ def _ordered(client, inputs, name, as_of, partition_size, width, tables):
         chunk = list(itertools.islice(items, partition_size))
         if not chunk:
             return False
-        future = client.submit(
-            evaluate_partition, name, __version__, as_of, chunk, tables, key=f"ipexpert-{run_id}-{number}", pure=False
-        )
-        pending.append((len(chunk), future))
+        future = client.submit(work, name, __version__, as_of, chunk, tables, key=f"ipexpert-{run_id}-{number}", pure=False)
+        pending.append((chunk, future))
         return True
 
     number = 0
     while len(pending) < width and submit(number):
         number += 1
     while pending:
-        count, future = pending.popleft()
+        chunk, future = pending.popleft()
         try:
             evaluated, result = future.result()
+        except distributed.KilledWorker:  # the partition killed every worker it was tried on: find the profile that did
+            evaluated, result = _alone(client, work, name, as_of, chunk, tables, f"ipexpert-{run_id}-{number}")
         except distributed.client.FutureCancelledError:
             raise
         except Exception as exc:  # a task that failed on every worker it was tried on
@@ -200,7 +205,23 @@ def _ordered(client, inputs, name, as_of, partition_size, width, tables):
         future.release()
         if submit(number):
             number += 1
-        yield count, evaluated, result
+        yield len(chunk), evaluated, result
+
+
+def _alone(client, work, name, as_of, chunk, tables, key):
+    """(evaluated, result) for a partition whose profiles go one task each, in turn; the one that kills its workers gets an error record."""
+    evaluated, results = 0, []
+    for index, item in enumerate(chunk):
+        future = client.submit(work, name, __version__, as_of, [item], tables, key=f"{key}-alone-{index}", pure=False)
+        try:
+            ok, result = future.result()
+        except distributed.KilledWorker:
+            record = _local.worker_lost(item)
+            ok, result = 0, ([_parquet.rows(record)] if tables else _local.json_line(record))
+        future.release()
+        evaluated += ok
+        results.append(result)
+    return evaluated, ([row for rows in results for row in rows] if tables else "".join(results))
 
 
 def _portable(item: tuple) -> tuple:

@@ -247,6 +247,66 @@ def test_kill_9_of_a_two_job_batch_leaves_no_process_and_the_next_run_no_stale_f
     assert len(records(out)) == 2
 
 
+def spawned_workers(pid):
+    """The batch's worker processes (multiprocessing's spawned children, not its resource tracker)."""
+    found = []
+    for child in children_of(pid):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as handle:
+                if b"spawn_main" in handle.read():
+                    found.append(child)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_of_a_worker_still_gives_every_input_its_record(invoke, thousand, tmp_path):
+    source, _ = thousand
+    head = tmp_path / "head.jsonl"
+    head.write_text("".join(source.read_text(encoding="utf-8").splitlines(keepends=True)[:200]), encoding="utf-8")
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert invoke("batch", head, "-o", one, "--as-of", AS_OF).exit_code == 1
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ipexpert", "batch", str(head), "-o", str(two), "--as-of", AS_OF, "--jobs", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while len(spawned_workers(proc.pid)) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline, "the batch never started its workers"
+        time.sleep(0.05)
+    os.kill(spawned_workers(proc.pid)[0], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 1, stderr  # some inputs are invalid; none was lost
+    assert stderr.decode().startswith("200 inputs: 180 evaluated, 20 invalid")
+    assert two.read_bytes() == one.read_bytes()  # the lost profiles were evaluated again, alone
+
+
+def die_on_the_third(items):
+    """A worker's task that kills its own process on the third profile of the file, as running out of memory would."""
+    from ipexpert._batch import local
+
+    if any(item[0] == "line" and item[2] == 3 for item in items):
+        os._exit(9)
+    return local._evaluate_chunk(items)
+
+
+def test_the_profile_that_kills_its_worker_gets_an_error_record_and_the_others_their_outlines(tmp_path):
+    from ipexpert._batch import local
+
+    source = tmp_path / "five.jsonl"
+    source.write_text(profilegen.jsonl(profilegen.generate(5, invalid_every=0)), encoding="utf-8")
+    items = local.collect(source)
+    rules = ipexpert.load_rules()
+    spec = ((), True, ipexpert._api.parse_date(AS_OF))
+    alone = [json.loads(line) for _, line in local._results(items, rules, spec, 1)]
+    got = [json.loads(line) for _, line in local._results(items, rules, spec, 2, work=die_on_the_third)]
+    assert [r["input"] for r in got] == [f"{source}:{n}" for n in range(1, 6)]
+    assert got[2]["error"]["kind"] == "worker_lost" and "died" in got[2]["error"]["problems"][0]["message"]
+    assert got[:2] + got[3:] == alone[:2] + alone[3:]
+
+
 def test_a_live_runs_temporary_file_is_not_taken_for_stale(tmp_path):
     from ipexpert._common.output import atomic_file
 

@@ -284,6 +284,42 @@ def test_killing_a_worker_mid_run_loses_no_record(profiles, tmp_path):
     assert out.read_bytes() == expected
 
 
+def die_on_the_third(name, version, as_of, items, tables):
+    """A partition's task that kills its worker when it meets the file's third profile, as running out of memory would."""
+    import os
+
+    from ipexpert._batch import on_dask
+
+    if any(item[0] == "line" and item[2] == 3 for item in items):
+        os._exit(9)
+    return on_dask.evaluate_partition(name, version, as_of, items, tables)
+
+
+@pytest.mark.slow
+def test_the_profile_that_kills_every_worker_gets_an_error_record_and_the_others_their_outlines(tmp_path):
+    import cloudpickle
+    import dask
+
+    from ipexpert._batch import local, on_dask
+
+    source = tmp_path / "six.jsonl"
+    source.write_text(profilegen.jsonl(profilegen.generate(6, invalid_every=0)), encoding="utf-8")
+    alone, out = tmp_path / "alone.jsonl", tmp_path / "out.jsonl"
+    local.run(local.collect(source), alone, as_of=AS_OF)
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
+    try:
+        with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+            summary = on_dask.run(local.collect(source), out, as_of=AS_OF, workers=2, partition_size=3, work=die_on_the_third)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    got = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    expected = [json.loads(line) for line in alone.read_text(encoding="utf-8").splitlines()]
+    assert (summary.evaluated, summary.invalid) == (5, 1)
+    assert [r["input"] for r in got] == [f"{source}:{n}" for n in range(1, 7)]
+    assert got[2]["error"]["kind"] == "worker_lost"
+    assert got[:2] + got[3:] == expected[:2] + expected[3:]
+
+
 def _busy_worker(client, timeout) -> int:
     """The pid of a worker once it is evaluating a partition of the batch."""
     deadline = time.monotonic() + timeout
