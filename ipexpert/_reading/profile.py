@@ -80,6 +80,11 @@ def _looks_like_path(text: str) -> bool:
     return "\n" not in text and len(text) < 4096 and text.strip() == text and text.endswith((".yaml", ".yml", ".json"))
 
 
+def _looks_like_a_file_name(text: str) -> bool:
+    """A one-word string with a dot or a slash (`P.txt`, `profiles/acme`): a path meant, not a value."""
+    return len(text) < 4096 and not any(c.isspace() for c in text) and ("." in text or "/" in text or os.sep in text)
+
+
 def _from_dict(data: dict, name: str) -> _document.Document:
     # A dict from a program has no lines; round-trip through JSON to reject what JSON cannot hold.
     try:
@@ -102,6 +107,12 @@ def _date_text(value):
 
 def problems(doc: _document.Document) -> list[Problem]:
     """Everything wrong with a parsed profile: schema first, then consistency."""
+    if isinstance(doc.data, str) and _looks_like_a_file_name(doc.data):
+        message = (
+            f"took {doc.data!r} for YAML text, which reads as a single value; a file is read when its name ends"
+            " in .yaml, .yml or .json, or when it is given as a pathlib.Path"
+        )
+        return [doc.problem((), message)]
     if not isinstance(doc.data, dict):
         kind = "a list" if isinstance(doc.data, list) else "a single value"
         return [doc.problem((), f"a profile is a mapping with firm: and markets:, not {kind}")]

@@ -116,6 +116,16 @@ def test_validate_returns_problems_with_their_place():
     assert unreadable.message.startswith("not valid YAML")
 
 
+@pytest.mark.parametrize("text", ["P.txt", "profiles/acme", "acme.YAML.bak"])
+def test_a_string_that_names_a_file_is_said_to_have_been_read_as_yaml_text(rules, text):
+    with pytest.raises(ipexpert.InvalidProfileError) as caught:
+        ipexpert.evaluate(text, rules)
+    assert str(caught.value) == (
+        f"<profile>:1:1: took {text!r} for YAML text, which reads as a single value; a file is read"
+        " when its name ends in .yaml, .yml or .json, or when it is given as a pathlib.Path"
+    )
+
+
 def test_an_invalid_profile_raises_with_every_problem(rules):
     with pytest.raises(ipexpert.InvalidProfileError) as caught:
         ipexpert.evaluate("firm:\n  name: X\n  home_country: usa\nmarkets: []\n", rules)
