@@ -286,7 +286,12 @@ def explain(profile, target, fmt, as_of, rule_paths, no_default_rules):
 @as_of_option
 @rules_options
 def diff_command(profile_a, profile_b, assignments, fmt, as_of, rule_paths, no_default_rules):
-    """Which recommendations and risks appear, disappear or change level from profile A to profile B."""
+    """Which recommendations and risks appear, disappear or change level from profile A to profile B.
+
+    Exits 0 whether or not the outlines differ: unlike diff(1), exit code 1 keeps its meaning
+    in every ipexpert command, an invalid profile or pack. A script that needs to know reads
+    the JSON: every `appeared`, `disappeared` and `changed` list is empty when nothing differs.
+    """
     import json
 
     from ipexpert import _api

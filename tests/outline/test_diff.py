@@ -71,3 +71,14 @@ def test_evaluate_set_is_the_same_what_if(invoke, monkeypatch):
     assert "Have suppliers sign" not in invoke("evaluate", SMALL, *OWN).output
     bad = invoke("evaluate", SMALL, "--set", "markets[7].status=active", *OWN)
     assert bad.exit_code == 1 and "--set" in bad.output
+
+
+def test_the_same_profile_twice_exits_0_with_every_json_list_empty_and_so_does_a_difference(diff):
+    same = diff(SMALL, SMALL, "--format", "json", *OWN)
+    assert same.exit_code == 0
+    data = json.loads(same.output)
+    assert all(
+        data[kind][change] == [] for kind in ("recommendations", "risks") for change in ("appeared", "disappeared", "changed")
+    )
+    assert diff(SMALL, LATER, *OWN).exit_code == 0  # 1 is an invalid profile, as in every command
+    assert diff(SMALL, "tests/fixtures/profiles/missing.yaml", *OWN).exit_code == 1
