@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +58,11 @@ class Summary:
 def collect(source) -> list[tuple]:
     """The inputs in *source* (a JSON Lines file or a folder), in order, as plain tuples.
 
-    A folder gives ("file", path); a JSON Lines file gives ("line", path, line number, bytes).
+    A folder gives ("file", path); a JSON Lines file gives ("line", path, line number, bytes);
+    `-` is JSON Lines read from standard input, its lines named `<stdin>:N`.
     """
+    if str(source) == "-":
+        return list(json_lines(sys.stdin.buffer, "<stdin>"))
     path = Path(source)
     try:
         if path.is_dir():

@@ -85,7 +85,10 @@ def _progress_bar(length):
 @as_of_option
 @rules_options
 def batch(source, output, jobs, engine, scheduler, partition_size, column, output_format, as_of, rule_paths, no_default_rules):
-    """Evaluate every profile in INPUT (JSON Lines, a folder, or Parquet; a path or URL) into one record each."""
+    """Evaluate every profile in INPUT (JSON Lines, a folder, or Parquet; a path or URL) into one record each.
+
+    INPUT `-` reads JSON Lines from standard input; its records are named `<stdin>:LINE`.
+    """
     from ipexpert._batch import dispatch as _dispatch
 
     if scheduler is not None and engine != "dask":

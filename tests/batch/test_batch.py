@@ -353,6 +353,29 @@ def test_dash_writes_json_lines_to_stdout(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no file called "-"
 
 
+def test_dash_as_input_reads_json_lines_from_stdin_and_gives_the_same_outlines(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(profilegen.jsonl(profilegen.generate(4, invalid_every=3)).encode("utf-8"))
+    from_file = subprocess.run(
+        [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", "-", "--as-of", AS_OF], capture_output=True, timeout=120
+    )
+    from_stdin = subprocess.run(
+        [sys.executable, "-m", "ipexpert", "batch", "-", "-o", "-", "--as-of", AS_OF, "--jobs", "2"],
+        input=source.read_bytes(),
+        capture_output=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert from_stdin.returncode == from_file.returncode == 1  # one invalid profile in four
+    got = [json.loads(line) for line in from_stdin.stdout.decode("utf-8").splitlines()]
+    assert [r["input"] for r in got] == [f"<stdin>:{n}" for n in (1, 2, 3, 4)]
+    named = from_file.stdout.decode("utf-8").replace(json.dumps(str(source))[1:-1], "<stdin>")  # the facts cite <stdin>
+    expected = [json.loads(line) for line in named.splitlines()]
+    assert [r.get("outline") for r in got] == [r.get("outline") for r in expected]
+    assert "error" in got[2] and got[2]["error"]["problems"][0]["file"] == "<stdin>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no file called "-"
+
+
 def test_output_goes_through_a_symlink_and_into_a_named_pipe(tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text(profilegen.jsonl(profilegen.generate(2, invalid_every=0)), encoding="utf-8")
