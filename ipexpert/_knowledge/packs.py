@@ -71,6 +71,9 @@ class RuleSpec:
     def location(self) -> str:
         return f"{self.file}:{self.line}"
 
+    def __repr__(self) -> str:  # the rule and where it is written, not the whole pack's document
+        return f"<RuleSpec {self.key} at {self.location()}: {self.data.get('title', '')!r}>"
+
 
 @dataclass
 class StaticFact:

@@ -154,3 +154,9 @@ def test_a_rule_base_without_the_defaults_holds_only_the_given_packs(tmp_path):
     assert [p.name for p in rules.packs] == ["mine"]
     outline = ipexpert.evaluate(SPINWELL, rules, as_of=AS_OF)
     assert [r.rule for r in outline.recommendations] == ["mine/always"]
+
+
+def test_printing_a_rule_shows_the_rule_and_where_it_is_written_not_its_pack(rules):
+    rule = rules.rule("paper-trademarks/register-brand-at-home")
+    assert repr(rule).startswith("<RuleSpec paper-trademarks/register-brand-at-home at <bundled>/rules/paper-trademarks.yaml:")
+    assert repr(rule).endswith(": 'Register {brand} in {home} too'>") and len(repr(rule)) < 200
