@@ -42,7 +42,7 @@ from ipexpert._practice.agenda import MAX_DAYS as MAX_AGENDA_DAYS
 from ipexpert._service.admission import RequestLimit
 from ipexpert._service.evaluating import Evaluator
 from ipexpert._service.openapi import openapi_document
-from ipexpert._service.options import MEDIA_TYPES, REPORT_OPTIONS, Options
+from ipexpert._service.options import MAX_ASSIGNMENTS, MAX_QUERY_TEXT, MEDIA_TYPES, REPORT_OPTIONS, Options
 from ipexpert._service.problems import Refused, accepted_language, in_language, problem_details
 from ipexpert._service.tally import AcceptErrors, Tally
 
@@ -75,6 +75,18 @@ def create_app(options: Options | None = None) -> Starlette:
 
     async def validate(request: Request) -> Response:
         answer = await _unless_gone(request, evaluator.answer("validate", await _body(request, limits.body_bytes)))
+        return in_language(answer, accepted_language(request))
+
+    async def explain(request: Request) -> Response:
+        as_of, target = _as_of(request), _target(request)
+        raw = await _body(request, limits.body_bytes)
+        answer = await _unless_gone(request, evaluator.answer("explain", raw, as_of=as_of, target=target))
+        return in_language(answer, accepted_language(request))
+
+    async def diff(request: Request) -> Response:
+        as_of, assignments = _as_of(request), _assignments(request)
+        raw = await _body(request, limits.body_bytes)
+        answer = await _unless_gone(request, evaluator.answer("diff", raw, as_of=as_of, assignments=assignments))
         return in_language(answer, accepted_language(request))
 
     async def agenda_json(request: Request) -> Response:
@@ -111,6 +123,8 @@ def create_app(options: Options | None = None) -> Starlette:
         Route("/v1/evaluate", evaluate, methods=["POST"]),
         Route("/v1/report", report, methods=["POST"]),
         Route("/v1/validate", validate, methods=["POST"]),
+        Route("/v1/explain", explain, methods=["POST"]),
+        Route("/v1/diff", diff, methods=["POST"]),
         Route("/v1/rules", list_rules, methods=["GET"]),
         Route("/v1/agenda", agenda_json, methods=["GET"]),
         Route("/v1/agenda.ics", agenda_ics, methods=["GET"]),
@@ -229,6 +243,36 @@ def _agenda_options(request: Request) -> dict:
         problem = Problem("<query>", None, None, "$.lang", f"{one_line(lang)[:40]!r} is not one of {', '.join(LANGUAGES)}")
         raise Refused(400, f"the lang query parameter is not one of {', '.join(LANGUAGES)}", [problem])
     return {"days": int(days_text), "lang": lang}
+
+
+def _target(request: Request) -> str:
+    """The target query parameter of /v1/explain: a recommendation or risk id, or a rule."""
+    target = request.query_params.get("target", "")
+    if not target or len(target) > MAX_QUERY_TEXT:
+        problem = Problem(
+            "<query>",
+            None,
+            None,
+            "$.target",
+            f"give a recommendation or risk id, or a rule, of at most {MAX_QUERY_TEXT} characters",
+        )
+        raise Refused(400, "the target query parameter is missing or too long", [problem])
+    return target
+
+
+def _assignments(request: Request) -> tuple:
+    """The set query parameters of /v1/diff: PATH=VALUE changes, as `ipexpert diff --set` takes them."""
+    found = request.query_params.getlist("set")
+    if not found or len(found) > MAX_ASSIGNMENTS or any(len(a) > MAX_QUERY_TEXT or "=" not in a for a in found):
+        problem = Problem(
+            "<query>",
+            None,
+            None,
+            "$.set",
+            f"give 1 to {MAX_ASSIGNMENTS} set=PATH=VALUE parameters (e.g. set=firm.stage=stable), each at most {MAX_QUERY_TEXT} characters",
+        )
+        raise Refused(400, "the set query parameters are missing, too many, or not PATH=VALUE", [problem])
+    return tuple(found)
 
 
 def _as_of(request: Request):

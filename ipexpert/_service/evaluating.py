@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import functools
 import gc
+import json
 import logging
 import os
 import signal
@@ -20,7 +21,7 @@ from starlette.responses import Response
 
 from ipexpert import _api
 from ipexpert._common import processes as _processes
-from ipexpert._errors import EvaluationError, InvalidProfileError, IPExpertError
+from ipexpert._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem
 from ipexpert._service.options import MB, REPORT_MEDIA_TYPES, Options
 from ipexpert._service.problems import PROBLEM_MEDIA_TYPE, Refused, dumps, problem_body
 
@@ -208,11 +209,46 @@ def _interview(raw, rules, limits, route="start", query_lang=None) -> tuple[int,
     return _pages.respond(route, raw, query_lang, rules)
 
 
+def _explain(raw, rules, limits, as_of=None, target="") -> tuple[int, str, bytes]:
+    """How *target* (a recommendation or risk id, or a rule) was concluded for the profile, or why not: `ipexpert explain`."""
+    doc = _read(raw)
+    try:
+        data = _api.explain(doc, target, rules, as_of)
+    except InvalidProfileError as exc:
+        raise Refused(422, "the profile is not valid", exc.problems) from None
+    except EvaluationError as exc:
+        raise Refused(500, "the rules failed on this profile", exc.problems) from None
+    except IPExpertError as exc:  # no such recommendation, risk or rule: the message suggests the nearest
+        problems = [Problem("<query>", None, None, "$.target", p.message) for p in exc.problems]
+        raise Refused(404, f"the profile's outline has no {target!r} and no rule of that name is loaded", problems) from None
+    return 200, "application/json", json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def _diff(raw, rules, limits, as_of=None, assignments=()) -> tuple[int, str, bytes]:
+    """What appears, disappears or changes level when the profile is changed by *assignments*: `ipexpert diff --set`."""
+    before = _read(raw)
+    try:
+        after = _api.apply_assignments(before, list(assignments))
+    except IPExpertError as exc:
+        problems = [Problem("<query>", None, None, "$.set", p.message) for p in exc.problems]
+        raise Refused(400, "a set query parameter cannot be applied to this profile", problems) from None
+    try:
+        data = _api.diff(_api.evaluate(before, rules, as_of), _api.evaluate(after, rules, as_of))
+    except InvalidProfileError as exc:
+        raise Refused(422, "the profile is not valid (before or after the changes)", exc.problems) from None
+    except EvaluationError as exc:
+        raise Refused(500, "the rules failed on this profile", exc.problems) from None
+    data["before"], data["after"] = REQUEST_NAME, f"{REQUEST_NAME} with {', '.join(assignments)}"
+    return 200, "application/json", dumps(data)
+
+
 # What the evaluating process can do: each takes the request body, the rules and the limits, and the request's options.
 OPERATIONS: dict[str, Callable[..., tuple]] = {
     "evaluate": _evaluate,
     "validate": _validate,
     "report": _report,
+    "explain": _explain,
+    "diff": _diff,
     "interview": _interview,
 }
 

@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 from ipexpert._practice.agenda import MAX_DAYS as MAX_AGENDA_DAYS
-from ipexpert._service.options import MEDIA_TYPES, REPORT_OPTIONS, Limits
+from ipexpert._service.options import MAX_ASSIGNMENTS, MAX_QUERY_TEXT, MEDIA_TYPES, REPORT_OPTIONS, Limits
 from ipexpert._service.problems import PROBLEM_MEDIA_TYPE
 
 AS_OF_PATTERN = r"^(18[0-9]{2}|19[0-9]{2}|20[0-9]{2}|21[0-9]{2}|2200)-[0-9]{2}-[0-9]{2}$"
@@ -70,6 +70,14 @@ def openapi_document(limits: Limits = Limits()) -> dict:
             "or the server is at its concurrency limit (plain text); try again.",
             "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}, "text/plain": {"schema": {"type": "string"}}},
         },
+    }
+
+    as_of_parameter = {
+        "name": "as_of",
+        "in": "query",
+        "required": False,
+        "description": "The date the advice is computed for (default: today), YYYY-MM-DD between 1800-01-01 and 2200-12-31.",
+        "schema": {"type": "string", "format": "date", "pattern": AS_OF_PATTERN},
     }
 
     def agenda_operation(media_type, schema):
@@ -342,6 +350,69 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                         },
                         **body_errors,
                         "500": problem("An internal error occurred."),
+                    },
+                }
+            },
+            "/v1/explain": {
+                "post": {
+                    "summary": "How a recommendation, risk or rule of the profile's outline was concluded, or why a rule did not fire",
+                    "parameters": [
+                        {
+                            "name": "target",
+                            "in": "query",
+                            "required": True,
+                            "description": "A recommendation or risk id of the outline (register-brand:acme:de), or a rule "
+                            "(pack/id or id), as `ipexpert explain` takes it.",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_TEXT},
+                        },
+                        as_of_parameter,
+                    ],
+                    "requestBody": profile_body("A firm profile, as YAML or JSON."),
+                    "responses": {
+                        "200": {
+                            "description": "The explanation, as `ipexpert explain --format json` prints it.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        **body_errors,
+                        "400": problem("The body is not readable, or target is missing or too long, or as_of is not a date."),
+                        "404": problem("The outline has no such recommendation or risk and no rule of that name is loaded."),
+                        "500": problem("The rules failed on this profile, or an internal error occurred."),
+                    },
+                }
+            },
+            "/v1/diff": {
+                "post": {
+                    "summary": "What appears, disappears or changes level when the profile is changed (what-if)",
+                    "parameters": [
+                        {
+                            "name": "set",
+                            "in": "query",
+                            "required": True,
+                            "description": f"A change PATH=VALUE (firm.stage=stable), as `ipexpert diff --set` takes it; "
+                            f"repeat for more, at most {MAX_ASSIGNMENTS}.",
+                            "schema": {
+                                "type": "array",
+                                "items": {"type": "string", "pattern": "=", "maxLength": MAX_QUERY_TEXT},
+                                "minItems": 1,
+                                "maxItems": MAX_ASSIGNMENTS,
+                            },
+                            "style": "form",
+                            "explode": True,
+                        },
+                        as_of_parameter,
+                    ],
+                    "requestBody": profile_body("A firm profile, as YAML or JSON."),
+                    "responses": {
+                        "200": {
+                            "description": "The differences, as `ipexpert diff --format json` prints them.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        **body_errors,
+                        "400": problem(
+                            "The body is not readable, or a set parameter is missing, malformed or cannot be applied."
+                        ),
+                        "413": problem(f"The body is larger than {limits.body_bytes:,} bytes."),
+                        "500": problem("The rules failed on this profile, or an internal error occurred."),
                     },
                 }
             },

@@ -17,6 +17,8 @@ MB = 1024 * 1024
 ENVIRONMENT = "IPEXPERT_SERVE"  # the options, as JSON, for the protocol uvicorn creates per connection
 REPORT_MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
 REPORT_OPTIONS = {"format": ("html", "pdf", "json"), "lang": LANGUAGES, "paper": ("A4", "Letter")}
+MAX_QUERY_TEXT = 1000  # characters of one explain target or one diff change
+MAX_ASSIGNMENTS = 50  # diff changes in one request
 
 
 @dataclasses.dataclass(frozen=True)

@@ -270,6 +270,8 @@ def test_the_openapi_document_uses_the_project_schemas(server):
         "/v1/evaluate",
         "/v1/report",
         "/v1/validate",
+        "/v1/explain",
+        "/v1/diff",
         "/v1/rules",
         "/v1/agenda",
         "/v1/agenda.ics",
@@ -353,9 +355,52 @@ def test_schemathesis_examples_and_fuzzing_find_no_answer_that_breaks_the_docume
 
 @pytest.mark.slow
 def test_schemathesis_coverage_phase_finds_no_answer_that_breaks_the_document(server, tmp_path):
-    # /v1/report's coverage cases are mostly PDFs (seconds each), and the interview's pages pass
-    # 600 s together on a shared machine; the fuzzing test above covers them all.
-    schemathesis(server, tmp_path, "coverage", 30, exclude_paths=("/v1/report", *INTERVIEW_PATHS))
+    # /v1/report's coverage cases are mostly PDFs (seconds each), explain and diff evaluate twice
+    # or more per case, and the interview's pages pass 600 s together on a shared machine; the
+    # fuzzing test above covers them all.
+    schemathesis(server, tmp_path, "coverage", 30, exclude_paths=("/v1/report", "/v1/explain", "/v1/diff", *INTERVIEW_PATHS))
+
+
+def test_explain_over_http_is_the_commands_json(server, invoke):
+    target = "register-brand-at-home"
+    status, headers, body = request(
+        server, "POST", f"/v1/explain?as_of={AS_OF}&target={target}", SPINWELL.read_bytes(), "application/yaml"
+    )
+    assert status == 200 and headers["content-type"] == "application/json", body
+    cli = json.loads(invoke("explain", SPINWELL, target, "--as-of", AS_OF, "--format", "json").stdout)
+    assert json.loads(body) == json.loads(json.dumps(cli).replace(json.dumps(str(SPINWELL))[1:-1], "<request>"))
+
+
+def test_explain_of_what_is_not_there_is_404_saying_so(server):
+    data = problem_details(
+        *request(server, "POST", "/v1/explain?target=register-brand", SPINWELL.read_bytes(), "application/yaml"), 404
+    )
+    assert (
+        data["problems"][0]["message"] == "'register-brand' is neither a recommendation or risk of this outline nor a loaded rule"
+    )
+    assert data["problems"][0]["path"] == "$.target"
+    problem_details(*request(server, "POST", "/v1/explain", SPINWELL.read_bytes(), "application/yaml"), 400)
+
+
+def test_diff_over_http_is_the_commands_json_for_the_same_change(server, invoke):
+    status, _, body = request(
+        server, "POST", f"/v1/diff?as_of={AS_OF}&set=firm.employees=3", SPINWELL.read_bytes(), "application/yaml"
+    )
+    assert status == 200, body
+    cli = json.loads(invoke("diff", SPINWELL, "--set", "firm.employees=3", "--as-of", AS_OF, "--format", "json").stdout)
+    got = json.loads(body)
+    assert (got["before"], got["after"]) == ("<request>", "<request> with firm.employees=3")
+    assert {k: v for k, v in got.items() if k not in ("before", "after")} == {
+        k: v for k, v in cli.items() if k not in ("before", "after")
+    }
+    assert got["recommendations"]["disappeared"]  # a firm of 3 is not told to build a reward system
+
+
+@pytest.mark.parametrize("query", ["", "set=firm.employees", "set=nosuch.key=1", "set=firm.employees=-5"])
+def test_a_diff_change_that_cannot_be_made_is_a_problem_not_an_error(server, query):
+    status, _, body = request(server, "POST", f"/v1/diff?{query}", SPINWELL.read_bytes(), "application/yaml")
+    assert status in (400, 422), body
+    problem_details(status, {"content-type": "application/problem+json"}, body, status)
 
 
 def test_the_agenda_of_the_book_is_the_commands_agenda_as_json_and_as_a_calendar(server, invoke):
