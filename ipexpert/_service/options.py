@@ -51,6 +51,7 @@ class Options:
     book: tuple = ()  # folders and files of profiles: the client book of GET /v1/agenda
     limits: Limits = Limits()
     log_level: str = "info"
+    access_log: bool = False  # a line per request answered, uvicorn's format
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))

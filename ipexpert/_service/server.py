@@ -157,7 +157,7 @@ def serve(options: Options) -> None:
         loop="asyncio",
         lifespan="on",
         server_header=False,
-        access_log=False,
+        access_log=options.access_log,
         limit_concurrency=None,  # requests are counted by admission.RequestLimit, not connections
         backlog=options.backlog,
         timeout_keep_alive=options.keep_alive,

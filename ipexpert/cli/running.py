@@ -201,6 +201,19 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
     show_default=True,
     help="Seconds of CPU one request may take; past it the work is stopped, the process replaced, and the answer is 503.",
 )
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log one line per request answered (client, request line, status) to standard error.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+    help="The least severe log lines written to standard error.",
+)
 @rules_options
 def serve(
     host,
@@ -217,6 +230,8 @@ def serve(
     book_paths,
     max_pdf_items,
     time_limit,
+    access_log,
+    log_level,
     rule_paths,
     no_default_rules,
 ):
@@ -248,6 +263,8 @@ def serve(
             limits=_options.Limits(
                 outline_items=max_outline_items, outline_bytes=max_outline_bytes, pdf_items=max_pdf_items, seconds=time_limit
             ),
+            access_log=access_log,
+            log_level=log_level,
         )
     )
 

@@ -403,6 +403,22 @@ def test_a_diff_change_that_cannot_be_made_is_a_problem_not_an_error(server, que
     problem_details(status, {"content-type": "application/problem+json"}, body, status)
 
 
+def test_access_log_writes_a_line_per_request_and_log_level_quiets_the_rest(tmp_path):
+    started: dict = {}
+    with server_process(tmp_path, "--access-log", "--log-level", "info", started=started) as port:
+        assert request(port, "POST", "/v1/validate", SPINWELL.read_bytes(), "application/yaml")[0] == 200
+        problem_details(*request(port, "GET", "/v2/nothing"), 404)
+    log = started["log"].read_text(encoding="utf-8")
+    assert re.search(r'127\.0\.0\.1:\d+ - "POST /v1/validate HTTP/1\.1" 200', log), log
+    assert re.search(r'"GET /v2/nothing HTTP/1\.1" 404', log), log
+    quiet: dict = {}
+    (tmp_path / "quiet").mkdir()
+    with server_process(tmp_path / "quiet", "--log-level", "warning", started=quiet) as port:
+        assert request(port, "POST", "/v1/validate", SPINWELL.read_bytes(), "application/yaml")[0] == 200
+    text = quiet["log"].read_text(encoding="utf-8")
+    assert "POST /v1/validate" not in text and "Uvicorn running" not in text and "Traceback" not in text, text
+
+
 def test_the_agenda_of_the_book_is_the_commands_agenda_as_json_and_as_a_calendar(server, invoke):
     from icalendar import Calendar
 
