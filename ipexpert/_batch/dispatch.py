@@ -22,6 +22,7 @@ def prepare(
     column="profile",
     output_format="jsonl",
     echo=print,
+    resume=False,
     **options,
 ):
     """(the number of inputs, or None when unknown; a function of a progress callback that runs the batch).
@@ -37,7 +38,7 @@ def prepare(
     )
     if plain:
         items = _local.collect(source)
-        return len(items), functools.partial(_run_with_progress, items, output, jobs, options)
+        return len(items), functools.partial(_run_with_progress, items, output, jobs, {**options, "resume": resume})
     from ipexpert._batch import parquet as _parquet  # needs the [dask] extra: imported only here
 
     inputs = _parquet.open_inputs(source, column)
@@ -62,7 +63,7 @@ def prepare(
         return inputs.count, on_dask
     if output_format == "parquet":
         return inputs.count, functools.partial(_parquet_tables, inputs, output, jobs, options)
-    return inputs.count, functools.partial(_run_with_progress, list(inputs), output, jobs, options)
+    return inputs.count, functools.partial(_run_with_progress, list(inputs), output, jobs, {**options, "resume": resume})
 
 
 def _run_with_progress(items, output, jobs, options, progress):

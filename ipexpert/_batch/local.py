@@ -14,6 +14,7 @@ processes. Only regular files are read from a folder: any other entry gets an er
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import math
 import os
@@ -26,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from ipexpert import _api
+from ipexpert._batch import resume as _resume
 from ipexpert._common import processes as _processes
 from ipexpert._common import values as _values
 from ipexpert._common.output import atomic_file
@@ -46,12 +48,15 @@ class Summary:
     evaluated: int
     invalid: int
     seconds: float
+    kept: int = 0  # records kept from an earlier run (--resume), counted in evaluated and invalid too
 
     def format(self) -> str:
         total = self.evaluated + self.invalid
-        rate = total / self.seconds if self.seconds > 0 else 0.0
+        rate = (total - self.kept) / self.seconds if self.seconds > 0 else 0.0
+        kept = f"; {self.kept} kept from an earlier run" if self.kept else ""
         return (
-            f"{total} inputs: {self.evaluated} evaluated, {self.invalid} invalid in {self.seconds:.1f} s ({rate:.0f} profiles/s)"
+            f"{total} inputs: {self.evaluated} evaluated, {self.invalid} invalid in {self.seconds:.1f} s"
+            f" ({rate:.0f} profiles/s{kept})"
         )
 
 
@@ -87,27 +92,31 @@ def input_name(item: tuple) -> str:
     return item[1] if item[0] in ("file", "text") else f"{item[1]}:{item[2]}"
 
 
-def run(items, output, *, rule_paths=(), defaults=True, as_of=None, jobs=1, progress=None) -> Summary:
+def run(items, output, *, rule_paths=(), defaults=True, as_of=None, jobs=1, progress=None, resume=False) -> Summary:
     """Evaluate *items* (from `collect`) and write one record per item to *output*.
 
     *output* is written atomically when it is a regular file; `-` is standard output, and a
     pipe or a device is written through (see `_output.atomic_file`).
 
     The rule packs are compiled here first, so a broken pack stops the batch before any work;
-    *progress*, if given, is called with the number of inputs just finished.
+    *progress*, if given, is called with the number of inputs just finished. With *resume*,
+    the records an earlier run wrote for the leading inputs are kept (see `resume`).
     """
     start = time.monotonic()
     as_of = _api.parse_date(as_of)  # one date for the whole batch, even across midnight
     rules = _api.load_rules(*rule_paths, defaults=defaults)
+    items = list(items)
+    kept = _resume.kept_records([input_name(i) for i in items], output, as_of, rules) if resume else []
     evaluated = invalid = 0
     with atomic_file(output) as out:
-        for ok, line in _results(list(items), rules, (tuple(map(str, rule_paths)), defaults, as_of), jobs):
+        results = _results(items[len(kept) :], rules, (tuple(map(str, rule_paths)), defaults, as_of), jobs)
+        for ok, line in itertools.chain(kept, results):
             out.write(line)
             evaluated += ok
             invalid += not ok
             if progress is not None:
                 progress(1)
-    return Summary(evaluated, invalid, time.monotonic() - start)
+    return Summary(evaluated, invalid, time.monotonic() - start, len(kept))
 
 
 def evaluate_item(item: tuple, rules, as_of, lang=None) -> tuple[bool, str]:

@@ -136,6 +136,23 @@ def _locked_temp(folder: str) -> tuple[int, str]:
         os.close(fd)  # another run took it for stale in the instant before the lock: make another
 
 
+def is_held(path: str) -> bool:
+    """Whether a live run holds the temporary file *path* (without locks, every file counts as held)."""
+    if fcntl is None:
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
 def remove_stale(folder: str) -> list[str]:
     """Remove the temporary files in *folder* that no live writer holds (left by a killed run)."""
     removed: list[str] = []

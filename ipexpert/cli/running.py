@@ -82,9 +82,16 @@ def _progress_bar(length):
     show_default=True,
     help="JSON Lines, or a folder with inputs.parquet and recommendations.parquet.",
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Keep the records an earlier run already wrote for the first inputs (the output, or what a killed run left beside it) and evaluate the rest; local engine, JSON Lines output.",
+)
 @as_of_option
 @rules_options
-def batch(source, output, jobs, engine, scheduler, partition_size, column, output_format, as_of, rule_paths, no_default_rules):
+def batch(
+    source, output, jobs, engine, scheduler, partition_size, column, output_format, resume, as_of, rule_paths, no_default_rules
+):
     """Evaluate every profile in INPUT (JSON Lines, a folder, or Parquet; a path or URL) into one record each.
 
     INPUT `-` reads JSON Lines from standard input; its records are named `<stdin>:LINE`.
@@ -93,6 +100,8 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
 
     if scheduler is not None and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
+    if resume and (engine != "local" or output_format != "jsonl" or output == "-"):
+        raise click.UsageError("--resume works with the local engine writing JSON Lines to a file")
     count, call = _dispatch.prepare(
         source,
         output,
@@ -106,6 +115,7 @@ def batch(source, output, jobs, engine, scheduler, partition_size, column, outpu
         rule_paths=rule_paths,
         defaults=not no_default_rules,
         as_of=as_of,
+        resume=resume,
     )
     with _progress_bar(count) as progress:
         summary = call(progress)

@@ -4,6 +4,7 @@ import json
 import os
 import pty
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -305,6 +306,55 @@ def test_the_profile_that_kills_its_worker_gets_an_error_record_and_the_others_t
     assert [r["input"] for r in got] == [f"{source}:{n}" for n in range(1, 6)]
     assert got[2]["error"]["kind"] == "worker_lost" and "died" in got[2]["error"]["problems"][0]["message"]
     assert got[:2] + got[3:] == alone[:2] + alone[3:]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_resume_after_kill_9_keeps_what_the_killed_run_wrote_and_ends_with_the_same_bytes(invoke, thousand, tmp_path):
+    source, _ = thousand
+    head = tmp_path / "head.jsonl"
+    head.write_text("".join(source.read_text(encoding="utf-8").splitlines(keepends=True)[:120]), encoding="utf-8")
+    clean, out = tmp_path / "clean" / "out.jsonl", tmp_path / "out.jsonl"
+    clean.parent.mkdir()
+    assert invoke("batch", head, "-o", clean, "--as-of", AS_OF).exit_code == 1
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ipexpert", "batch", str(head), "-o", str(out), "--as-of", AS_OF],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while sum(p.stat().st_size for p in tmp_path.glob(".ipexpert-*.tmp")) < 200_000:
+        assert proc.poll() is None and time.monotonic() < deadline, "the batch ended before it could be killed"
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    assert not out.exists()
+    result = invoke("batch", head, "-o", out, "--as-of", AS_OF, "--resume")
+    assert result.exit_code == 1, result.output
+    kept = int(re.search(r"; (\d+) kept from an earlier run\)", result.stderr).group(1))
+    assert 0 < kept < 120 and result.stderr.startswith("120 inputs: 108 evaluated, 12 invalid")
+    assert out.read_bytes() == clean.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean", "head.jsonl", "out.jsonl"]  # the killed run's file is gone
+
+
+def test_resume_extends_a_finished_run_over_added_lines_but_not_across_another_date(invoke, thousand, tmp_path):
+    source, _ = thousand
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    inputs, out, clean = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "clean.jsonl"
+    inputs.write_text("".join(lines[:30]), encoding="utf-8")
+    assert invoke("batch", inputs, "-o", out, "--as-of", AS_OF).exit_code == 1
+    inputs.write_text("".join(lines[:40]), encoding="utf-8")
+    result = invoke("batch", inputs, "-o", out, "--as-of", AS_OF, "--resume")
+    assert "; 30 kept from an earlier run)" in result.stderr
+    assert invoke("batch", inputs, "-o", clean, "--as-of", AS_OF).exit_code == 1
+    assert out.read_bytes() == clean.read_bytes()
+    later = invoke("batch", inputs, "-o", out, "--as-of", "2027-01-04", "--resume")
+    assert "kept" not in later.stderr  # outlines of another date are evaluated again
+    assert all(r["outline"]["as_of"] == "2027-01-04" for r in records(out) if "outline" in r)
+
+
+def test_resume_is_refused_where_there_is_nothing_to_resume_from(invoke, tmp_path):
+    result = invoke("batch", tmp_path, "-o", "-", "--resume")
+    assert result.exit_code == 2 and "--resume works with the local engine writing JSON Lines to a file" in result.stderr
 
 
 def test_a_live_runs_temporary_file_is_not_taken_for_stale(tmp_path):
