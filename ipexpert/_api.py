@@ -61,16 +61,17 @@ def report(
     format: str = "html",
     paper: str = "A4",
 ):
-    """The client report for *profile*: one self-contained HTML page (str), or a PDF (bytes).
+    """The client report for *profile*: one self-contained HTML page (str), a PDF or a Word document (bytes).
 
-    *format* is "html" or "pdf" (PDF needs the `ipexpert[pdf]` extra); *paper* is "A4" or "Letter".
+    *format* is "html", "pdf" (needs the `ipexpert[pdf]` extra) or "docx", an editable Word
+    document (needs `ipexpert[docx]`); *paper* is "A4" or "Letter" for a PDF.
     """
     outline, run, doc = evaluate_run(profile, rules, as_of, name, lang)
     return render_report(outline, run, doc, format, paper)
 
 
 def render_report(outline, run, doc, format: str = "html", paper: str = "A4"):
-    """The client report of an evaluation `evaluate_run` made: HTML (str) or PDF (bytes), without evaluating again."""
+    """The client report of an evaluation `evaluate_run` made: HTML (str), PDF or DOCX (bytes), without evaluating again."""
     from ipexpert._outputs import report as _report
 
     return _report.render(outline, run, doc, format, paper)

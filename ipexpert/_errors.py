@@ -4,7 +4,7 @@
     ├── InvalidProfileError       the profile cannot be read or breaks the schema
     ├── InvalidRulePackError      a rule pack cannot be read, breaks the schema, or cannot compile
     ├── EvaluationError           the rules ran away (firing limit) or failed while firing
-    ├── MissingExtraError         an optional extra (serve, pdf, dask) is not installed
+    ├── MissingExtraError         an optional extra (serve, pdf, docx, dask) is not installed
     └── ProblemsReported          a command already printed the problems it found (exit 1)
         └── Cancelled             the user stopped an interactive command (exit 130)
 

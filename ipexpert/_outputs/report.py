@@ -35,7 +35,11 @@ EVENT_COLOURS = {
 
 
 def render(outline, run, doc, fmt: str = "html", paper: str = "A4"):
-    """The report as HTML text, or as PDF bytes when *fmt* is "pdf"."""
+    """The report as HTML text, or as PDF bytes when *fmt* is "pdf", or Word bytes when it is "docx"."""
+    if fmt == "docx":
+        from ipexpert._outputs import docx as _docx
+
+        return _docx.render(context(outline, run, doc))
     html_text = html(outline, run, doc)
     if fmt == "pdf":
         from ipexpert._outputs import pdf as _pdf

@@ -145,7 +145,7 @@ def _check_size(outline, limits, most=None, what="the outline") -> None:
 
 
 def _report(raw, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -> tuple:
-    """The client report (HTML or PDF) of a profile, or its outline JSON in *lang*, from one evaluation."""
+    """The client report (HTML, PDF or DOCX) of a profile, or its outline JSON in *lang*, from one evaluation."""
     try:
         outline, run, doc = _api.evaluate_run(_read(raw), rules, as_of, None, lang)
     except InvalidProfileError as exc:
@@ -159,7 +159,7 @@ def _report(raw, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -
         _check_size(outline, limits, limits.pdf_items, "a PDF report")
     try:
         body = _api.render_report(outline, run, doc, format=fmt, paper=paper)
-    except IPExpertError as exc:  # the PDF extra is not installed on the server
+    except IPExpertError as exc:  # the PDF or DOCX extra is not installed on the server
         raise Refused(501, exc.problems[0].message, exc.problems) from None
     headers = REPORT_HEADERS if fmt == "html" else {"X-Content-Type-Options": "nosniff"}
     return 200, REPORT_MEDIA_TYPES[fmt], body.encode("utf-8") if isinstance(body, str) else body, headers

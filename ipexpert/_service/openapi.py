@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 from ipexpert._practice.agenda import MAX_DAYS as MAX_AGENDA_DAYS
-from ipexpert._service.options import MAX_ASSIGNMENTS, MAX_QUERY_TEXT, MEDIA_TYPES, REPORT_OPTIONS, Limits
+from ipexpert._service.options import DOCX_MEDIA_TYPE, MAX_ASSIGNMENTS, MAX_QUERY_TEXT, MEDIA_TYPES, REPORT_OPTIONS, Limits
 from ipexpert._service.problems import PROBLEM_MEDIA_TYPE
 
 AS_OF_PATTERN = r"^(18[0-9]{2}|19[0-9]{2}|20[0-9]{2}|21[0-9]{2}|2200)-[0-9]{2}-[0-9]{2}$"
@@ -300,7 +300,8 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                             "in": "query",
                             "required": False,
                             "schema": {"enum": list(REPORT_OPTIONS["format"]), "default": "html"},
-                            "description": "html: one self-contained page; pdf: the same report as PDF; json: the outline.",
+                            "description": "html: one self-contained page; pdf: the same report as PDF; docx: the same "
+                            "report as a Word document to edit; json: the outline.",
                         },
                         {
                             "name": "lang",
@@ -324,6 +325,7 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                             "content": {
                                 "text/html": {"schema": {"type": "string"}},
                                 "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}},
+                                DOCX_MEDIA_TYPE: {"schema": {"type": "string", "contentMediaType": DOCX_MEDIA_TYPE}},
                                 "application/json": {"schema": {"$ref": "#/components/schemas/Outline"}},
                             },
                         },
@@ -335,7 +337,9 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                         ),
                         "422": problem("The profile breaks the profile schema or its consistency checks."),
                         "500": problem("The rules failed on this profile, or an internal error occurred."),
-                        "501": problem("PDF was asked for but the server lacks the ipexpert[pdf] extra."),
+                        "501": problem(
+                            "PDF or DOCX was asked for but the server lacks the ipexpert[pdf] or ipexpert[docx] extra."
+                        ),
                     },
                 }
             },

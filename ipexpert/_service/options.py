@@ -15,8 +15,14 @@ from ipexpert import LANGUAGES, _api
 MEDIA_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 MB = 1024 * 1024
 ENVIRONMENT = "IPEXPERT_SERVE"  # the options, as JSON, for the protocol uvicorn creates per connection
-REPORT_MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
-REPORT_OPTIONS = {"format": ("html", "pdf", "json"), "lang": LANGUAGES, "paper": ("A4", "Letter")}
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+REPORT_MEDIA_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "docx": DOCX_MEDIA_TYPE,
+    "json": "application/json",
+}
+REPORT_OPTIONS = {"format": ("html", "pdf", "docx", "json"), "lang": LANGUAGES, "paper": ("A4", "Letter")}
 MAX_QUERY_TEXT = 1000  # characters of one explain target or one diff change
 MAX_ASSIGNMENTS = 50  # diff changes in one request
 

@@ -23,7 +23,7 @@ import click
 from ipexpert import LANGUAGES
 from ipexpert._errors import ProblemsReported
 
-FORMATS = ("text", "markdown", "json", "html", "pdf")
+FORMATS = ("text", "markdown", "json", "html", "pdf", "docx")
 
 LANG_KEY = "ipexpert.lang"  # the command's --lang, so its errors are printed in that language
 
@@ -186,14 +186,14 @@ def evaluate(profile, fmt, output, assignments, lang, paper, as_of, rule_paths, 
     from ipexpert import _api
 
     _speak(lang)
-    if fmt == "pdf" and (output is None or output == "-") and sys.stdout.isatty():
-        raise click.UsageError("a PDF is not written to a terminal: give -o FILE.pdf, or redirect the output")
+    if fmt in ("pdf", "docx") and (output is None or output == "-") and sys.stdout.isatty():
+        raise click.UsageError(f"a {fmt.upper()} file is not written to a terminal: give -o FILE.{fmt}, or redirect the output")
 
     doc = read_profile(profile)
     if assignments:
         doc = _api.apply_assignments(doc, assignments)
     rules = load_rule_base(rule_paths, no_default_rules)
-    if fmt in ("html", "pdf"):
+    if fmt in ("html", "pdf", "docx"):
         write_output(_api.report(doc, rules, as_of, lang=lang, format=fmt, paper=paper), output)
         return
     outline = _api.evaluate(doc, rules, as_of, lang=lang)

@@ -116,7 +116,7 @@ def test_the_cli_writes_html_and_refuses_to_print_a_pdf_on_a_terminal(tmp_path):
         os.close(follower)
         os.close(leader)
     assert done.returncode == 2
-    assert b"a PDF is not written to a terminal" in done.stderr and b"Traceback" not in done.stderr
+    assert b"a PDF file is not written to a terminal" in done.stderr and b"Traceback" not in done.stderr
 
 
 # ---- the HTML in a real browser ----

@@ -980,6 +980,16 @@ def test_the_html_report_is_sent_with_a_content_security_policy(server):
     assert headers["content-security-policy"].startswith("default-src 'none'") and b"<script" not in page
 
 
+def test_the_word_report_over_http_is_the_librarys_bytes_in_the_asked_language(server):
+    status, headers, body = request(
+        server, "POST", f"/v1/report?format=docx&lang=zh-CN&as_of={AS_OF}", SPINWELL.read_bytes(), "application/yaml"
+    )
+    assert status == 200 and headers["content-type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert body == ipexpert.report(
+        SPINWELL.read_text(encoding="utf-8"), as_of=AS_OF, name="<request>", lang="zh-CN", format="docx"
+    )
+
+
 # --- slow clients: requests are counted, not connections -----------------------------------
 
 
