@@ -123,19 +123,21 @@ def run(
 
 
 def _dashboard(client) -> str | None:
-    """The dashboard's link if the scheduler serves one that answers (it may list a port it never opened)."""
-    import socket
-    import urllib.parse
+    """The dashboard's link if the scheduler serves a working one (it may list a port it never opened, or a page
+    that only says the scheduler lacks bokeh)."""
+    import urllib.error
+    import urllib.request
 
     if "dashboard" not in client.scheduler_info().get("services", {}):
         return None
     link = client.dashboard_link
-    where = urllib.parse.urlsplit(link)
     try:
-        with socket.create_connection((where.hostname, where.port or 80), timeout=1):
-            return link
-    except (OSError, ValueError):
-        return None
+        with urllib.request.urlopen(link, timeout=2) as page:  # noqa: S310 - the scheduler's own http:// link
+            if page.status == 200 and b"needs bokeh" not in page.read(4096):
+                return link
+    except (OSError, ValueError, urllib.error.URLError):
+        pass
+    return None
 
 
 @contextlib.contextmanager

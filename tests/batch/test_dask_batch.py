@@ -62,6 +62,41 @@ def test_a_local_cluster_of_two_workers_writes_the_local_engines_bytes(invoke, p
     assert "my-rules" in {pack["name"] for pack in lines[0]["outline"]["rule_packs"]}  # the --rules pack took part
 
 
+@pytest.mark.parametrize(
+    ("page", "advertised"),
+    [(b"<html>the dashboard</html>", True), (b"<p>Dask needs bokeh>=3.1.0 for the dashboard.</p>", False), (None, False)],
+)
+def test_the_dashboard_is_linked_only_when_it_works(page, advertised):
+    import http.server
+    import threading
+    import types
+
+    from ipexpert._batch import on_dask
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Page)
+    link = f"http://127.0.0.1:{server.server_address[1]}/status"
+    if page is None:
+        server.server_close()  # a port the scheduler lists but nothing answers on
+    else:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = types.SimpleNamespace(scheduler_info=lambda: {"services": {"dashboard": 1}}, dashboard_link=link)
+    try:
+        assert on_dask._dashboard(client) == (link if advertised else None)
+    finally:
+        if page is not None:
+            server.shutdown()
+            server.server_close()
+
+
 def test_parquet_in_and_two_tables_out(invoke, tmp_path):
     good = profilegen.generate(4, seed=3, invalid_every=0)
     texts = [json.dumps(good[0][0]), _yaml_text(good[1][0]), None, "firm: [unclosed", json.dumps(good[2][0])]
