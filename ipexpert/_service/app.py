@@ -39,6 +39,7 @@ from ipexpert import LANGUAGES, _api
 from ipexpert._errors import IPExpertError, Problem, one_line
 from ipexpert._interview import web as _web
 from ipexpert._practice.agenda import MAX_DAYS as MAX_AGENDA_DAYS
+from ipexpert._service import reference as _reference
 from ipexpert._service.admission import RequestLimit
 from ipexpert._service.evaluating import Evaluator
 from ipexpert._service.openapi import openapi_document
@@ -130,6 +131,7 @@ def create_app(options: Options | None = None) -> Starlette:
         Route("/v1/agenda.ics", agenda_ics, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
+        *_reference.routes(),
         *_web.routes(interview),
     ]
     handlers = {

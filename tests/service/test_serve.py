@@ -14,7 +14,7 @@ import time
 
 import profilegen
 import pytest
-from conftest import AS_OF, ROOT, SPINWELL
+from conftest import AS_OF, CHROMEDRIVER, CHROMIUM, ROOT, SPINWELL, need
 
 import ipexpert
 
@@ -988,6 +988,53 @@ def test_the_word_report_over_http_is_the_librarys_bytes_in_the_asked_language(s
     assert body == ipexpert.report(
         SPINWELL.read_text(encoding="utf-8"), as_of=AS_OF, name="<request>", lang="zh-CN", format="docx"
     )
+
+
+def test_the_api_reference_is_served_from_the_package_with_a_strict_policy(server):
+    status, headers, page = request(server, "GET", "/docs")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert b'<script src="/docs/redoc.standalone.js">' in page and b'spec-url="/openapi.json"' in page
+    assert "script-src 'self'" in headers["content-security-policy"] and "https:" not in headers["content-security-policy"]
+    status, headers, script = request(server, "GET", "/docs/redoc.standalone.js")
+    assert status == 200 and headers["content-type"].startswith("text/javascript") and len(script) > 500_000
+
+
+@pytest.mark.slow
+def test_the_api_reference_shows_every_operation_in_chromium_and_fetches_nothing_from_elsewhere(server):
+    need(CHROMIUM, CHROMEDRIVER)
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        driver.get(f"http://{HOST}:{server}/docs")
+        summaries = [
+            op["post"]["summary"] for path, op in ipexpert_openapi(server).items() if "post" in op and path.startswith("/v1/")
+        ]
+        WebDriverWait(driver, 60).until(lambda d: summaries[0] in d.find_element("tag name", "body").text)
+        body = driver.find_element("tag name", "body").text
+        assert all(summary in body for summary in summaries), [s for s in summaries if s not in body]
+        # ReDoc asks for its maker's logo from a CDN; the page's policy refuses it, so nothing leaves this server.
+        fetched = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        elsewhere = [url[:120] for url in fetched if not url.startswith((f"http://{HOST}:{server}/", "blob:", "data:"))]
+        refused = [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
+        assert fetched and set(elsewhere) <= {LOGO}, elsewhere
+        assert all(LOGO in message for message in refused) and (LOGO not in elsewhere or refused), refused
+    finally:
+        driver.quit()
+
+
+LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+def ipexpert_openapi(port) -> dict:
+    return json.loads(request(port, "GET", "/openapi.json")[2])["paths"]
 
 
 # --- slow clients: requests are counted, not connections -----------------------------------
