@@ -175,7 +175,9 @@ def read_po_file(po_file) -> POCatalog:
     try:
         return read_po(io.BytesIO(raw), abort_invalid=True)
     except PoFileError as exc:
-        raise IPExpertError(Problem(name, exc.lineno + 1, None, "$", f"not a PO file: {exc.args[0]}")) from None
+        message = str(exc.args[0]).removesuffix(f" on {exc.lineno}")
+        shown = f" ({exc.line.strip()})" if isinstance(exc.line, str) and exc.line.strip() else ""
+        raise IPExpertError(Problem(name, exc.lineno + 1, None, "$", f"not a PO file: {message}{shown}")) from None
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise IPExpertError(Problem(name, line, None, "$", "not a PO file: not UTF-8 text")) from None
@@ -214,13 +216,14 @@ def merge(pack_file, po_file) -> Merged:
         if message.fuzzy:
             result.fuzzy += 1
             continue
-        if not message.string:
+        string = message.string if isinstance(message.string, str) else ""
+        if not string:
             result.empty += 1
             continue
         if (context, message.id) not in shown:
             result.outdated.append(f"{where}: {context!r} {_short(message.id)!r} is no longer in {pack.file}; not imported")
             continue
-        extra = sorted(_expressions.placeholders(message.string) - _expressions.placeholders(message.id))
+        extra = sorted(_expressions.placeholders(string) - _expressions.placeholders(message.id))
         if extra:
             names = ", ".join("{" + name + "}" for name in extra)
             refused.append(
@@ -233,7 +236,7 @@ def merge(pack_file, po_file) -> Merged:
                 )
             )
             continue
-        _put(data, currents, context, message.id, message.string, lang, result)
+        _put(data, currents, context, message.id, string, lang, result)
     if refused:
         raise IPExpertError(refused)
     if result.added or result.updated:
@@ -331,7 +334,7 @@ def dump(data: dict, pack, lang: str) -> str:
                 first = False
 
     lines = [
-        f"# {_locale(lang).english_name} ({lang}) for the rule pack {pack.name}, for a translator to review.",
+        f"# The {lang} translations of the rule pack {pack.name}, for a translator to review.",
         "# Each text holds the English it translates (en) and its translation. Edit it here, or export a PO file",
         f"# (ipexpert rules translation export {pack.file} --lang {lang}) and import it back.",
         f"pack: {q(pack.name)}",
