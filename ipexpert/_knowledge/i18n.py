@@ -298,12 +298,6 @@ def date(lang: str, value) -> str:
     return value.isoformat()
 
 
-def _rule_texts(data: dict):
-    """(field, English text) for every shown text of a rule, in RULE_FIELDS order."""
-    for where, _, english in rule_text_places(data):
-        yield where, english
-
-
 def rule_text_places(data: dict):
     """(field, path within the rule, English text) for every shown text of a rule, in RULE_FIELDS order."""
     for where in RULE_FIELDS:
@@ -332,19 +326,20 @@ def check_translations(packs, lang: str = "zh-CN", folder: Path | None = None) -
         if folder is None and not _bundled(pack):
             own = own_pack_translations(pack, lang)
             if own is None or isinstance(own, Problem):
-                problems.append(own or _untranslated_pack(pack, lang))
+                if own is not None or _has_texts(pack):
+                    problems.append(own or _untranslated_pack(pack, lang))
                 continue
             cat, file = own, str(translation_file(pack.file, pack.name, lang))
         for rule in pack.rules:
             fields = cat.rules.get((pack.name, rule.id), {})
-            for where, english in _rule_texts(rule.data):
+            for where, place, english in rule_text_places(rule.data):
                 if cat.text(pack.name, rule.id, where, english) is not None:
                     continue
                 entry = fields.get(where)
                 state = "is older than its English text" if entry else "is missing"
                 problems.append(
                     rule.doc.problem(
-                        rule.path + tuple(where.split(".")),
+                        rule.path + place,
                         f"the {lang} translation of "
                         f"{rule.key} {where} {state} (update {file}; until then it is shown in English)",
                         severity="warning",
@@ -425,6 +420,11 @@ def own_pack_translations(pack, lang: str):
         return pack_catalog(lang, pack.file, pack.name)
     except IPExpertError as exc:
         return exc.problems[0]
+
+
+def _has_texts(pack) -> bool:
+    """Whether *pack* shows a reader any text of its own (a pack of overrides alone does not)."""
+    return any(True for rule in pack.rules for _ in rule_text_places(rule.data)) or any(_shown_values(pack.doc.data))
 
 
 def _untranslated_pack(pack, lang: str) -> Problem:
