@@ -241,7 +241,7 @@ def merge(pack_file, po_file) -> Merged:
         raise IPExpertError(refused)
     if result.added or result.updated:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _output.write_atomic(target, dump(data, pack, lang))
+        _output.write_atomic(target, dump(data, pack, lang, _header(target)))
     return result
 
 
@@ -252,6 +252,14 @@ def _currents(pack) -> dict:
         for where, _, english in _i18n.rule_text_places(rule.data):
             out.setdefault((rule.id, where), []).append(english)
     return out
+
+
+def _header(target: Path) -> list:
+    """The comment lines a translation file starts with (none for a new file)."""
+    if not target.exists():
+        return []
+    lines = target.read_text(encoding="utf-8").splitlines()
+    return lines[: next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))]
 
 
 def _short(text: str) -> str:
@@ -317,10 +325,11 @@ def _count(found, translation: str, lang: str, result: Merged, replaced: bool = 
         result.added += 1
 
 
-def dump(data: dict, pack, lang: str) -> str:
-    """The translation file's YAML, in the layout of the bundled ones; list entries in the pack's order."""
+def dump(data: dict, pack, lang: str, header: list | None = None) -> str:
+    """The translation file's YAML, in the layout of the bundled ones, under *header* (its comment lines).
+
+    Rules and fields keep the file's order, new ones last; the entries of a list follow the pack's order."""
     order = _currents(pack)
-    rule_order = {rule.id: i for i, rule in enumerate(pack.rules)}
 
     def q(text) -> str:
         return json.dumps(str(text), ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
@@ -333,21 +342,19 @@ def dump(data: dict, pack, lang: str) -> str:
                 lines.append(f"{indent}{'- ' if first else '  '}{key}: {q(item[key])}")
                 first = False
 
-    lines = [
+    lines = list(header or []) or [
         f"# The {lang} translations of the rule pack {pack.name}, for a translator to review.",
         "# Each text holds the English it translates (en) and its translation. Edit it here, or export a PO file",
         f"# (ipexpert rules translation export {pack.file} --lang {lang}) and import it back.",
+    ]
+    lines += [
         f"pack: {q(pack.name)}",
         f"language: {lang}",
         "rules:",
     ]
-    for rule_id in sorted(data["rules"], key=lambda r: (rule_order.get(r, len(rule_order)), r)):
-        fields = data["rules"][rule_id] or {}
+    for rule_id, fields in data["rules"].items():  # rules and fields in the file's order, new ones last
         lines.append(f"  {q(rule_id)}:")
-        for where in sorted(
-            fields, key=lambda w: _i18n.RULE_FIELDS.index(w) if w in _i18n.RULE_FIELDS else len(_i18n.RULE_FIELDS)
-        ):
-            value = fields[where]
+        for where, value in (fields or {}).items():
             name = q(where) if "." in where else where
             if isinstance(value, list):
                 current = order.get((rule_id, where), [])

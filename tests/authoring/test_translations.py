@@ -191,3 +191,24 @@ def test_the_same_workflow_serves_a_copy_of_a_bundled_pack_as_a_consultant_pack(
     shutil.copy(ROOT / "tests" / "fixtures" / "packs" / "base" / "base.yaml", folder / "packs" / "base.yaml")
     result = invoke("rules", "translation", "export", "packs/base.yaml", "--lang", "zh-CN")
     assert result.exit_code == 0 and result.stdout.count("msgctxt ") == 15
+
+
+def test_an_import_into_a_translated_pack_changes_only_the_line_it_translates(tmp_path, invoke, monkeypatch):
+    (tmp_path / "i18n" / "zh-CN").mkdir(parents=True)
+    shutil.copy(ROOT / "rules" / "squatters.yaml", tmp_path / "squatters.yaml")
+    before = (ROOT / "rules" / "i18n" / "zh-CN" / "squatters.yaml").read_text(encoding="utf-8")
+    (tmp_path / "i18n" / "zh-CN" / "squatters.yaml").write_text(before, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    invoke("rules", "translation", "export", "squatters.yaml", "--lang", "zh-CN", "-o", "s.po")
+    title = "Win back {brand} in {market} - the routes against the holder and their time limits"
+    fill(tmp_path / "s.po", {title: "从抢注人手中夺回 {brand} 在 {market} 的商标：途径与期限"})
+    result = invoke("rules", "translation", "import", "squatters.yaml", "s.po")
+    assert "0 added, 1 updated, 19 unchanged" in result.stdout
+    after = (tmp_path / "i18n" / "zh-CN" / "squatters.yaml").read_text(encoding="utf-8")
+    changed = [(old, new) for old, new in zip(before.splitlines(), after.splitlines(), strict=True) if old != new]
+    assert changed == [
+        (
+            '      zh-CN: "夺回 {brand} 在 {market} 的商标——针对抢注人的途径及其期限"',
+            '      zh-CN: "从抢注人手中夺回 {brand} 在 {market} 的商标：途径与期限"',
+        )
+    ]
