@@ -13,6 +13,7 @@ from ipexpert.cli import (
     jobs_option,
     load_rule_base,
     rules_options,
+    write_output,
 )
 from ipexpert.cli.practice import _evaluate_book, _report_failures
 
@@ -160,9 +161,8 @@ def rules_translation():
 def rules_translation_export(pack_file, lang, output):
     """Write the shown texts of PACK_FILE and their LANG translations as a gettext PO file."""
     from ipexpert._authoring import translations as _translations
-    from ipexpert._common import output as _output
 
-    _output.write_atomic(output, _translations.export(pack_file, lang))
+    write_output(_translations.export(pack_file, lang), output)
 
 
 @rules_translation.command("import")
