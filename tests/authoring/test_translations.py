@@ -212,3 +212,19 @@ def test_an_import_into_a_translated_pack_changes_only_the_line_it_translates(tm
             '      zh-CN: "从抢注人手中夺回 {brand} 在 {market} 的商标：途径与期限"',
         )
     ]
+
+
+def test_a_broken_translation_file_is_a_one_line_error_wherever_it_is_read(folder, invoke):
+    (folder / "packs" / "i18n" / "zh-CN").mkdir(parents=True)
+    (folder / "packs" / "i18n" / "zh-CN" / "notes.yaml").write_text("rules: [1, 2]\n", encoding="utf-8")
+    expected = "packs/i18n/zh-CN/notes.yaml:1:1: a translation file is a mapping with pack, language, rules and values"
+    checked = invoke("rules", "check", "packs")
+    assert checked.exit_code == 1 and checked.stdout.splitlines() == [expected]
+    evaluated = invoke("evaluate", EXAMPLES / "nova-startup.yaml", "--rules", "packs", "--lang", "zh-CN", "--as-of", AS_OF)
+    assert (
+        evaluated.exit_code == 1
+        and len(evaluated.stderr.splitlines()) == 1
+        and "packs/i18n/zh-CN/notes.yaml:1:1" in evaluated.stderr
+    )
+    exported = invoke("rules", "translation", "export", "packs/notes.yaml", "--lang", "zh-CN")
+    assert exported.exit_code == 1 and exported.stderr.strip() == expected
