@@ -228,3 +228,22 @@ def test_a_broken_translation_file_is_a_one_line_error_wherever_it_is_read(folde
     )
     exported = invoke("rules", "translation", "export", "packs/notes.yaml", "--lang", "zh-CN")
     assert exported.exit_code == 1 and exported.stderr.strip() == expected
+
+
+def test_a_changed_action_is_fuzzy_and_its_confirmed_translation_replaces_the_old_one(folder, invoke):
+    invoke("rules", "translation", "export", "packs/notes.yaml", "--lang", "zh-CN", "-o", "notes.po")
+    fill(folder / "notes.po", CHINESE)
+    invoke("rules", "translation", "import", "packs/notes.yaml", "notes.po")
+    pack = folder / "packs" / "notes.yaml"
+    pack.write_text(PACK.replace("Ask the office how: {note}", "Ask the office how and when: {note}"), encoding="utf-8")
+    po_text = invoke("rules", "translation", "export", "packs/notes.yaml", "--lang", "zh-CN").stdout
+    assert '#| msgid "Ask the office how: {note}"\nmsgctxt "file-note recommend.actions"\n' in po_text
+    po_text = po_text.replace(
+        '#, fuzzy, python-brace-format\n#| msgid "Ask the office how: {note}"\n', "#, python-brace-format\n"
+    ).replace('msgstr "向主管局咨询：{note}"', 'msgstr "向主管局咨询办法和时间：{note}"')
+    (folder / "edited.po").write_text(po_text, encoding="utf-8")
+    result = invoke("rules", "translation", "import", "packs/notes.yaml", "edited.po")
+    assert "0 added, 1 updated, 3 unchanged, 0 left fuzzy" in result.stdout
+    saved = (folder / "packs" / "i18n" / "zh-CN" / "notes.yaml").read_text(encoding="utf-8")
+    assert saved.count("- en:") == 2  # the action and the value: the old action's entry is gone
+    assert "向主管局咨询办法和时间：在美国专利商标局网上提交" in outline(invoke)
