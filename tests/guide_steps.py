@@ -15,6 +15,8 @@ def steps(guide: Path) -> list:
     for kind, info, body in BLOCK.findall(guide.read_text(encoding="utf-8")):
         if kind == "yaml" and "file=" in info:
             out.append(("file", info.split("file=", 1)[1].strip(), body))
+        elif kind == "po" and "file=" in info:  # `po file=X edit`: these messages' msgstr, filled in as an editor would
+            out.append(("edit", info.split("file=", 1)[1].split()[0], body))
         elif kind == "console":
             for chunk in re.split(r"^(?=\$ )", body, flags=re.M):
                 if chunk.strip():
@@ -40,6 +42,9 @@ def run(guide: Path, invoke, folder: Path) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(step[2], encoding="utf-8")
             continue
+        if step[0] == "edit":
+            _edit_po(folder / step[1], step[2])
+            continue
         _, command, shown = step
         result = invoke(*shlex.split(command)[1:])
         actual = result.output.rstrip("\n").split("\n") if result.output.strip() else []
@@ -48,3 +53,18 @@ def run(guide: Path, invoke, folder: Path) -> None:
         )
         expected_code = 1 if any(ERROR_LINE.match(line) for line in shown) else 0
         assert result.exit_code == expected_code, f"$ {command}\n{result.output}"
+
+
+def _edit_po(path: Path, block: str) -> None:
+    """Set the msgstr of each message in *block* in the PO file at *path*, keeping the rest as it is."""
+    import io
+
+    from babel.messages.pofile import read_po, write_po
+
+    po = read_po(io.BytesIO(path.read_bytes()))
+    for message in read_po(io.StringIO(block)):
+        if message.id:
+            po.get(message.id, message.context).string = message.string
+    out = io.BytesIO()
+    write_po(out, po, width=0)
+    path.write_bytes(out.getvalue())

@@ -53,21 +53,29 @@ def _labels() -> dict:
 class Catalog:
     """One language's translations of rule texts and of the string values rule packs bind."""
 
-    def __init__(self, lang: str, folder: Path):
+    def __init__(self, lang: str, folder: Path | None = None):
         self.lang = lang
         self.rules: dict = {}  # (pack, rule id) -> {field: entry or [entries]}
         self.values: dict = {}  # English value -> translation
         self.docs: dict = {}  # pack -> Document of its translation file
-        if lang == DEFAULT or not folder.is_dir():
+        if lang == DEFAULT or folder is None or not folder.is_dir():
             return
         for path in sorted(folder.glob("*.yaml")):
-            doc = _load(path)
-            data = doc.data
-            self.docs[data["pack"]] = doc
-            for rule_id, fields in (data.get("rules") or {}).items():
-                self.rules[data["pack"], rule_id] = fields
-            for entry in data.get("values") or ():
-                self.values[entry["en"]] = entry[lang]
+            self.add_file(path)
+
+    def add_file(self, path: Path, pack: str | None = None) -> None:
+        """Add the translations of one pack's file (of pack *pack*, or the one it names)."""
+        doc = _load(path)
+        data = doc.data
+        if not isinstance(data, dict) or not isinstance(data.get("rules") or {}, dict):
+            raise IPExpertError(doc.problem((), "a translation file is a mapping with pack, language, rules and values"))
+        pack = pack or data["pack"]
+        self.docs[pack] = doc
+        for rule_id, fields in (data.get("rules") or {}).items():
+            self.rules[pack, rule_id] = fields
+        for entry in data.get("values") or ():
+            if isinstance(entry, dict) and entry.get("en") and entry.get(self.lang):
+                self.values[entry["en"]] = entry[self.lang]
 
     def text(self, pack: str, rule_id: str, where: str, english: str) -> str | None:
         """The translation of *english* at *where* in rule *pack/rule_id*, or None if missing or stale."""
@@ -91,13 +99,21 @@ class Translation:
         self.catalog = catalog(self.lang)
         self.fallbacks: set = set()
 
+    def catalog_of(self, rule) -> Catalog:
+        """The catalog translating *rule*: the bundled one, or the file beside its consultant's pack."""
+        if self.lang == DEFAULT or _bundled_file(rule.file):
+            return self.catalog
+        own = pack_catalog(self.lang, rule.file, rule.pack)
+        return own if own is not None else self.catalog
+
     def fill(self, rule, where: str, english: str, bindings: dict) -> str:
         """Rule *rule*'s text at *where* (its English is *english*) with *bindings* filled in."""
         if self.lang == DEFAULT:
             # English keeps values as written, but names a marketplace (Amazon, not amazon)
             shown = {name: self.word("channel", value) if name == "channel" else value for name, value in bindings.items()}
             return _expressions.fill(english, shown)
-        template = self.catalog.text(rule.pack, rule.id, where, english)
+        own = self.catalog_of(rule)
+        template = own.text(rule.pack, rule.id, where, english)
         if template is None:
             self.fallbacks.add(rule.key)
             return _expressions.fill(english, bindings)
@@ -106,13 +122,16 @@ class Translation:
         if self.lang == "zh-CN":
             template = tighten(template, [name for name in names if name in codes])
         return _expressions.fill(
-            template, {name: self.bound(name, bindings[name], name in codes) for name in names if name in bindings}
+            template, {name: self.bound(name, bindings[name], name in codes, own) for name in names if name in bindings}
         )
 
-    def bound(self, name: str, value, is_code: bool = False) -> str:
-        """How a bound value reads in this language (*is_code*: it holds market codes, shown by name)."""
+    def bound(self, name: str, value, is_code: bool = False, own: Catalog | None = None) -> str:
+        """How a bound value reads in this language (*is_code*: it holds market codes, shown by name;
+        *own*: the catalog of the rule's pack, looked up before the bundled one)."""
         if isinstance(value, (list, tuple, frozenset)):
-            return ("、" if self.lang == "zh-CN" else ", ").join(self.bound(name, v, is_code) for v in value)
+            return ("、" if self.lang == "zh-CN" else ", ").join(self.bound(name, v, is_code, own) for v in value)
+        if own is not None and isinstance(value, str) and value in own.values:
+            return own.values[value]
         if is_code and isinstance(value, str):
             return market(self.lang, value)
         if isinstance(value, bool):
@@ -279,42 +298,48 @@ def date(lang: str, value) -> str:
     return value.isoformat()
 
 
-def _rule_texts(data: dict):
-    """(field, English text) for every shown text of a rule, in RULE_FIELDS order."""
+def rule_text_places(data: dict):
+    """(field, path within the rule, English text) for every shown text of a rule, in RULE_FIELDS order."""
     for where in RULE_FIELDS:
         section, _, name = where.partition(".")
         node = data.get(section) if name else data
         if not isinstance(node, dict) or (name or section) not in node:
             continue
         value = node[name or section]
+        path = tuple(where.split("."))
         if name == "timeline":
-            for entry in value or ():
-                yield where, entry["action"]
+            for i, entry in enumerate(value or ()):
+                yield where, path + (i, "action"), entry["action"]
         elif isinstance(value, list):
-            for item in value:
-                yield where, item
+            for i, item in enumerate(value):
+                yield where, path + (i,), item
         else:
-            yield where, value
+            yield where, path, value
 
 
 def check_translations(packs, lang: str = "zh-CN", folder: Path | None = None) -> list[Problem]:
     """A warning for each shown text of a bundled rule whose *lang* translation is missing or stale."""
-    cat = catalog(lang, str(folder) if folder else None)
+    bundled = catalog(lang, str(folder) if folder else None)
     problems = []
     for pack in packs:
+        cat, file = bundled, f"rules/i18n/{lang}/{pack.name}.yaml"
         if folder is None and not _bundled(pack):
-            continue
+            own = own_pack_translations(pack, lang)
+            if own is None or isinstance(own, Problem):
+                if own is not None or _has_texts(pack):
+                    problems.append(own or _untranslated_pack(pack, lang))
+                continue
+            cat, file = own, str(translation_file(pack.file, pack.name, lang))
         for rule in pack.rules:
             fields = cat.rules.get((pack.name, rule.id), {})
-            for where, english in _rule_texts(rule.data):
+            for where, place, english in rule_text_places(rule.data):
                 if cat.text(pack.name, rule.id, where, english) is not None:
                     continue
                 entry = fields.get(where)
                 state = "is older than its English text" if entry else "is missing"
-                file = f"rules/i18n/{lang}/{pack.name}.yaml"
                 problems.append(
                     rule.doc.problem(
-                        rule.path + tuple(where.split(".")),
+                        rule.path + place,
                         f"the {lang} translation of "
                         f"{rule.key} {where} {state} (update {file}; until then it is shown in English)",
                         severity="warning",
@@ -326,7 +351,7 @@ def check_translations(packs, lang: str = "zh-CN", folder: Path | None = None) -
                     pack.doc.problem(
                         path,
                         f"the {lang} translation of the value {english[:60]!r} is missing "
-                        f"(add it under values: in rules/i18n/{lang}/{pack.name}.yaml; until then "
+                        f"(add it under values: in {file}; until then "
                         f"it is shown in English)",
                         severity="warning",
                     )
@@ -356,7 +381,63 @@ def _shown_values(data: dict):
 
 
 def _bundled(pack) -> bool:
-    source = str(pack.file)
+    return _bundled_file(str(pack.file))
+
+
+# ---- a consultant's own pack: its translations live beside it, in <pack folder>/i18n/<lang>/<pack>.yaml ----
+
+
+def translation_file(pack_file: str, pack_name: str, lang: str) -> Path:
+    """Where the *lang* translations of the pack written in *pack_file* live (bundled packs: rules/i18n)."""
+    if _bundled_file(pack_file):
+        return i18n_dir() / lang / f"{pack_name}.yaml"
+    return Path(pack_file).parent / "i18n" / lang / f"{pack_name}.yaml"
+
+
+def pack_catalog(lang: str, pack_file: str, pack_name: str) -> Catalog | None:
+    """The translations beside a consultant's pack, or None when it has none; re-read when the file changes."""
+    path = translation_file(pack_file, pack_name, lang)
+    try:
+        stamp = path.stat()
+    except OSError:
+        return None
+    return _pack_catalog(lang, str(path), pack_name, stamp.st_mtime_ns, stamp.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _pack_catalog(lang: str, path: str, pack_name: str, mtime_ns: int, size: int) -> Catalog:
+    cat = Catalog(lang)
+    try:
+        cat.add_file(Path(path), pack_name)
+    except _document.YAMLInputError as exc:
+        raise IPExpertError(exc.problem) from None
+    return cat
+
+
+def own_pack_translations(pack, lang: str):
+    """A consultant pack's catalog, None if it has no translation file, or the Problem reading it."""
+    try:
+        return pack_catalog(lang, pack.file, pack.name)
+    except IPExpertError as exc:
+        return exc.problems[0]
+
+
+def _has_texts(pack) -> bool:
+    """Whether *pack* shows a reader any text of its own (a pack of overrides alone does not)."""
+    return any(True for rule in pack.rules for _ in rule_text_places(rule.data)) or any(_shown_values(pack.doc.data))
+
+
+def _untranslated_pack(pack, lang: str) -> Problem:
+    file = translation_file(pack.file, pack.name, lang)
+    return pack.doc.problem(
+        ("pack",),
+        f"pack {pack.name} has no {lang} translation ({file}): its texts show in English in {lang} outlines; "
+        f"start one with: ipexpert rules translation export {pack.file} --lang {lang} -o {pack.name}.{lang}.po",
+        severity="warning",
+    )
+
+
+def _bundled_file(source: str) -> bool:
     if source.startswith("<bundled>/"):
         return True
     try:

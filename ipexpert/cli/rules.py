@@ -1,9 +1,10 @@
-"""`ipexpert rules ...`: list, show, check, test, diff and upgrade rule packs."""
+"""`ipexpert rules ...`: list, show, check, test, diff, upgrade and translate rule packs."""
 
 from __future__ import annotations
 
 import click
 
+from ipexpert import LANGUAGES
 from ipexpert._errors import ProblemsReported
 from ipexpert.cli import (
     _Group,
@@ -12,6 +13,7 @@ from ipexpert.cli import (
     jobs_option,
     load_rule_base,
     rules_options,
+    write_output,
 )
 from ipexpert.cli.practice import _evaluate_book, _report_failures
 
@@ -143,3 +145,34 @@ def rules_upgrade(paths):
             click.echo(f"{path}: {count} variable(s) rewritten as $name" if count else f"{path}: nothing to change")
     if failed:
         raise ProblemsReported()
+
+
+@rules.group("translation", cls=_Group)
+def rules_translation():
+    """Translate a rule pack's texts with any PO editor: export a PO file, import it back."""
+
+
+@rules_translation.command("export")
+@click.argument("pack_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--lang", required=True, type=click.Choice([x for x in LANGUAGES if x != "en"]), help="The language to translate into."
+)
+@click.option("--output", "-o", default="-", show_default=True, help="The PO file to write (- for standard output).")
+def rules_translation_export(pack_file, lang, output):
+    """Write the shown texts of PACK_FILE and their LANG translations as a gettext PO file."""
+    from ipexpert._authoring import translations as _translations
+
+    write_output(_translations.export(pack_file, lang), output)
+
+
+@rules_translation.command("import")
+@click.argument("pack_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("po_file", type=click.Path(exists=True, dir_okay=False))
+def rules_translation_import(pack_file, po_file):
+    """Merge the translations of PO_FILE into PACK_FILE's i18n/<lang>/<pack>.yaml (fuzzy and empty ones are left out)."""
+    from ipexpert._authoring import translations as _translations
+
+    merged = _translations.merge(pack_file, po_file)
+    for line in merged.outdated:
+        click.echo(line, err=True)
+    click.echo(merged.summary())

@@ -56,6 +56,14 @@ WARNINGS = {
 }
 
 
+UNTRANSLATED = "translation export"  # in the one warning a pack without any translation file gets
+
+
+def found(result) -> list:
+    """The lines of `rules check` but the warning that a consultant's pack has no translation yet."""
+    return [line for line in result.stdout.splitlines() if UNTRANSLATED not in line]
+
+
 @pytest.fixture
 def check(invoke, monkeypatch):
     monkeypatch.chdir(ROOT)
@@ -70,21 +78,25 @@ def check(invoke, monkeypatch):
 def test_each_mistake_is_an_error_at_its_place(check, name):
     result = check(BASE, f"{MISTAKES}/{name}.yaml")
     assert result.exit_code == 1, result.output
-    assert result.stdout.splitlines() == [f"{MISTAKES}/{name}.yaml:{line}" for line in CASES[name]]
-    assert f"2 file(s) checked: {len(CASES[name])} error(s), 0 warning(s)" in result.stderr
+    assert found(result) == [f"{MISTAKES}/{name}.yaml:{line}" for line in CASES[name]]
+    assert f"2 file(s) checked: {len(CASES[name])} error(s), " in result.stderr
 
 
 @pytest.mark.parametrize("name", sorted(WARNINGS), ids=sorted(WARNINGS))
 def test_warnings_are_printed_but_exit_zero(check, name):
     result = check(BASE, f"{MISTAKES}/{name}.yaml")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [f"{MISTAKES}/{name}.yaml:{line}" for line in WARNINGS[name]]
+    assert found(result) == [f"{MISTAKES}/{name}.yaml:{line}" for line in WARNINGS[name]]
 
 
-def test_the_fixture_base_pack_is_clean(check):
+def test_the_fixture_base_pack_is_clean_but_untranslated(check):
     result = check(BASE)
     assert result.exit_code == 0, result.output
-    assert result.stdout == ""
+    assert result.stdout.splitlines() == [
+        f"{BASE}/base.yaml:2:7: warning: pack base has no zh-CN translation ({BASE}/i18n/zh-CN/base.yaml): its texts "
+        "show in English in zh-CN outlines; start one with: ipexpert rules translation export "
+        f"{BASE}/base.yaml --lang zh-CN -o base.zh-CN.po (at $.pack)"
+    ]
 
 
 def test_the_bundled_packs_check_clean(check):
@@ -115,4 +127,5 @@ def test_check_library_call_reports_problems_as_data():
     from ipexpert._authoring import check as _check
 
     problems = _check.check([ROOT / MISTAKES / "unknown-field.yaml", ROOT / BASE], defaults=False)
-    assert [(p.line, p.column, p.path) for p in problems] == [(7, 33, "$.rules[0].when[0].market.launch")]
+    errors = [p for p in problems if p.severity == "error"]
+    assert [(p.line, p.column, p.path) for p in errors] == [(7, 33, "$.rules[0].when[0].market.launch")]
