@@ -86,6 +86,23 @@ def test_an_example_outline_is_one_a_consultant_would_sign(path, rules):
     }
     lost = {(p, m) for r in by_rule.get("design-no-longer-new", []) for p in r.products for m in r.markets}
     assert not filed & lost
+    # no contradiction: where an application was refused, the refusal item decides; no plain filing beside it
+    refused = {
+        (a["name"], r["jurisdiction"])
+        for a in profile.get("ip_assets", [])
+        for r in a.get("registrations", [])
+        if r["status"] == "refused"
+    }
+    for rec in recs:
+        if rec.rule.split("/")[1] in (
+            "register-brand-before-entry",
+            "register-brand-where-selling",
+            "register-brand-planned-no-date",
+            "madrid-route",
+            "madrid-subsequent-designation",
+            "eu-trade-mark",
+        ):
+            assert not {(a, m) for a in rec.assets for m in rec.markets} & refused, (rec.id, "refused there")
     # no "confidentiality before registrations" next to critical filings
     for rec in recs:
         assert not any("before spending on registrations" in a.lower() for a in rec.actions), rec.id
