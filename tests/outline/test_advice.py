@@ -86,6 +86,23 @@ def test_an_example_outline_is_one_a_consultant_would_sign(path, rules):
     }
     lost = {(p, m) for r in by_rule.get("design-no-longer-new", []) for p in r.products for m in r.markets}
     assert not filed & lost
+    # no contradiction: where an application was refused, the refusal item decides; no plain filing beside it
+    refused = {
+        (a["name"], r["jurisdiction"])
+        for a in profile.get("ip_assets", [])
+        for r in a.get("registrations", [])
+        if r["status"] == "refused"
+    }
+    for rec in recs:
+        if rec.rule.split("/")[1] in (
+            "register-brand-before-entry",
+            "register-brand-where-selling",
+            "register-brand-planned-no-date",
+            "madrid-route",
+            "madrid-subsequent-designation",
+            "eu-trade-mark",
+        ):
+            assert not {(a, m) for a in rec.assets for m in rec.markets} & refused, (rec.id, "refused there")
     # no "confidentiality before registrations" next to critical filings
     for rec in recs:
         assert not any("before spending on registrations" in a.lower() for a in rec.actions), rec.id
@@ -190,3 +207,45 @@ def test_a_missed_mexican_declaration_is_described_one_way(rules):
     rec = next(r for r in out.recommendations if r.rule == "maintenance/declaration-of-use-window")
     because = rec.justification.because
     assert "lapses" in because and "cancel" not in because
+
+
+def _gb_design_firm(product):
+    return {
+        "firm": {"name": "F", "home_country": "CN", "employees": 30, "business_model": "own_brand"},
+        "markets": [{"code": "GB", "status": "active"}, {"code": "US", "status": "active"}],
+        "products": [product],
+    }
+
+
+@pytest.mark.parametrize(
+    "product",
+    [
+        {"name": "Lamp", "origin": "own_design", "clearance_search": True},
+        {"name": "Lamp", "origin": "own_design", "clearance_search": True, "first_disclosed": "2026-05-01"},
+        {"name": "Lamp", "origin": "own_design", "clearance_search": True, "first_disclosed": "2024-05-01"},
+    ],
+    ids=["disclosure-unknown", "in-grace", "no-longer-new"],
+)
+def test_design_advice_for_the_united_kingdom_rests_on_uk_law(rules, product):
+    out = ipexpert.evaluate(_gb_design_firm(product), rules, as_of="2026-11-25")
+    gb = [r for r in out.recommendations if r.category == "design" and r.markets == ["GB"]]
+    assert gb, "the UK gets a design item"
+    for rec in gb:
+        urls = [s.url or s.ref for s in rec.justification.sources]
+        assert not any("eur-lex" in u for u in urls), (rec.id, urls)
+        words = " ".join([rec.title, *rec.actions, rec.justification.because])
+        assert "Community" not in words and "Regulation (EC)" not in words, rec.id
+        assert any("legislation.gov.uk" in u or "gov.uk/guidance" in u for u in urls), (rec.id, urls)
+
+
+def test_egypt_registration_time_is_labelled_an_estimate(rules):
+    profile = {
+        "firm": {"name": "F", "home_country": "CN", "employees": 30, "business_model": "own_brand"},
+        "markets": [{"code": "EG", "status": "planned", "launch_date": "2029-06-01"}],
+        "ip_assets": [{"type": "trademark", "name": "NILO"}],
+    }
+    out = ipexpert.evaluate(profile, rules, as_of="2026-11-25")
+    (egypt,) = [r for r in out.recommendations if r.rule == "paper-core/register-brand-before-entry"]
+    assert egypt.markets == ["EG"] and egypt.due == "2027-06-01", "filed 24 months before the launch"
+    assert "about 24 months (an estimate" in egypt.justification.because
+    assert "18 to 24 months" in egypt.justification.because
