@@ -109,7 +109,7 @@ def to_text(agenda: list[Entry], clients, as_of: datetime.date, days: int, lang:
     ]
     overdue = _i18n.label(lang, "agenda_overdue") + " "
     for e in agenda:
-        markets = _i18n.label(lang, "agenda_markets", markets=joined(lang, e.markets)) if e.markets else ""
+        markets = _i18n.label(lang, "agenda_markets", markets=market_names(lang, e.markets)) if e.markets else ""
         line = _i18n.label(
             lang,
             "agenda_line",
@@ -131,6 +131,11 @@ def to_text(agenda: list[Entry], clients, as_of: datetime.date, days: int, lang:
     if failed:
         lines += ["", _i18n.label(lang, "agenda_failed", count=len(failed))]
     return "\n".join(lines) + "\n"
+
+
+def market_names(lang: str, codes) -> str:
+    """An item's markets as *lang* names them: `US, DE` in English, 美国（US）、德国（DE） in Chinese."""
+    return joined(lang, [_i18n.market_with_code(lang, code) for code in codes])
 
 
 def joined(lang: str, names) -> str:

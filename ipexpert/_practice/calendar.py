@@ -14,6 +14,7 @@ import datetime
 import hashlib
 
 from ipexpert._knowledge import i18n as _i18n
+from ipexpert._practice.agenda import market_names
 
 PRODID = "-//ipexpert//agenda//EN"
 
@@ -35,7 +36,7 @@ def render(agenda, clients, as_of: datetime.date, lang: str = "en") -> bytes:
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", _i18n.label(lang, "agenda_title") + " (ipexpert)")
+    calendar.add("x-wr-calname", _i18n.label(lang, "agenda_title") + _i18n.label(lang, "parenthesis", text="ipexpert"))
     stamp = datetime.datetime.combine(as_of, datetime.time(0, 0), tzinfo=datetime.timezone.utc)
     for entry in agenda:
         day = datetime.date.fromisoformat(entry.date)
@@ -46,7 +47,7 @@ def render(agenda, clients, as_of: datetime.date, lang: str = "en") -> bytes:
         event.add("dtstart", day)
         event.add("dtend", day + datetime.timedelta(days=1))
         mark = _i18n.label(lang, "agenda_overdue") + " " if entry.overdue else ""
-        event.add("summary", f"{mark}{entry.client}: {entry.title}")
+        event.add("summary", f"{mark}{entry.client}{_i18n.label(lang, 'colon')}{entry.title}")
         event.add("description", _description(entry, lang))
         event.add("categories", [_i18n.word(lang, "priority", entry.priority)])
         event.add("transp", "TRANSPARENT")  # a deadline, not time the consultant is busy
@@ -60,7 +61,7 @@ def _description(entry, lang: str) -> str:
     lines += [f"- {action}" for action in entry.actions]
     lines.append(_i18n.label(lang, "because_title") + colon + entry.because)
     if entry.markets:
-        lines.append(_i18n.label(lang, "market") + colon + _i18n.label(lang, "list_separator").join(entry.markets))
+        lines.append(_i18n.label(lang, "market") + colon + market_names(lang, entry.markets))
     lines.append(_i18n.label(lang, "priority") + colon + _i18n.word(lang, "priority", entry.priority))
-    lines.append(_i18n.label(lang, "item") + colon + f"{entry.item} ({entry.file})")
+    lines.append(_i18n.label(lang, "item") + colon + entry.item + _i18n.label(lang, "parenthesis", text=entry.file))
     return "\n".join(lines)

@@ -9,6 +9,10 @@ date to its as-of date, so it would otherwise change at every review.
 
 from __future__ import annotations
 
+import functools
+
+from ipexpert._knowledge import i18n as _i18n
+
 GROUPS = (("recommendations", "recommendation", "priority"), ("risks", "risk", "severity"))
 
 
@@ -64,21 +68,45 @@ def rules_touched(changes: dict) -> list[str]:
     return [item["rule"] for group, _, _ in GROUPS for kind in changes[group] for item in changes[group][kind]]
 
 
-def lines(changes: dict, indent: str = "  ") -> list[str]:
-    """`+` appeared, `-` disappeared, `~` changed level or date; one line each."""
+def lines(changes: dict, indent: str = "  ", lang: str = "en") -> list[str]:
+    """`+` appeared, `-` disappeared, `~` changed level or date; one line each, in *lang*."""
+    label = functools.partial(_i18n.label, lang)
     out = []
     if changes["stage"]:
-        out.append(f"{indent}~ stage: {changes['stage']['before'] or '(none)'} -> {changes['stage']['after'] or '(none)'}")
+        before, after = (_stage(lang, changes["stage"][when]) for when in ("before", "after"))
+        out.append(indent + label("change_stage", before=before, after=after))
     for group, word, level in GROUPS:
-        for item in changes[group]["appeared"]:
-            out.append(f"{indent}+ {word} {item['id']} [{_level_and_due(item, level)}]: {item['title']}")
-        for item in changes[group]["disappeared"]:
-            out.append(f"{indent}- {word} {item['id']} [{_level_and_due(item, level)}]: {item['title']}")
+        kind = label("change_" + word)
+        for sign, items in (("+", changes[group]["appeared"]), ("-", changes[group]["disappeared"])):
+            for item in items:
+                shown = _level_and_due(lang, item, level)
+                out.append(indent + label("change_item", sign=sign, kind=kind, id=item["id"], level=shown, title=item["title"]))
         for item in changes[group]["changed"]:
-            parts = [f"{key} {item[key][0] or '(none)'} -> {item[key][1] or '(none)'}" for key in (level, "due") if key in item]
-            out.append(f"{indent}~ {word} {item['id']}: {'; '.join(parts)}")
+            parts = [
+                label(
+                    "change_value",
+                    name=label("change_" + key),
+                    before=_value(lang, key, item[key][0]),
+                    after=_value(lang, key, item[key][1]),
+                )
+                for key in (level, "due")
+                if key in item
+            ]
+            out.append(indent + label("change_changed", kind=kind, id=item["id"], parts=label("clause_separator").join(parts)))
     return out
 
 
-def _level_and_due(item: dict, level: str) -> str:
-    return f"{item[level]}, due {item['due']}" if item.get("due") else item[level]
+def _value(lang: str, key: str, value) -> str:
+    """A level or a date before or after a change, as *lang* writes it; `(none)` for no value."""
+    if not value:
+        return _i18n.label(lang, "change_none")
+    return _i18n.date(lang, value) if key == "due" else _i18n.word(lang, "priority", value)
+
+
+def _stage(lang: str, value) -> str:
+    return _i18n.word(lang, "stage", value) if value else _i18n.label(lang, "change_none")
+
+
+def _level_and_due(lang: str, item: dict, level: str) -> str:
+    shown = _i18n.word(lang, "priority", item[level])
+    return _i18n.label(lang, "change_level_due", level=shown, due=_i18n.date(lang, item["due"])) if item.get("due") else shown

@@ -43,7 +43,7 @@ def render(entries, clients, as_of: datetime.date, days: int, lang: str = "en") 
             "date": _i18n.date(lang, e.date),
             "overdue": e.overdue,
             "client": e.client,
-            "markets": agenda.joined(lang, e.markets),
+            "markets": agenda.market_names(lang, e.markets),
             "priority": e.priority,
             "level": _i18n.word(lang, "priority", e.priority),
             "title": e.title,

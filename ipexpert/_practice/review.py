@@ -6,8 +6,10 @@ last review; the clients that are new to the ledger; and those whose advice did 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+from ipexpert._knowledge import i18n as _i18n
 from ipexpert._practice import changes, ledger
 from ipexpert._practice.book import Client
 
@@ -54,44 +56,54 @@ def _record(client, recorded_at: str) -> ledger.Record:
     )
 
 
-def to_text(reviews: list[ClientReview], where: str, recorded: bool, failed: int = 0) -> str:
-    """Per changed client its changes; then the new clients, the unchanged ones, and what was recorded."""
+def to_text(reviews: list[ClientReview], where: str, recorded: bool, failed: int = 0, lang: str = "en") -> str:
+    """Per changed client its changes; then the new clients, the unchanged ones, and what was recorded, in *lang*."""
+    label = functools.partial(_i18n.label, lang)
+    names = functools.partial(_i18n.label(lang, "list_separator").join)
     lines = []
     changed = [r for r in reviews if r.changed]
     for r in changed:
         assert r.previous is not None and r.changes is not None
-        lines.append(f"{r.client.name} ({r.client.file}): {_since(r.previous)}, {changes.count(r.changes)} change(s)")
-        lines += changes.lines(r.changes)
+        since = label("review_since", recorded_at=r.previous.recorded_at, as_of=_i18n.date(lang, r.previous.as_of))
+        lines.append(
+            label("review_client", client=r.client.name, file=r.client.file, since=since, count=changes.count(r.changes))
+        )
+        lines += changes.lines(r.changes, lang=lang)
     new = sorted(r.client.name for r in reviews if r.previous is None)
     if new:
-        lines.append(f"new to the ledger ({len(new)}): {', '.join(new)}")
+        lines.append(label("review_new", count=len(new), clients=names(new)))
     same = [r for r in reviews if r.previous is not None and not r.changed]
     edited = sorted(r.client.name for r in same if r.previous and r.previous.profile_hash != r.client.profile_hash)
     if same:
-        lines.append(f"unchanged ({len(same)}): {', '.join(sorted(r.client.name for r in same))}")
+        lines.append(label("review_unchanged", count=len(same), clients=names(sorted(r.client.name for r in same))))
     if edited:
-        lines.append(f"profile edited, advice unchanged: {', '.join(edited)}")
-    summary = f"{len(reviews)} client(s) reviewed: {len(changed)} changed, {len(new)} new, {len(same)} unchanged"
+        lines.append(label("review_edited", clients=names(edited)))
+    summary = label("review_summary", count=len(reviews), changed=len(changed), new=len(new), same=len(same))
     if failed:
-        summary += f", {failed} could not be evaluated"
-    lines.append(summary + (f"; recorded in {where}" if recorded else "; not recorded (--no-record)"))
+        summary += label("review_failed", count=failed)
+    lines.append(summary + (label("review_recorded", where=where) if recorded else label("review_not_recorded")))
     return "\n".join(lines) + "\n"
 
 
-def _since(previous: ledger.Record) -> str:
-    return f"since the evaluation recorded {previous.recorded_at} (as of {previous.as_of})"
-
-
-def history_text(client: str, records: list[ledger.Record], where: str) -> str:
-    """The audit trail: one line per recorded evaluation of *client*, oldest first."""
+def history_text(client: str, records: list[ledger.Record], where: str, lang: str = "en") -> str:
+    """The audit trail: one line per recorded evaluation of *client*, oldest first, in *lang*."""
+    label = functools.partial(_i18n.label, lang)
     if not records:
-        return f"{client}: no evaluation recorded in {where}\n"
-    lines = [f"{client}: {len(records)} evaluation(s) recorded in {where}"]
+        return label("history_none", client=client, where=where) + "\n"
+    lines = [label("history_heading", client=client, count=len(records), where=where)]
     for r in records:
-        packs = ", ".join(f"{p['name']} {p['version']}" for p in r.rule_packs)
         outline = r.outline
         lines.append(
-            f"{r.recorded_at}  as of {r.as_of}  ipexpert {r.ipexpert_version}  profile {r.profile_hash[:12]}  "
-            f"{len(outline['recommendations'])} recommendations, {len(outline['risks'])} risks  ({r.file}; packs: {packs})"
+            label(
+                "history_line",
+                recorded_at=r.recorded_at,
+                as_of=_i18n.date(lang, r.as_of),
+                version=r.ipexpert_version,
+                hash=r.profile_hash[:12],
+                recommendations=len(outline["recommendations"]),
+                risks=len(outline["risks"]),
+                file=r.file,
+                packs=_i18n.label(lang, "list_separator").join(f"{p['name']} {p['version']}" for p in r.rule_packs),
+            )
         )
     return "\n".join(lines) + "\n"

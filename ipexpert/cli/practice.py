@@ -117,10 +117,17 @@ def agenda(book_paths, days, fmt, output, lang, as_of, jobs, rule_paths, no_defa
 @click.option(
     "--history", "history_of", metavar="CLIENT", default=None, help="List the recorded evaluations of CLIENT (its firm name)."
 )
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="Language of the report and the titles it quotes.",
+)
 @as_of_option
 @jobs_option
 @rules_options
-def review(book_paths, ledger_url, no_record, history_of, as_of, jobs, rule_paths, no_default_rules):
+def review(book_paths, ledger_url, no_record, history_of, lang, as_of, jobs, rule_paths, no_default_rules):
     """What changed for each client of BOOK since its last recorded evaluation; then record the new ones."""
     from ipexpert._practice import book, ledger
     from ipexpert._practice import review as _review
@@ -130,11 +137,12 @@ def review(book_paths, ledger_url, no_record, history_of, as_of, jobs, rule_path
     url = ledger_url or book.default_ledger(book_paths)
     with ledger.open_ledger(url, create=history_of is None) as the_ledger:
         if history_of is not None:
-            click.echo(_review.history_text(history_of, the_ledger.history(history_of), ledger.shown(url)), nl=False)
+            click.echo(_review.history_text(history_of, the_ledger.history(history_of), ledger.shown(url), lang), nl=False)
             return
         if not book_paths:
             raise click.UsageError("give the BOOK to review")
-        clients = _evaluate_book(book_paths, as_of, None, jobs, rule_paths, no_default_rules)
+        clients = _evaluate_book(book_paths, as_of, lang, jobs, rule_paths, no_default_rules)
         reviews = _review.review(clients, the_ledger, record=not no_record)
-    click.echo(_review.to_text(reviews, ledger.shown(url), not no_record, sum(not c.ok for c in clients)), nl=False)
+    failed = sum(not c.ok for c in clients)
+    click.echo(_review.to_text(reviews, ledger.shown(url), not no_record, failed, lang), nl=False)
     _report_failures(clients)

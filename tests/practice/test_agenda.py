@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import re
 
 import pytest
 import yaml
@@ -119,6 +120,21 @@ def test_the_html_agenda_is_a_page_in_either_language(invoke, book, lang, headin
     assert page.startswith("<!DOCTYPE html>") and f'<html lang="{lang}">' in page
     assert heading in page and overdue in page
     assert all(name.replace("&", "&amp;") in page for name in firm_names(book))
+
+
+def test_the_chinese_agenda_names_markets_and_items_in_chinese(invoke, book):
+    result = invoke("agenda", book, "--as-of", AS_OF, "--lang", "zh-CN")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if "［" in line]
+    assert lines and all(re.search(r"［[^］A-Za-z]+（[A-Z]{2}）", line) for line in lines)
+    assert "［美国（US）］" in result.stdout and "（编号：" in result.stdout
+    assert not re.search(r"［[A-Z]{2}[、］]|[、［][A-Z]{2}］", result.stdout)  # no bare code as a market
+    english = invoke("agenda", book, "--as-of", AS_OF).stdout
+    assert " [US] " in english and "美国" not in english
+    events = calendar(invoke, book, "--lang", "zh-CN").walk("VEVENT")
+    described = [str(e["description"]) for e in events if "市场：" in str(e["description"])]
+    assert described and all(re.search(r"^市场：[^A-Za-z]+（[A-Z]{2}）", d, re.M) for d in described)
+    assert all("：" in str(e["summary"]) and ": " not in str(e["summary"]) for e in events)
 
 
 def test_profile_text_is_escaped_in_the_html_agenda(invoke, tmp_path):

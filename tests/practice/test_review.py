@@ -78,6 +78,24 @@ def test_a_review_names_the_one_client_that_changed_and_a_third_run_reports_no_c
     assert changed_clients(third) == [] and "12 client(s) reviewed: 0 changed, 0 new, 12 unchanged" in third
 
 
+def test_a_chinese_review_reports_the_change_the_clients_and_the_history_in_chinese(invoke, book):
+    first = review(invoke, book, "--lang", "zh-CN")
+    assert "首次记入台账（12个）：" in first
+    assert "共复核12个客户：0个有变化，12个为新客户，0个无变化；已记入" in first
+    nova = book / "nova-startup.yaml"
+    nova.write_text(nova.read_text(encoding="utf-8").replace("launch_date: 2027-0", "launch_date: 2028-0"), encoding="utf-8")
+    second = review(invoke, book, "--lang", "zh-CN").splitlines()
+    assert any(line.startswith("Nova Gadgets（") and "记录的评估（评估日期2026年11月25日）相比，共" in line for line in second)
+    change = "  ~ 建议 register-brand-before-entry:novalux:gb：优先级：紧急 → 高；截止日期：2026年11月25日 → 2027年10月1日"
+    assert change in second
+    assert second[-1].startswith("共复核12个客户：1个有变化，0个为新客户，11个无变化；已记入")
+    assert "建议无变化（11个）：" in "\n".join(second)
+    history = invoke("review", book, "--history", "Nova Gadgets", "--lang", "zh-CN").stdout.splitlines()
+    assert history[0].startswith("Nova Gadgets：") and history[0].endswith(" 中共有2次评估记录")
+    assert all("评估日期2026年11月25日" in line and "项建议、" in line and "规则包：" in line for line in history[1:])
+    assert "--no-record" in review(invoke, book, "--lang", "zh-CN", "--no-record").splitlines()[-1]
+
+
 def test_the_history_lists_every_recorded_evaluation_with_its_packs(invoke, book, ledger_args):
     review(invoke, book, *ledger_args)
     review(invoke, book, *ledger_args, "--no-record")
