@@ -120,6 +120,7 @@ class Translation:
         names = _expressions.placeholders(template)
         codes: frozenset = getattr(rule, "code_variables", frozenset())
         if self.lang == "zh-CN":
+            template = name_offices(template, {name: bindings[name] for name in names if name in codes and name in bindings})
             template = tighten(template, [name for name in names if name in codes])
         return _expressions.fill(
             template, {name: self.bound(name, bindings[name], name in codes, own) for name in names if name in bindings}
@@ -158,6 +159,20 @@ class Translation:
 
 # A CJK character or full-width punctuation mark: no space belongs between it and a Chinese market name.
 _WIDE = "[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\u201c\u201d]"
+
+
+_OFFICE_SLOT = re.compile(r" ?\{([a-z_][a-z0-9_]*)\} ?商标局")
+
+
+def name_offices(template: str, codes: dict) -> str:
+    """*template* with `{home}商标局` written as the office's own name (国家知识产权局（CNIPA）) where the market has one listed."""
+
+    def office(match: re.Match) -> str:
+        code = codes.get(match.group(1))
+        entry = _labels()["words"]["trademark_office"].get(code) if isinstance(code, str) else None
+        return entry["zh-CN"] if entry else match.group(0)
+
+    return _OFFICE_SLOT.sub(office, template)
 
 
 def tighten(template: str, names) -> str:

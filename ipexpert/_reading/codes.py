@@ -164,7 +164,7 @@ def schema_defs() -> dict:
 CODE_FIELDS = {"code", "market", "jurisdiction", "home_country", "home"}
 CODE_LIST_FIELDS = {"markets", "designations", "taken_in", "members"}
 # Fields whose values a rule text may quote as a market's name (customs offices are keyed by region).
-TEXT_CODE_FIELDS = CODE_FIELDS | CODE_LIST_FIELDS | {"region"}
+TEXT_CODE_FIELDS = CODE_FIELDS | CODE_LIST_FIELDS | {"region", "office"}
 
 
 def pack_problems(doc) -> list[Problem]:

@@ -257,3 +257,17 @@ def test_every_interview_choice_has_a_whole_label(lang):
     for key, entry in data["questions"].items():
         for value, label in (entry.get("choices") or {}).items() if isinstance(entry, dict) else ():
             assert isinstance(label, str) and label, (key, value)
+
+
+def test_a_chinese_madrid_application_goes_through_cnipa_and_offices_abroad_are_named():
+    from ipexpert._outputs import text as _text
+
+    outline = _text.text(
+        ipexpert.evaluate(ROOT / "tests" / "fixtures" / "profiles" / "patent-priority.yaml", as_of=AS_OF, lang="zh-CN")
+    )
+    madrid = [line for line in outline.splitlines() if "提交一件指定日本、美国的国际申请" in line]
+    assert len(madrid) == 2 and all("通过国家知识产权局（CNIPA）提交" in line for line in madrid)  # one per brand
+    assert "中国商标局" not in outline
+    assert "立即决定欧盟、日本、美国中哪些地区需要保护 Hinge lock" in outline
+    english = _text.text(ipexpert.evaluate(ROOT / "tests" / "fixtures" / "profiles" / "patent-priority.yaml", as_of=AS_OF))
+    assert "through the CN office" in english and "Decide now which of EU, JP, US need protection" in english
