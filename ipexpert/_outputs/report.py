@@ -325,7 +325,7 @@ def _events(outline, data, facts, as_of, lang) -> list:
             where = _i18n.market(lang, reg["jurisdiction"])
             events.append(Event(filed, "filed", label("ev_filed_text", asset=asset["name"], jurisdiction=where)))
             if asset["type"] == "trademark" and reg["status"] in ("pending", "opposed"):
-                expected = _expressions.add_months(filed, months.get(where) or fallback)
+                expected = _expressions.add_months(filed, months.get(reg["jurisdiction"]) or fallback)
                 events.append(
                     Event(
                         expected,
@@ -426,7 +426,7 @@ def _chart(events, as_of, lang) -> dict | None:
                 "x0": x(event.start) if event.start else None,
                 "kind": event.kind,
                 "label": _fit(text),
-                "title": f"{_i18n.date(lang, event.date)}: {event.text}",
+                "title": _i18n.date(lang, event.date) + _i18n.label(lang, "colon") + event.text,
                 "estimated": event.estimated,
                 "odd": i % 2 == 1,
                 "outside": outside,

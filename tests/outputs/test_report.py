@@ -81,6 +81,30 @@ def test_the_chinese_report_is_in_chinese():
     assert "File one Madrid application" not in page and "尚未翻译" not in page
 
 
+def timeline_marks(page: str) -> list:
+    """Each timeline row as (kind, bar from-to, marker place), without its label or its row: the same in every language."""
+    rows = re.findall(r'<g class="event event-(\w+)">(.*?)</g>', page, re.S)
+    marks = []
+    for kind, body in rows:
+        bar = re.search(r'<line x1="([\d.]+)" y1="[\d.]+" x2="([\d.]+)"', body)
+        marker = re.search(r'(?:cx|rect x|points)="([\d.]+)', body)
+        marks.append((kind, bar.groups() if bar else None, marker.group(1) if marker else None))
+    return sorted(marks, key=repr)
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_timeline_draws_the_same_bars_and_marks_in_both_languages(example):
+    english, chinese = report(example), report(example, "zh-CN")
+    assert timeline_marks(chinese) == timeline_marks(english)
+
+
+def test_the_chinese_timeline_shows_the_eu_filing_until_its_estimated_registration():
+    page = report(SPINWELL, "zh-CN")
+    assert "<title>2026年9月1日：SPINWELL 预计在欧盟获得注册（估计）</title>" in page  # 6 months at the EUIPO, as in English
+    expected = [(bar, marker) for kind, bar, marker in timeline_marks(page) if kind == "expected"]
+    assert len(expected) == 1 and expected[0][0] is not None and expected[0][0][1] == expected[0][1]  # a bar to the mark
+
+
 def test_a_hostile_profile_gives_nothing_executable_and_nothing_raw():
     page = report(hostile_profile())
     lowered = page.lower()
