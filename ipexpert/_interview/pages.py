@@ -174,7 +174,7 @@ def _page(engine, state, lang, problems=(), question=None, entered=None, status=
         outline=_outline_view(outline),
         formats=list(_files.OUTLINE_FORMATS),
         report_formats=_files.report_formats(),
-        why=engine.why(question, lang) if question is not None else [],
+        why=engine.why_sentence(question, lang, state.profile) if question is not None else "",
         answered=len(state.settled) + _count(state.profile),
         more=question is not None and question.kind == "item" and _questions.has_items(state.profile, question.path),
     )

@@ -61,6 +61,27 @@ class Reason:
         return self.english
 
 
+def known_values(question: Question, profile: dict) -> dict:
+    """The values a reason can name before the outline is made: the firm's home, and the product or right asked about."""
+    known = {}
+    home = (profile.get("firm") or {}).get("home_country")
+    if isinstance(home, str) and home:
+        known["home"] = home
+    section, index = (question.path + (None, None))[:2]
+    items = profile.get(section) if section in ("products", "ip_assets") else None
+    if isinstance(index, int) and isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
+        item = items[index]
+        name = item.get("name")
+        if isinstance(name, str) and name:
+            if section == "products":
+                known["product"] = name
+            else:
+                known["asset"] = name
+                if item.get("type") == "trademark":
+                    known["brand"] = name
+    return known
+
+
 GRANTED = ("registered", "expired")  # statuses of a right that was granted, so has a grant date and an end
 INVENTIONS = ("patent", "utility_model")  # the rights that protect an invention, made in some country
 
@@ -290,21 +311,34 @@ class Engine:
                 reasons.append(reason)
         return tuple(reasons[:4])
 
-    def why(self, question: Question, lang: str | None = None) -> list[str]:
-        """Why *question* is asked, in *lang*: the titles of the advice that depends on its answer."""
+    def why(self, question: Question, lang: str | None = None, profile: dict | None = None) -> list[str]:
+        """Why *question* is asked, in *lang*: the titles of the advice that depends on its answer, with
+        the values *profile* already holds (the firm's home, the product or right asked about) filled in."""
         from ipexpert._interview.texts import texts
 
         translation = _i18n.Translation(lang)
+        known = known_values(question, profile or {})
         out = []
         for reason in question.why:
             rule = self.rules.rule(reason.rule_key) if reason.rule_key else None
             if rule is None:
                 text = texts(translation.lang).ui("why_stage") if reason == STAGE_REASON else reason.english
             else:
-                text = _title(rule, reason.bindings, translation)
+                text = _title(rule, {**known, **reason.bindings}, translation)
             if text not in out:
                 out.append(text)
         return out
+
+    def why_sentence(self, question: Question, lang: str | None = None, profile: dict | None = None) -> str:
+        """Why *question* is asked, as one sentence quoting the advice its answer decides; for a required one, that it is."""
+        from ipexpert._interview.texts import texts
+
+        t = texts(_i18n.check_language(lang))
+        reasons = self.why(question, lang, profile)
+        if not reasons:
+            return t.ui("required_why")
+        quoted = [t.ui("why_quote", text=reason) for reason in reasons]
+        return t.ui("why_sentence", reasons=_i18n.label(t.lang, "clause_separator").join(quoted))
 
     def _probe(self, profile: dict, question: Question):
         """The advice that differs between possible answers; None when values cannot be tried."""

@@ -99,7 +99,7 @@ def _after(output: str, profile: dict, engine, t) -> None:
 def _ask(question, state, engine, t):
     """One question, asked again until its answer passes the profile's checks."""
     colon = _i18n.label(t.lang, "colon")
-    why = _i18n.label(t.lang, "clause_separator").join(engine.why(question, t.lang)) if question.why else t.ui("required_why")
+    why = engine.why_sentence(question, t.lang, state.profile)
     click.echo(click.style(f"  {t.ui('why')}{colon}{why}", dim=True))
     if question.kind == "item":
         more = _questions.has_items(state.profile, question.path)

@@ -246,11 +246,13 @@ def test_in_chinese_the_questions_say_why_in_chinese_and_the_report_downloads_in
     firm_name = FIRMS[1]
     browser.get(f"{server}/?lang=zh-CN")
     # The reasons under "为什么问这个" on the first optional question are Chinese, not English rule titles.
-    while not browser.find_elements(By.CSS_SELECTOR, ".why li"):
+    while browser.find_element(By.CSS_SELECTOR, ".why p").text == "每份档案都需要这一项。":
         _complete_one(browser, firm_name)
-    reasons = [li.text for li in browser.find_elements(By.CSS_SELECTOR, ".why li")]
+    sentence = browser.find_element(By.CSS_SELECTOR, ".why p").text
+    assert sentence.startswith("之所以询问此项，是因为您的回答决定纲要是否给出以下建议：“") and sentence.endswith("”。"), sentence
+    reasons = re.findall(r"“([^”]*)”", sentence)
     english_reasons = [r for r in reasons if not re.search(r"[\u4e00-\u9fff]", r)]
-    assert reasons and english_reasons == [], reasons
+    assert reasons and english_reasons == [] and "…" not in sentence, sentence
     while browser.find_elements(By.CSS_SELECTOR, "#question"):
         _complete_one(browser, firm_name)
     assert browser.find_element(By.ID, "done").text == "您的档案已完成"

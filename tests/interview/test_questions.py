@@ -147,6 +147,33 @@ def test_every_question_says_which_advice_depends_on_it(engine):
     assert any("Folding e-bike" in str(why) for why in clearance.why)
 
 
+def test_why_we_ask_is_one_sentence_with_the_known_values_and_words_for_the_rest(engine):
+    firm = hand_written("patent-holder")
+    state, seen = _questions.State(), 0
+    while (question := engine.next_question(state)) is not None:
+        for lang, opening, end in (
+            ("en", "We ask because your answer decides whether the outline gives this advice: “", "”."),
+            ("zh-CN", "之所以询问此项，是因为您的回答决定纲要是否给出以下建议：“", "”。"),
+        ):
+            sentence = engine.why_sentence(question, lang, state.profile)
+            if question.required:
+                assert sentence in ("Every profile needs this.", "每份档案都需要这一项。")
+                continue
+            seen += 1
+            assert sentence.startswith(opening) and sentence.endswith(end), sentence
+            assert "…" not in sentence and "{" not in sentence, sentence
+        if question.id == "ip_assets[0].registrations[+]":  # the right asked about is named, its dates are words
+            assert "Check Hinge mechanism's dates in a market - an expiry on a given date" in engine.why_sentence(
+                question, "en", state.profile
+            )
+            assert "核实 Hinge mechanism 在某个市场的日期——注册日为某日" in engine.why_sentence(question, "zh-CN", state.profile)
+        if question.id == "markets[+]" and not question.required:  # the firm's home is known: 中国, not 本国
+            assert "“在中国也注册贵公司的品牌”" in engine.why_sentence(question, "zh-CN", state.profile)
+        action, answer = reply(question, state.profile, firm)
+        state = engine.skip(state, question) if action == "skip" else engine.answer(state, question, answer)[0]
+    assert seen > 20
+
+
 def test_answers_are_checked_with_the_messages_of_validate(engine):
     state = _questions.resume({"firm": {"name": "A", "home_country": "CN"}, "markets": [{"code": "US", "status": "active"}]})
     question = engine.find(state, "firm.founded")
