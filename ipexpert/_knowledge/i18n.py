@@ -242,10 +242,10 @@ def _messages() -> dict:
 
 
 @functools.cache
-def _message_patterns(lang: str) -> tuple:
-    """(compiled English pattern, translated template) for each message, the most specific first."""
+def _message_patterns(lang: str, section: str = "messages") -> tuple:
+    """(compiled English pattern, translated template) for each entry of *section*, the most specific first."""
     out = []
-    for entry in _messages()["messages"]:
+    for entry in _messages().get(section) or ():
         if lang not in entry:
             continue
         parts = re.split(r"(\{[a-z_]+\})", entry["en"])
@@ -277,8 +277,31 @@ def _translate_clause(lang: str, english: str) -> str | None:
             values = found.groupdict()
             if "type" in values:
                 values["type"] = types.get(values["type"], {}).get(lang, values["type"])
+            if "yaml_detail" in values:
+                values["yaml_detail"] = _yaml_detail(lang, values["yaml_detail"])
             return _expressions.fill(template, values)
     return None
+
+
+_YAML_CONTEXT = re.compile(r"(?P<problem>.+) \((?P<context>while [^()]+)\)")
+
+
+def _yaml_detail(lang: str, english: str) -> str:
+    """PyYAML's `problem (context)` in *lang*, each part from the `yaml:` list of messages.yaml where listed."""
+    tokens = _messages().get("yaml_tokens") or {}
+
+    def one(text: str) -> str:
+        for pattern, template in _message_patterns(lang, "yaml"):
+            found = pattern.fullmatch(text)
+            if found:
+                values = {name: tokens.get(value, {}).get(lang, value) for name, value in found.groupdict().items()}
+                return _expressions.fill(template, values)
+        return text
+
+    split = _YAML_CONTEXT.fullmatch(english)
+    if split is None:
+        return one(english)
+    return label(lang, "yaml_detail", problem=one(split["problem"]), context=one(split["context"]))
 
 
 def problem_line(problem: Problem, lang: str = DEFAULT) -> str:

@@ -141,3 +141,25 @@ def test_why_we_ask_says_unknown_values_in_words(engine):
     assert "Register your brand in a market before selling there" in english
     assert "在某个市场开售前注册贵公司的品牌" in chinese
     assert not any("…" in reason or "{" in reason for reason in english + chinese)
+
+
+def test_the_yaml_readers_problem_is_said_in_chinese_too(invoke, tmp_path):
+    broken = {
+        "colon.yaml": ("a: b\nc\nd: e\n", "3:1: 不是有效的 YAML：读取键时，找不到应有的冒号 ':'"),
+        "indent.yaml": ("firm:\n  name: A\n    home: CN\n", "3:9: 不是有效的 YAML：此处不能出现键值对（请检查冒号和缩进）"),
+        "quote.yaml": ('firm:\n  name: "A\n', "3:1: 不是有效的 YAML：读取带引号的文本时，文件意外结束（引号或括号未闭合？）"),
+        "block.yaml": ("a:\n  - 1\n b: 2\n", "3:2: 不是有效的 YAML：解析键值对时，此处应结束当前层级，却遇到新的一组键值对"),
+    }
+    for name, (text, _) in broken.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    result = invoke("validate", "--lang", "zh-CN", *sorted(tmp_path.iterdir()))
+    assert result.exit_code == 1
+    for name, (_, expected) in broken.items():
+        assert f"{tmp_path / name}:{expected}" in result.output, result.output
+    english = invoke("validate", tmp_path / "colon.yaml").output
+    assert "not valid YAML: could not find expected ':' (while scanning a simple key)" in english  # English as PyYAML says it
+    hostile = invoke("validate", "--lang", "zh-CN", *sorted(HOSTILE.iterdir())).output
+    details = [line.split("不是有效的 YAML：", 1)[1] for line in hostile.splitlines() if "不是有效的 YAML：" in line]
+    assert len(details) >= 5
+    for detail in details:  # no English words of the reader's left, only what the file holds, quoted
+        assert not re.search(r"[A-Za-z]{3,}", re.sub(r"'[^']*'", "", detail).replace("YAML", "")), detail
