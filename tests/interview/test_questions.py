@@ -149,7 +149,7 @@ def test_every_question_says_which_advice_depends_on_it(engine):
 
 def test_why_we_ask_is_one_sentence_with_the_known_values_and_words_for_the_rest(engine):
     firm = hand_written("patent-holder")
-    state, seen = _questions.State(), 0
+    state, seen, sentences = _questions.State(), 0, []
     while (question := engine.next_question(state)) is not None:
         for lang, opening, end in (
             ("en", "We ask because your answer decides whether the outline gives this advice: “", "”."),
@@ -167,11 +167,22 @@ def test_why_we_ask_is_one_sentence_with_the_known_values_and_words_for_the_rest
                 question, "en", state.profile
             )
             assert "核实 Hinge mechanism 在某个市场的日期——注册日为某日" in engine.why_sentence(question, "zh-CN", state.profile)
-        if question.id == "markets[+]" and not question.required:  # the firm's home is known: 中国, not 本国
-            assert "“在中国也注册贵公司的品牌”" in engine.why_sentence(question, "zh-CN", state.profile)
+        sentences.append(engine.why_sentence(question, "en", state.profile))
         action, answer = reply(question, state.profile, firm)
         state = engine.skip(state, question) if action == "skip" else engine.answer(state, question, answer)[0]
     assert seen > 20
+    # the firm's home is known from the first answers: named (CN), never "your home country"
+    assert not any("your home country" in s for s in sentences) and any(" CN" in s for s in sentences)
+
+
+def test_every_value_a_rule_title_names_has_words_for_when_it_is_not_known_yet():
+    from ipexpert._knowledge import expressions as _expressions
+    from ipexpert._knowledge import i18n as _i18n
+
+    words = _i18n._labels()["words"]["unknown"]
+    names = {name for rule in _api.default_rules().rules for name in _expressions.placeholders(rule.data.get("title") or "")}
+    assert sorted(names - set(words)) == []
+    assert all(words[name]["en"] and words[name]["zh-CN"] for name in names)
 
 
 def test_answers_are_checked_with_the_messages_of_validate(engine):
