@@ -26,7 +26,7 @@ from ipexpert._engine.agenda import ExactDepthStrategy
 from ipexpert._engine.experta import KnowledgeEngine, experta, frozen_fields, new_fact
 from ipexpert._engine.joins import MatchLimitExceeded
 from ipexpert._engine.network import ChangedNodesMatcher
-from ipexpert._errors import EvaluationError, Problem
+from ipexpert._errors import EvaluationError, Problem, ProfileTooLargeError
 from ipexpert._knowledge import conditions as _conditions
 from ipexpert._knowledge import expressions as _expressions
 from ipexpert._knowledge import order as _order
@@ -197,6 +197,9 @@ class RuleBase:
             self._types[kind]  # noqa: B018 - create the classes up front, in a fixed order
         self._engine_class = engine_class(self.rules, self._types, _record, matcher)
         self._local = threading.local()
+        # Only a rule on a cycle of derivations can fire without end; past the firing limit,
+        # any other rule means the profile is too large, not that the rules loop.
+        self._looping = frozenset(_order.looping(self.rules))
 
     def __repr__(self):
         packs = ", ".join(f"{p.name} {p.version}" for p in self.packs)
@@ -254,6 +257,8 @@ class RuleBase:
         except _Runaway as exc:
             engine.running = False
             rule = exc.rule
+            if rule.key not in self._looping:
+                raise _too_large(specs, len(self.static_facts), engine, rule) from None
             raise EvaluationError(
                 rule.doc.problem(
                     rule.path,
@@ -267,6 +272,24 @@ class RuleBase:
         finally:
             engine._ipexpert_run = None
         return run
+
+
+def _too_large(specs, static_count, engine, rule) -> ProfileTooLargeError:
+    """The one line for a profile whose lists multiply past the firing limit: its largest lists, and the rule that fired most."""
+    sizes: dict[str, int] = {}
+    for spec in specs:
+        if len(spec.path) > 1 and isinstance(spec.path[1], int):  # an item of a top-level list
+            sizes[spec.path[0]] = sizes.get(spec.path[0], 0) + 1
+    largest = sorted(sizes, key=lambda name: (-sizes[name], name))[:3]
+    named = [f"{sizes[name]:,} {name}" for name in largest]
+    lists = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else "".join(named) or f"{len(specs):,} facts"
+    message = (
+        f"the profile is too large to evaluate at once: its {lists} need more than {engine._ipexpert_limit:,} rule firings, "
+        f"the limit for {len(specs) + static_count:,} facts (rule {rule.key} fired {engine._ipexpert_counts[rule.key]:,} times); "
+        "split it into smaller profiles, for example by market"
+    )
+    path = (largest[0],) if largest else ()
+    return ProfileTooLargeError(Problem("<profile>", None, None, "$." + path[0] if path else "$", message))
 
 
 def _match_problem(exc: MatchLimitExceeded) -> Problem:
