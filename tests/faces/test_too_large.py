@@ -80,11 +80,19 @@ def test_batch_records_profile_too_large(low_limit, invoke, tmp_path):
     assert_says_what_is_too_large(error["problems"][0]["message"])
 
 
-@pytest.mark.parametrize("operation", ["evaluate", "report"])
-def test_the_service_answers_413_problem_details(low_limit, monkeypatch, operation):
+@pytest.mark.parametrize(
+    ("operation", "options"),
+    [
+        ("evaluate", {}),
+        ("report", {}),
+        ("explain", {"target": "paper-core/trademark-gap"}),
+        ("diff", {"assignments": ("firm.employees=5",)}),
+    ],
+)
+def test_the_service_answers_413_problem_details(low_limit, monkeypatch, operation, options):
     # What the evaluating process answers, run here so that the lowered limit applies.
     monkeypatch.setattr(evaluating, "_child", {"rules": ipexpert.load_rules(), "limits": Limits(), "book": ()})
-    status, media_type, body, _, _ = evaluating._answer(operation, huge_profile().encode(), {"as_of": AS_OF})
+    status, media_type, body, _, _ = evaluating._answer(operation, huge_profile().encode(), {"as_of": AS_OF, **options})
     assert (status, media_type) == (413, "application/problem+json")
     data = json.loads(body)
     assert data["title"] == "Content Too Large" and "too large to evaluate" in data["detail"]
