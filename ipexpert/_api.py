@@ -7,7 +7,7 @@ import functools
 
 from ipexpert._common import values as _values
 from ipexpert._engine import rulebase as _rulebase
-from ipexpert._errors import EvaluationError, IPExpertError, Problem
+from ipexpert._errors import EvaluationError, IPExpertError, Problem, ProfileTooLargeError
 from ipexpert._knowledge import packs as _packs
 from ipexpert._outline import assemble as _assemble
 from ipexpert._reading import facts as _facts
@@ -96,7 +96,12 @@ def evaluate_run(profile, rules=None, as_of=None, name=None, lang=None):
     with _rulebase.collector_paused():
         doc = _profile.check(_profile.read(profile, name))
         rules = rules if rules is not None else default_rules()
-        run = rules.run(_facts.build(doc.data, as_of), as_of)
+        try:
+            run = rules.run(_facts.build(doc.data, as_of), as_of)
+        except ProfileTooLargeError as exc:  # point at the profile's largest list, in the profile's file
+            raise ProfileTooLargeError(
+                [doc.problem(tuple(p.path[2:].split(".")) if p.path.startswith("$.") else (), p.message) for p in exc.problems]
+            ) from None
         try:
             outline = _assemble.assemble(run, rules, doc, __version__, lang)
         except (OverflowError, ValueError, TypeError) as exc:

@@ -4,6 +4,7 @@
     ├── InvalidProfileError       the profile cannot be read or breaks the schema
     ├── InvalidRulePackError      a rule pack cannot be read, breaks the schema, or cannot compile
     ├── EvaluationError           the rules ran away (firing limit) or failed while firing
+    │   └── ProfileTooLargeError  a legitimate profile needs more rule firings than one evaluation allows
     ├── MissingExtraError         an optional extra (serve, pdf, docx, dask) is not installed
     └── ProblemsReported          a command already printed the problems it found (exit 1)
         └── Cancelled             the user stopped an interactive command (exit 130)
@@ -79,6 +80,14 @@ class InvalidRulePackError(IPExpertError):
 
 class EvaluationError(IPExpertError):
     """The rules failed while running (for instance, a rule kept firing past the limit)."""
+
+
+class ProfileTooLargeError(EvaluationError):
+    """The profile is valid but its lists multiply into more rule firings than one evaluation allows.
+
+    Not a fault of the rules (none of the rules that fired can feed itself): the message names
+    the profile's largest lists, so that the user can split it.
+    """
 
 
 class ProblemsReported(IPExpertError):

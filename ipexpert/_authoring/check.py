@@ -25,6 +25,8 @@ from ipexpert._reading import schemas as _schemas
 
 # The `stage` fact: declared in the profile (firm.stage) or derived by a rule.
 BUILTIN_KINDS = {"stage": ("value", "declared")}
+# More reference facts of one kind than a group should read (it looks at each, every time it is computed).
+WIDE_GROUP = 1_000
 # Kinds an evaluation has at most one fact of.
 SINGLE_KINDS = frozenset({"firm", "confidentiality", "management", "history", "evaluation", "stage"})
 
@@ -36,6 +38,7 @@ class Catalog:
     fields: dict = field(default_factory=dict)  # kind -> set of field names
     producers: dict = field(default_factory=dict)  # kind -> ["profile"] or [rule keys / pack names]
     values: dict = field(default_factory=dict)  # (kind, field) -> set of literal values, or None (any)
+    reference: dict = field(default_factory=dict)  # kind -> how many facts the packs declare
 
     def add(self, kind, names, producer):
         self.fields.setdefault(kind, set()).update(names)
@@ -69,6 +72,7 @@ def catalog(packs) -> Catalog:
     for pack in packs:
         for fact in pack.facts:
             cat.add(fact.kind, set(fact.fields) | {"path"}, pack.name)
+            cat.reference[fact.kind] = cat.reference.get(fact.kind, 0) + 1
             for name, value in fact.fields.items():
                 cat.add_values(fact.kind, name, value)
         for rule in pack.rules:
@@ -117,6 +121,7 @@ class _RuleChecker:
         for path, kind, fields, _ in patterns(self.rule):
             self.check_pattern(path, kind, fields)
         self.check_cross_joins(self.rule.conditions)
+        self.check_wide_groups(self.rule.conditions)
         self.check_conclusions(bound | {"as_of"})
         if not data.get("source"):
             self.problem(
@@ -155,6 +160,29 @@ class _RuleChecker:
                 key=True,
                 severity="warning",
             )
+
+    def check_wide_groups(self, conditions):
+        """Warn about a group over more than WIDE_GROUP reference facts of the packs.
+
+        A group looks at every fact of its kind each time the conditions before it match: a
+        group over 3,000 facts after a condition matching 3,000 facts looks at 9,000,000, and
+        the evaluation stops at its limit on facts looked at.
+        """
+        for i, node in enumerate(conditions):
+            if not isinstance(node, _conditions.Group):
+                continue
+            kind = node.pattern.kind
+            count = self.cat.reference.get(kind, 0)
+            if count > WIDE_GROUP:
+                self.problem(
+                    ("when", i, "group"),
+                    f"the group in condition {i + 1} of rule {self.rule.key} looks at all {count:,} `{kind}` facts "
+                    "of the packs each time the conditions before it match; an evaluation stops past its limit "
+                    f"on facts looked at: match `{kind}` with a condition joined on a variable, or keep it to "
+                    f"{WIDE_GROUP:,} facts or fewer",
+                    key=True,
+                    severity="warning",
+                )
 
     def single(self, kind) -> bool:
         """Whether an evaluation has at most one fact of *kind*: a profile kind there is one of, or reference data declared once."""

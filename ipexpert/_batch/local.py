@@ -31,12 +31,16 @@ from ipexpert._batch import resume as _resume
 from ipexpert._common import processes as _processes
 from ipexpert._common import values as _values
 from ipexpert._common.output import atomic_file
-from ipexpert._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, one_line
+from ipexpert._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, ProfileTooLargeError, one_line
 from ipexpert._reading import document as _document
 from ipexpert._reading import profile as _profile
 
 SUFFIXES = (".yaml", ".yml", ".json")
-ERROR_KINDS = {InvalidProfileError: "invalid_profile", EvaluationError: "evaluation_failed"}
+ERROR_KINDS = {
+    InvalidProfileError: "invalid_profile",
+    EvaluationError: "evaluation_failed",
+    ProfileTooLargeError: "profile_too_large",
+}
 IN_FLIGHT_PER_JOB = 4
 WORKER_LOST = "the process evaluating this profile died (out of memory, or killed), and again when it was tried alone"
 

@@ -26,7 +26,7 @@ from ipexpert._engine.agenda import ExactDepthStrategy
 from ipexpert._engine.experta import KnowledgeEngine, experta, frozen_fields, new_fact
 from ipexpert._engine.joins import MatchLimitExceeded
 from ipexpert._engine.network import ChangedNodesMatcher
-from ipexpert._errors import EvaluationError, Problem
+from ipexpert._errors import EvaluationError, Problem, ProfileTooLargeError
 from ipexpert._knowledge import conditions as _conditions
 from ipexpert._knowledge import expressions as _expressions
 from ipexpert._knowledge import order as _order
@@ -177,6 +177,11 @@ class _Runaway(Exception):
         self.rule = rule
 
 
+class _GroupRunaway(Exception):
+    def __init__(self, rule, group, count, limit, total):
+        self.rule, self.group, self.count, self.limit, self.total = rule, group, count, limit, total
+
+
 class RuleBase:
     """Compiled rule packs: immutable, reusable, safe to share between threads."""
 
@@ -197,6 +202,13 @@ class RuleBase:
             self._types[kind]  # noqa: B018 - create the classes up front, in a fixed order
         self._engine_class = engine_class(self.rules, self._types, _record, matcher)
         self._local = threading.local()
+        # Only a rule on a cycle of derivations can fire without end; past the firing limit,
+        # any other rule means the profile is too large, not that the rules loop.
+        self._looping = frozenset(_order.looping(self.rules))
+        # Kinds only the packs' own facts have: a group over one costs the same on every profile.
+        self._static_only = frozenset(
+            {fact.kind for fact in self.static_facts} - set(_facts.KINDS) - {_order.derived_kind(rule) for rule in self.rules}
+        )
 
     def __repr__(self):
         packs = ", ".join(f"{p.name} {p.version}" for p in self.packs)
@@ -228,6 +240,10 @@ class RuleBase:
         limit_matches = getattr(engine.matcher, "limit_matches", None)
         if limit_matches is not None:
             limit_matches(per_rule, TOTAL_MATCH_FACTOR * per_rule)
+        # A group looks at every fact of its kind each time the rule's other conditions match:
+        # the facts it looks at are bounded like the partial matches a join holds.
+        engine._ipexpert_scan_limits = (per_rule, TOTAL_MATCH_FACTOR * per_rule)
+        engine._ipexpert_scans = {}
         engine._ipexpert_counts = {}
         engine._ipexpert_total = 0
         engine._ipexpert_facts_of = _FactsByKind(engine)
@@ -251,9 +267,17 @@ class RuleBase:
             # them (and making the collector walk them) until the next evaluation.
             engine.reset()
             raise EvaluationError(_match_problem(exc)) from None
+        except _GroupRunaway as exc:
+            engine.running = False
+            engine.reset()
+            if exc.group.pattern.kind not in self._static_only:
+                raise _too_large(specs, len(self.static_facts), engine, exc.rule, exc) from None
+            raise EvaluationError(_group_problem(exc)) from None
         except _Runaway as exc:
             engine.running = False
             rule = exc.rule
+            if rule.key not in self._looping:
+                raise _too_large(specs, len(self.static_facts), engine, rule) from None
             raise EvaluationError(
                 rule.doc.problem(
                     rule.path,
@@ -267,6 +291,42 @@ class RuleBase:
         finally:
             engine._ipexpert_run = None
         return run
+
+
+def _too_large(specs, static_count, engine, rule, scans=None) -> ProfileTooLargeError:
+    """The one line for a profile whose lists multiply past the firing limit: its largest lists, and the rule that fired most."""
+    sizes: dict[str, int] = {}
+    for spec in specs:
+        if len(spec.path) > 1 and isinstance(spec.path[1], int):  # an item of a top-level list
+            sizes[spec.path[0]] = sizes.get(spec.path[0], 0) + 1
+    largest = sorted(sizes, key=lambda name: (-sizes[name], name))[:3]
+    named = [f"{sizes[name]:,} {name}" for name in largest]
+    lists = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else "".join(named) or f"{len(specs):,} facts"
+    if scans is None:
+        work = f"more than {engine._ipexpert_limit:,} rule firings"
+        most = f"rule {rule.key} fired {engine._ipexpert_counts[rule.key]:,} times"
+    else:
+        work = f"groups that look at more than {scans.limit:,} facts"
+        most = f"rule {rule.key}'s group over `{scans.group.pattern.kind}` looked at {scans.count:,}"
+    message = (
+        f"the profile is too large to evaluate at once: its {lists} need {work}, "
+        f"the limit for {len(specs) + static_count:,} facts ({most}); "
+        "split it into smaller profiles, for example by market"
+    )
+    path = (largest[0],) if largest else ()
+    return ProfileTooLargeError(Problem("<profile>", None, None, "$." + path[0] if path else "$", message))
+
+
+def _group_problem(exc) -> Problem:
+    """The one line for a group over the packs' own facts that is computed too often: the rule, the group, the cause."""
+    rule, group = exc.rule, exc.group
+    which = "all groups together looked" if exc.total else "it looked"
+    return rule.doc.problem(
+        rule.path + group.path,
+        f"rule {rule.id} of pack {rule.pack} stopped the evaluation: {which} at more than {exc.limit:,} facts "
+        f"(its group reads every `{group.pattern.kind}` fact of the packs each time the conditions before it match; "
+        "`rules check` warns where)",
+    )
 
 
 def _match_problem(exc: MatchLimitExceeded) -> Problem:
@@ -286,7 +346,7 @@ def _record(rule, captures, context, engine, late=None):
     """The action of every compiled rule: compute its groups, record the firing, declare what it derives."""
     grouped = ()
     if late is not None:
-        found = _match_groups(late, context, engine)
+        found = _match_groups(late, context, engine, rule)
         if found is None:
             return
         context, grouped = found
@@ -311,7 +371,7 @@ def _record(rule, captures, context, engine, late=None):
             run.origins[fact.__factid__] = Origin(kind, values, firing=firing)
 
 
-def _match_groups(late, context, engine):
+def _match_groups(late, context, engine, rule):
     """(the context with what the rule's groups bind, the facts they matched), or None when the rule does not hold.
 
     The `not` and `exists` conditions the network does not decide are checked first, then
@@ -327,6 +387,7 @@ def _match_groups(late, context, engine):
             return None
     matched = []
     for group, visible in groups:
+        _count_scans(engine, rule, group, len(facts_of(group.pattern.kind)))
         found = _groups.evaluate(group, facts_of(group.pattern.kind), _visible(bindings, visible), as_of)
         if found is None:
             return None
@@ -337,6 +398,18 @@ def _match_groups(late, context, engine):
         if not test(**dict(bindings, **{_compile.AS_OF: as_of})):
             return None
     return dict(context, **bindings), tuple(matched)
+
+
+def _count_scans(engine, rule, group, count: int) -> None:
+    """Note that *group* looks at *count* facts; past the rule's or all rules' limit, stop the evaluation."""
+    scans = engine._ipexpert_scans
+    scans[rule.key] = scans.get(rule.key, 0) + count
+    scans[None] = scans.get(None, 0) + count
+    per_rule, all_rules = engine._ipexpert_scan_limits
+    if scans[rule.key] > per_rule:
+        raise _GroupRunaway(rule, group, scans[rule.key], per_rule, total=False)
+    if scans[None] > all_rules:
+        raise _GroupRunaway(rule, group, scans[None], all_rules, total=True)
 
 
 def _visible(bindings: dict, names: frozenset) -> dict:

@@ -83,6 +83,22 @@ def strata(rules) -> list[int]:
     return [level[component_of[r]] for r in range(len(rules))]
 
 
+def looping(rules) -> set[str]:
+    """Keys of the rules on a cycle of derivations (each reads what another derives): only these can fire without end."""
+    rules = list(rules)
+    producers: dict[str, list[int]] = {}
+    for i, rule in enumerate(rules):
+        kind = derived_kind(rule)
+        if kind:
+            producers.setdefault(kind, []).append(i)
+    successors = [sorted({p for read in reads(rule) for p in producers.get(read.kind, ())}) for rule in rules]
+    keys: set[str] = set()
+    for members in _components(len(rules), successors):
+        if len(members) > 1 or members[0] in successors[members[0]]:
+            keys.update(rules[r].key for r in members)
+    return keys
+
+
 def _cycle_problem(rules, edges, inside, start, producer, read):
     """The cycle from *start* (which negates what *producer* derives) back to *start*, as one Problem."""
     # Walk from the producer back to start through the component: producer reads ... derived by start.

@@ -257,7 +257,21 @@ class _Justifier:
         return Justification(because, facts, chain, sources)
 
     def _walk(self, firing, facts, chain, seen_facts, seen_chain, top=False):
-        for fact in firing.facts:
+        """Add what *firing* matched: profile and pack facts to *facts*, derived ones to *chain*, each after what it came from.
+
+        Depth first, with a stack of its own rather than recursion, so that a chain of
+        derivations thousands deep is walked like a short one.
+        """
+        # Each entry: the facts of a firing still to visit, and the derived fact to add to the chain when they are done.
+        stack: list = [(iter(firing.facts), None)]
+        while stack:
+            pending, derived = stack[-1]
+            fact = next(pending, None)
+            if fact is None:
+                stack.pop()
+                if derived is not None:
+                    chain.append(self._link(derived))
+                continue
             origin = self.run.origin(fact)
             if origin.firing is not None:
                 # list values (designations, products) are not hashable: key on the JSON text
@@ -265,23 +279,22 @@ class _Justifier:
                 if key in seen_chain:
                     continue
                 seen_chain.add(key)
-                self._walk(origin.firing, facts, chain, seen_facts, seen_chain)
-                rule = origin.firing.rule
-                chain.append(
-                    {
-                        "fact": origin.kind,
-                        "values": _plain(origin.fields),
-                        "rule": rule.key,
-                        "because": self.tr.fill(
-                            rule, "because", rule.data["because"], _with_as_of(origin.firing.bindings, self.run.as_of)
-                        ),
-                    }
-                )
+                stack.append((iter(origin.firing.facts), origin))
             else:
                 ref = self.fact_ref(origin)
                 if ref is not None and ref["path"] not in seen_facts:
                     seen_facts.add(ref["path"])
                     facts.append(ref)
+
+    def _link(self, origin) -> dict:
+        """One step of the chain: the derived fact, the rule that derived it, and why."""
+        rule = origin.firing.rule
+        return {
+            "fact": origin.kind,
+            "values": _plain(origin.fields),
+            "rule": rule.key,
+            "because": self.tr.fill(rule, "because", rule.data["because"], _with_as_of(origin.firing.bindings, self.run.as_of)),
+        }
 
 
 def _with_as_of(bindings, as_of):

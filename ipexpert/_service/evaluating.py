@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from ipexpert import _api
 from ipexpert._common import processes as _processes
-from ipexpert._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem
+from ipexpert._errors import EvaluationError, InvalidProfileError, IPExpertError, Problem, ProfileTooLargeError
 from ipexpert._service.options import MB, REPORT_MEDIA_TYPES, Options
 from ipexpert._service.problems import PROBLEM_MEDIA_TYPE, Refused, dumps, problem_body
 
@@ -90,6 +90,7 @@ def _answer(operation: str, raw: bytes, params: dict) -> tuple[int, str, bytes, 
     return status, media_type, body, headers, _rss()
 
 
+TOO_LARGE = "the profile is too large to evaluate at once; split it into smaller profiles"
 OVER_TIME = 503  # only a request stopped at its time limit is answered 503 by the evaluating process
 
 
@@ -117,6 +118,8 @@ def _evaluated(doc, rules, limits, as_of=None, lang=None) -> tuple[int, str, byt
         outline = _api.evaluate(doc, rules, as_of, None, lang)
     except InvalidProfileError as exc:
         raise Refused(422, "the profile is not valid", exc.problems) from None
+    except ProfileTooLargeError as exc:
+        raise Refused(413, TOO_LARGE, exc.problems) from None
     except EvaluationError as exc:  # a runaway rule, too many partial matches, a date past 9999...
         raise Refused(500, "the rules failed on this profile", exc.problems) from None
     _check_size(outline, limits)
@@ -150,6 +153,8 @@ def _report(raw, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -
         outline, run, doc = _api.evaluate_run(_read(raw), rules, as_of, None, lang)
     except InvalidProfileError as exc:
         raise Refused(422, "the profile is not valid", exc.problems) from None
+    except ProfileTooLargeError as exc:
+        raise Refused(413, TOO_LARGE, exc.problems) from None
     except EvaluationError as exc:
         raise Refused(500, "the rules failed on this profile", exc.problems) from None
     _check_size(outline, limits)  # the same limits as /v1/evaluate first
@@ -216,6 +221,8 @@ def _explain(raw, rules, limits, as_of=None, target="") -> tuple[int, str, bytes
         data = _api.explain(doc, target, rules, as_of)
     except InvalidProfileError as exc:
         raise Refused(422, "the profile is not valid", exc.problems) from None
+    except ProfileTooLargeError as exc:
+        raise Refused(413, TOO_LARGE, exc.problems) from None
     except EvaluationError as exc:
         raise Refused(500, "the rules failed on this profile", exc.problems) from None
     except IPExpertError as exc:  # no such recommendation, risk or rule: the message suggests the nearest
@@ -236,6 +243,8 @@ def _diff(raw, rules, limits, as_of=None, assignments=()) -> tuple[int, str, byt
         data = _api.diff(_api.evaluate(before, rules, as_of), _api.evaluate(after, rules, as_of))
     except InvalidProfileError as exc:
         raise Refused(422, "the profile is not valid (before or after the changes)", exc.problems) from None
+    except ProfileTooLargeError as exc:
+        raise Refused(413, TOO_LARGE, exc.problems) from None
     except EvaluationError as exc:
         raise Refused(500, "the rules failed on this profile", exc.problems) from None
     data["before"], data["after"] = REQUEST_NAME, f"{REQUEST_NAME} with {', '.join(assignments)}"

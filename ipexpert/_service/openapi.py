@@ -277,7 +277,8 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                         **body_errors,
                         "413": problem(
                             f"The body is larger than {limits.body_bytes:,} bytes, or the outline would pass "
-                            f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes."
+                            f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes, or the profile's lists "
+                            "multiply into more rule firings than one evaluation allows."
                         ),
                         "500": problem("The rules failed on this profile, or an internal error occurred."),
                     },
@@ -333,7 +334,8 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                         **body_errors,
                         "413": problem(
                             f"The body is larger than {limits.body_bytes:,} bytes, or the outline would pass "
-                            f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes, or a PDF would pass {limits.pdf_items:,} items."
+                            f"{limits.outline_items:,} items or {limits.outline_bytes:,} bytes, or a PDF would pass {limits.pdf_items:,} items, "
+                            "or the profile's lists multiply into more rule firings than one evaluation allows."
                         ),
                         "422": problem("The profile breaks the profile schema or its consistency checks."),
                         "500": problem("The rules failed on this profile, or an internal error occurred."),
@@ -380,6 +382,10 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                         **body_errors,
                         "400": problem("The body is not readable, or target is missing or too long, or as_of is not a date."),
                         "404": problem("The outline has no such recommendation or risk and no rule of that name is loaded."),
+                        "413": problem(
+                            f"The body is larger than {limits.body_bytes:,} bytes, or the profile's lists multiply into "
+                            "more rule firings than one evaluation allows."
+                        ),
                         "500": problem("The rules failed on this profile, or an internal error occurred."),
                     },
                 }
@@ -415,7 +421,10 @@ def openapi_document(limits: Limits = Limits()) -> dict:
                         "400": problem(
                             "The body is not readable, or a set parameter is missing, malformed or cannot be applied."
                         ),
-                        "413": problem(f"The body is larger than {limits.body_bytes:,} bytes."),
+                        "413": problem(
+                            f"The body is larger than {limits.body_bytes:,} bytes, or the profile's lists multiply into "
+                            "more rule firings than one evaluation allows."
+                        ),
                         "500": problem("The rules failed on this profile, or an internal error occurred."),
                     },
                 }

@@ -51,6 +51,7 @@ class Options:
     keep_alive: float = 5.0  # idle seconds between requests on one connection
     header_timeout: float = 10.0  # from connection (or previous answer) to complete request headers
     body_timeout: float = 30.0  # from complete headers to complete body
+    send_timeout: float = 30.0  # an answer held up by a client that does not read it; past it the connection is dropped
     graceful_timeout: float = 10.0  # on SIGTERM: how long requests in flight may still take
     rule_paths: tuple = ()
     defaults: bool = True

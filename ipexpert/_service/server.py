@@ -29,16 +29,24 @@ class HTTPProtocol(H11Protocol):
     `body_timeout` seconds for the body; past either it gets 408 and is closed. While a
     request is being evaluated no deadline runs. At shutdown the deadlines shrink to half the
     graceful timeout, so a stalled upload never holds the server past it.
+
+    An answer the client does not read fills the connection's buffer; the request then waits
+    (holding its place under `--concurrency`) until there is room. From the moment bytes
+    wait so (the transport pauses writing, or an answer completes with bytes still unsent)
+    the client has `send_timeout` seconds to take them, or the connection is dropped.
     """
 
     _closed_tally: Tally | None = None
     _refused_tally: Tally
+    _unread_tally: Tally
     _per_address: dict = {}  # client address -> connections open from it (one event loop: no lock)
 
     def __init__(self, config, *args, **kwargs):
         super().__init__(config, *args, **kwargs)
         options = from_environment()
         self._timeouts = {"header": options.header_timeout, "body": options.body_timeout}
+        self._send_timeout = options.send_timeout
+        self._send_timer = None
         self._graceful = options.graceful_timeout
         self._phase = None
         self._timer = None
@@ -48,6 +56,7 @@ class HTTPProtocol(H11Protocol):
         if HTTPProtocol._closed_tally is None:
             HTTPProtocol._closed_tally = Tally("connections closed for sending too slowly")
             HTTPProtocol._refused_tally = Tally("connections refused")
+            HTTPProtocol._unread_tally = Tally("connections dropped for not reading their answers")
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -76,11 +85,39 @@ class HTTPProtocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         self._disarm()  # uvicorn's keep-alive timer takes over
+        if self.transport.get_write_buffer_size():
+            self._hold_send()  # closing would wait for these bytes as long as the client does not read
         super().on_response_complete()
         self._follow()  # a pipelined request may already be under way
 
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._hold_send()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._release_send()
+
+    def _hold_send(self) -> None:
+        if self._send_timer is None:
+            self._send_timer = self.loop.call_later(self._send_timeout, self._send_expired)
+
+    def _release_send(self) -> None:
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
+
+    def _send_expired(self) -> None:
+        self._send_timer = None
+        if not self.transport.get_write_buffer_size():
+            return  # taken in the meantime
+        HTTPProtocol._unread_tally.add(f"answer not read within {self._send_timeout:g} s")
+        # abort, not close: close would wait for the unsent bytes, as long as the client does not read.
+        self.transport.abort()
+
     def connection_lost(self, exc) -> None:
         self._disarm()
+        self._release_send()
         if self._address is not None:
             left = HTTPProtocol._per_address.pop(self._address, 1) - 1
             if left:

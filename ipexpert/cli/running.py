@@ -170,6 +170,13 @@ def batch(
     help="Seconds a client has to send the request body after its headers.",
 )
 @click.option(
+    "--send-timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds an answer may wait for a client that stops reading it; then the connection is dropped.",
+)
+@click.option(
     "--graceful-timeout",
     type=click.FloatRange(min=0.1),
     default=10.0,
@@ -234,6 +241,7 @@ def serve(
     keep_alive,
     header_timeout,
     body_timeout,
+    send_timeout,
     graceful_timeout,
     max_outline_items,
     max_outline_bytes,
@@ -266,6 +274,7 @@ def serve(
             keep_alive=keep_alive,
             header_timeout=header_timeout,
             body_timeout=body_timeout,
+            send_timeout=send_timeout,
             graceful_timeout=graceful_timeout,
             rule_paths=tuple(os.path.abspath(p) for p in rule_paths),
             defaults=not no_default_rules,

@@ -66,3 +66,37 @@ def test_hex_and_octal_integers_keep_to_the_18_digit_cap_as_decimals_do(text):
         load(text)
     assert "p.yaml:1:4:" in str(caught.value) and "is not a valid int" in caught.value.problem.message
     assert load("n: 0xDE0B6B3A763FFFF").data == {"n": 10**18 - 1}
+
+
+def _numeric_properties(node, path=()):
+    """(path, schema) of every integer or number property of the profile schema."""
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            yield path, node
+        for key, value in node.get("properties", {}).items():
+            yield from _numeric_properties(value, path + (key,))
+
+
+def test_the_profile_schema_allows_no_integer_the_reader_refuses():
+    # The schema (what an editor checks against) used to allow 20-digit integers the reader refuses.
+    import json
+
+    import jsonschema
+    import yaml
+    from conftest import ROOT
+
+    import ipexpert
+
+    schema = json.loads((ROOT / "schemas" / "firm-profile.schema.json").read_text(encoding="utf-8"))
+    example = (ROOT / "examples" / "model-citizen.yaml").read_text(encoding="utf-8")
+    numeric = list(_numeric_properties(schema))
+    assert len(numeric) >= 7
+    for path, spec in numeric:
+        largest = min(spec.get("maximum", 10**18 - 1), 10**18 - 1)
+        for value, valid in ((largest, True), (10**18, False), (12345678901234567890, False)):
+            data = yaml.safe_load(example)
+            data.setdefault(path[0], {})[path[1]] = value
+            reader_says = [p.path for p in ipexpert.validate(yaml.safe_dump(data, sort_keys=False))]
+            where = "$." + ".".join(path)
+            assert jsonschema.Draft202012Validator(spec).is_valid(value) == valid, (where, value)
+            assert reader_says == ([] if valid else [where]), (where, value, reader_says)

@@ -1067,6 +1067,34 @@ def test_slow_clients_hold_no_place_and_healthz_is_always_answered(tmp_path):
     no_traceback(started["log"])
 
 
+def test_a_client_that_stops_reading_its_answers_is_dropped_after_the_send_timeout(tmp_path):
+    # A socket that asked for answers and never read them held its request's place for ever:
+    # with --concurrency 1, every other request got 503 as long as it stayed open.
+    options = ("--concurrency", "1", "--send-timeout", "1", "--connections-per-client", "100")
+    started = {}
+    with server_process(tmp_path, *options, started=started) as port:
+        size = len(request(port, "GET", "/openapi.json")[2])
+        reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window, filled at once
+        reader.connect((HOST, port))
+        try:
+            asked = 8 * 1024 * 1024 // size + 1  # more answers than the buffers on the way can hold
+            reader.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * asked)
+            time.sleep(0.5)
+            assert request(port, "GET", "/healthz")[0] == 200
+            assert request(port, "GET", "/openapi.json")[0] == 503  # its request holds the only place
+            time.sleep(2)
+            assert request(port, "GET", "/openapi.json")[0] == 200  # dropped: the place is free again
+            reader.settimeout(5)
+            with contextlib.suppress(ConnectionResetError):
+                while reader.recv(1 << 20):
+                    pass  # what was sent before the drop, then the end
+        finally:
+            reader.close()
+    text = no_traceback(started["log"])
+    assert "connections dropped for not reading their answers: 1 × answer not read within 1 s" in text
+
+
 def test_connections_past_the_cap_for_one_address_are_closed_and_logged_once(tmp_path):
     started = {}
     with server_process(tmp_path, "--connections-per-client", "5", "--header-timeout", "30", started=started) as port:
