@@ -63,7 +63,7 @@ def test_the_service_answers_500_with_the_line(tmp_path):
 def test_rules_check_warns_about_conditions_joined_on_nothing(invoke):
     result = invoke("rules", "check", "--no-default-rules", PACK)
     assert result.exit_code == 0
-    lines = result.stdout.splitlines()
+    lines = [line for line in result.stdout.splitlines() if "translation" not in line]  # it has no zh-CN file: one line says so
     assert [line.split(": warning: ")[0] for line in lines] == [f"{PACK.relative_to(ROOT)}:{n}:9" for n in range(26, 31)]
     assert (
         lines[0]
