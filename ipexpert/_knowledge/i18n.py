@@ -121,7 +121,8 @@ class Translation:
         codes: frozenset = getattr(rule, "code_variables", frozenset())
         if self.lang == "zh-CN":
             template = name_offices(template, {name: bindings[name] for name in names if name in codes and name in bindings})
-            template = tighten(template, [name for name in names if name in codes])
+            # only a code shown as a Chinese name (美国) loses its spaces; an office like INPI keeps them
+            template = tighten(template, [name for name in names if name in codes and _named(bindings.get(name))])
         return _expressions.fill(
             template, {name: self.bound(name, bindings[name], name in codes, own) for name in names if name in bindings}
         )
@@ -173,6 +174,12 @@ def name_offices(template: str, codes: dict) -> str:
         return entry["zh-CN"] if entry else match.group(0)
 
     return _OFFICE_SLOT.sub(office, template)
+
+
+def _named(value) -> bool:
+    """Whether *value* (a code, or a list of codes) reads as Chinese names rather than as it is written."""
+    values = value if isinstance(value, (list, tuple, frozenset)) else [value]
+    return bool(values) and all(isinstance(v, str) and market("zh-CN", v) != v for v in values)
 
 
 def tighten(template: str, names) -> str:
