@@ -79,7 +79,7 @@ def test_validate_reports_every_file(invoke, tmp_path):
 
 def test_usage_errors_exit_2(invoke):
     assert invoke("evaluate", SPINWELL, "--as-of", "2026-13-01").exit_code == 2
-    assert invoke("evaluate", SPINWELL, "--format", "docx").exit_code == 2
+    assert invoke("evaluate", SPINWELL, "--format", "rtf").exit_code == 2
     assert invoke("frobnicate").exit_code == 2
 
 
