@@ -275,15 +275,18 @@ class RuleBase:
             raise EvaluationError(_group_problem(exc)) from None
         except _Runaway as exc:
             engine.running = False
-            rule = exc.rule
-            if rule.key not in self._looping:
-                raise _too_large(specs, len(self.static_facts), engine, rule) from None
-            raise EvaluationError(
-                rule.doc.problem(
-                    rule.path,
-                    f"rule {rule.key} fired more than {engine._ipexpert_limit:,} times in one evaluation; "
-                    "it keeps deriving new facts (a loop?)",
+            rule = _loop_behind(self, exc.rule, engine, len(facts))
+            if rule is None:
+                raise _too_large(specs, len(self.static_facts), engine, exc.rule) from None
+            if rule is exc.rule:
+                fired = f"fired more than {engine._ipexpert_limit:,} times in one evaluation"
+            else:
+                fired = (
+                    f"fired {engine._ipexpert_counts[rule.key]:,} times in one evaluation, driving rule {exc.rule.key} "
+                    f"past the limit of {engine._ipexpert_limit:,} firings"
                 )
+            raise EvaluationError(
+                rule.doc.problem(rule.path, f"rule {rule.key} {fired}; it keeps deriving new facts (a loop?)")
             ) from None
         except Exception as exc:  # a rule failing while firing must not leave a half-run engine
             engine.running = False
@@ -291,6 +294,22 @@ class RuleBase:
         finally:
             engine._ipexpert_run = None
         return run
+
+
+def _loop_behind(rules, tripped, engine, fact_count: int):
+    """The rule on a cycle of derivations that drove the run past its limit, or None when none did.
+
+    The rule that reached the limit may be one that only reads what a loop keeps deriving (a rule
+    over markets, under a rule that derives a market from a market): the loop is the rule on a
+    cycle that fired more often than there are facts, which no rule does once per fact.
+    """
+    if tripped.key in rules._looping:
+        return tripped
+    counts = engine._ipexpert_counts
+    busy = [key for key in rules._looping if counts.get(key, 0) > fact_count]
+    if not busy:
+        return None
+    return rules._by_key[max(busy, key=lambda key: (counts[key], key))]
 
 
 def _too_large(specs, static_count, engine, rule, scans=None) -> ProfileTooLargeError:

@@ -44,7 +44,13 @@ def check(doc: Document, name: str) -> list[Problem]:
     errors = sorted(validator(name).iter_errors(doc.data), key=lambda e: _sort_key(doc, e))
     problems = []
     seen = set()
+    wrong_type = set()  # paths with a value of the wrong type: its range or pattern says nothing more
     for error in errors:
+        where = tuple(error.absolute_path)
+        if where in wrong_type:
+            continue
+        if error.validator == "type":
+            wrong_type.add(where)
         problem = _problem(doc, error)
         if (problem.line, problem.column, problem.message) not in seen:
             seen.add((problem.line, problem.column, problem.message))
