@@ -9,6 +9,7 @@ field and are checked again on every request: a state that does not read starts 
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -18,6 +19,7 @@ from ipexpert import _api
 from ipexpert._errors import IPExpertError
 from ipexpert._interview import files as _files
 from ipexpert._interview import questions as _questions
+from ipexpert._interview import review as _review
 from ipexpert._interview.texts import LANGUAGES, texts
 from ipexpert._knowledge import i18n as _i18n
 from ipexpert._reading import profile as _profile
@@ -58,6 +60,12 @@ def _step(engine: _questions.Engine, form: dict, lang: str) -> Answer:
     if state is None:
         return _afresh(engine, lang)
     action = _one(form, "action")
+    if action == "back":
+        return _page(engine, _review.back(state), lang)
+    if action == "confirm":
+        return _page(engine, _review.confirm(state), lang)
+    if _one(form, "edit"):
+        return _edit(engine, state, _one(form, "edit"), lang)
     question = engine.find(state, _one(form, "question"))
     if question is None or action not in ("answer", "skip"):
         return _page(engine, state, lang)
@@ -68,6 +76,30 @@ def _step(engine: _questions.Engine, form: dict, lang: str) -> Answer:
     if problems:
         return _page(engine, state, lang, problems, question=question, entered=raw, status=422)
     return _page(engine, new_state, lang)
+
+
+def _edit(engine: _questions.Engine, state: _questions.State, where: str, lang: str) -> Answer:
+    """The question of the answer at *where* (a JSON list: its profile path), asked again with the old answer filled in."""
+    try:
+        path = json.loads(where)
+    except ValueError:
+        path = None
+    if not isinstance(path, list):
+        return _page(engine, state, lang)
+    opened, question, old = _review.reopen(engine, state, tuple(path))
+    if question is None:
+        return _page(engine, state, lang)
+    entered = {} if old is _review.SKIPPED else {"value": _form_value(old)}
+    return _page(engine, opened, lang, question=question, entered=entered)
+
+
+def _form_value(value):
+    """An answer as the form shows it: yes/no, a list of values, or text."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return str(value)
 
 
 def _resume(engine: _questions.Engine, form: dict, lang: str) -> Answer:
@@ -163,6 +195,7 @@ def _page(engine, state, lang, problems=(), question=None, entered=None, status=
     if question is None:
         question = engine.next_question(state)
     outline = engine.outline(state.profile, lang)
+    review = [] if question is not None or state.reviewed else _review_rows(engine, state, t)
     page = _templates.get_template("page.html").render(
         t=t,
         lang=lang,
@@ -177,8 +210,28 @@ def _page(engine, state, lang, problems=(), question=None, entered=None, status=
         why=engine.why_sentence(question, lang, state.profile) if question is not None else "",
         answered=len(state.settled) + _count(state.profile),
         more=question is not None and question.kind == "item" and _questions.has_items(state.profile, question.path),
+        can_go_back=bool(state.steps),
+        review=review,
     )
     return status, HTML, page.encode("utf-8"), HEADERS
+
+
+def _review_rows(engine, state, t) -> list[dict]:
+    """The review page's rows: each answer (or skipped question) with what it says and where it is."""
+    rows = []
+    for answer in _review.answers(engine, state):
+        label = t.label(answer.question)
+        about = answer.question.about if answer.question.about and answer.question.about not in label else ""
+        rows.append(
+            {
+                "label": label,
+                "about": about,
+                "value": t.ui("skipped") if answer.skipped else _review.shown(answer.value, answer.question, t),
+                "skipped": answer.skipped,
+                "path": json.dumps(list(answer.path), ensure_ascii=False),
+            }
+        )
+    return rows
 
 
 def _count(profile) -> int:

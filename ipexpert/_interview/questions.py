@@ -38,6 +38,7 @@ from ipexpert._interview.state import (  # noqa: F401
     registration_places,
     resume,
     trusted,
+    with_step,
 )
 from ipexpert._knowledge import i18n as _i18n
 from ipexpert._reading import document as _document
@@ -428,7 +429,7 @@ class Engine:
                 minimum = sub.get("minItems", 0) if is_required else 0
                 yield self._item_question(child_path, f"{child_spath}[]", sub["items"], len(items) < minimum, data, state)
             elif name not in data:
-                question = self._field_question(child_path, child_spath, sub, is_required, state)
+                question = self.field_question(child_path, child_spath, sub, is_required, state)
                 if question is not None:
                     yield question
 
@@ -436,7 +437,7 @@ class Engine:
         fields = []
         for name in item_schema.get("required", ()):
             sub = item_schema["properties"][name]
-            fields.append(self._field_question(path + (-1, name), f"{spath}.{name}", sub, True, state))
+            fields.append(self.field_question(path + (-1, name), f"{spath}.{name}", sub, True, state))
         return Question(
             id=f"{_document.json_path(path)[2:]}[+]",
             kind="item",
@@ -448,7 +449,8 @@ class Engine:
             about=str(parent.get("name", "")) if isinstance(parent, dict) else "",
         )
 
-    def _field_question(self, path, spath, sub, required, state):
+    def field_question(self, path, spath, sub, required, state):
+        """The question that fills the field at *path*, or None while it cannot be asked (no markets yet)."""
         profile = state.profile
         market_codes = tuple(m.get("code") for m in profile.get("markets", []) if isinstance(m, dict) and m.get("code"))
         about = ""
@@ -524,7 +526,7 @@ class Engine:
                 return state, [f"{unknown[0]!r} is not one of {', '.join(question.choices)}"]
             for member in question.fields:
                 _put(profile, member.path, member.path[1] in picked)
-            return State(profile, list(state.settled)), []
+            return State(profile, list(state.settled), with_step(state, {"put": [list(m.path) for m in question.fields]})), []
         if question.kind == "item":
             item = {}
             for sub in question.fields:
@@ -539,6 +541,7 @@ class Engine:
                 target = target[part]
             target.setdefault(question.path[-1], []).append(item)
             check_path = question.path + (len(target[question.path[-1]]) - 1,)
+            step: dict = {"append": list(question.path)}
         else:
             value, problem = _convert(question, raw.get("value"))
             if problem:
@@ -546,19 +549,20 @@ class Engine:
             elif value is not _ABSENT:
                 _put(profile, question.path, value)
             check_path = question.path
+            step = {"put": [list(question.path)]}
         if messages:
             return state, messages
         messages = _problems_at(profile, check_path)
         if messages:
             return state, messages
-        return State(profile, list(state.settled)), []
+        return State(profile, list(state.settled), with_step(state, step)), []
 
     def skip(self, state: State, question: Question) -> State:
         """Leave *question* unanswered (an optional field) or stop adding items to its list."""
         if question.required:
             return state
         ids = [m.id for m in question.fields] if question.kind == "group" else [question.id]
-        return State(copy.deepcopy(state.profile), [*state.settled, *ids])
+        return State(copy.deepcopy(state.profile), [*state.settled, *ids], with_step(state, {"settle": ids}))
 
     def count_fields(self) -> int:
         """How many fields the profile schema has (each leaf and each list of objects)."""

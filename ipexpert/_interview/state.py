@@ -15,15 +15,18 @@ from ipexpert._reading import schemas as _schemas
 
 @dataclass
 class State:
-    """The answers so far (a partial profile) and the questions left unanswered on purpose."""
+    """The answers so far (a partial profile), the questions left unanswered on purpose, how to
+    take each step back (so the interview can go Back), and whether the answers were reviewed."""
 
     profile: dict = field(default_factory=dict)
     settled: list = field(default_factory=list)  # ids answered "skip" or "no more"
+    # One entry per step, newest last: {"put": [paths set]}, {"append": path of the list} or {"settle": [ids]}.
+    steps: list = field(default_factory=list)
+    reviewed: bool = False  # the answers were looked over on the review page and confirmed
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"profile": self.profile, "settled": self.settled}, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-        )
+        data = {"profile": self.profile, "settled": self.settled, "steps": self.steps, "reviewed": self.reviewed}
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> State:
@@ -45,6 +48,7 @@ class State:
             data = json.loads(text, parse_constant=_no_constant)
         except (ValueError, RecursionError):
             return None
+        steps = data.pop("steps", []) if isinstance(data, dict) else []
         depth, longest = _shape(data)
         if depth > MAX_NESTING or longest > MAX_ITEMS:
             return None
@@ -57,13 +61,21 @@ class State:
         settled = data.get("settled", [])
         if not isinstance(settled, list) or not all(isinstance(s, str) for s in settled):
             return None
-        return cls(_tidy(data.get("profile", {})), settled)
+        if not isinstance(steps, list) or len(steps) > MAX_STEPS or not all(_is_step(s) for s in steps):
+            return None
+        return cls(_tidy(data.get("profile", {})), settled, steps, data.get("reviewed") is True)
 
 
 MAX_NESTING = 32  # a profile nests 5 deep; a state sent back deeper than this was not written here
 # The most items a list of the interview's answers may hold (there are 249 ISO 3166 countries): each
 # question walks every item, so the work per page grows with the square of the longest list.
 MAX_ITEMS = 250
+MAX_STEPS = 1000  # how many steps Back can undo; older ones are forgotten
+
+
+def with_step(state: State, step: dict) -> list:
+    """*state*'s steps with *step* added as the newest, keeping the newest MAX_STEPS."""
+    return [*state.steps, step][-MAX_STEPS:]
 
 
 def _shape(data) -> tuple[int, int]:
@@ -91,6 +103,26 @@ def _too_many_items(profile) -> tuple | None:
         elif isinstance(value, dict):
             stack.extend((v, (*where, k)) for k, v in value.items())
     return None
+
+
+def _is_path(value) -> bool:
+    return (
+        isinstance(value, list)
+        and 0 < len(value) <= MAX_NESTING
+        and all(isinstance(p, (str, int)) and not isinstance(p, bool) for p in value)
+    )
+
+
+def _is_step(step) -> bool:
+    """Whether a client-sent step has the shape `State.steps` describes (what it undoes is checked again)."""
+    if not isinstance(step, dict) or len(step) != 1:
+        return False
+    ((kind, value),) = step.items()
+    if kind == "put":
+        return isinstance(value, list) and all(_is_path(p) for p in value)
+    if kind == "append":
+        return _is_path(value)
+    return kind == "settle" and isinstance(value, list) and all(isinstance(i, str) for i in value)
 
 
 def _no_constant(name: str):

@@ -8,7 +8,7 @@ this server's stylesheet and forms. Here the routes only read the form's bytes, 
 the evaluating processes under the service's limits for `ipexpert serve`.
 
     GET  /                      the current question (a new interview), ?lang=zh-CN for Chinese
-    POST /interview             answer or skip the question; the next page
+    POST /interview             answer or skip the question, go back, change an answer, confirm the review; the next page
     POST /interview/resume      start from a pasted partial profile
     POST /interview/profile     download the profile (YAML)
     POST /interview/report      download the report in the page's language (format= html, pdf)

@@ -21,6 +21,7 @@ from interview_firms import AS_OF, FIRMS, FIXTURES, hand_written, reply  # noqa:
 from ipexpert import _api  # noqa: E402
 from ipexpert._interview import files as _files  # noqa: E402
 from ipexpert._interview import questions as _questions  # noqa: E402
+from ipexpert._interview import review as _review  # noqa: E402
 from ipexpert._interview.texts import texts  # noqa: E402
 
 DOWN, ENTER, SPACE = "\x1b[B", "\r", " "
@@ -113,7 +114,16 @@ def run_interview(tmp_path, firm_name, t):
         else:
             skip_field(child, question, t)
         state = engine.skip(state, question) if action == "skip" else engine.answer(state, question, answer)[0]
-    return child, asked
+    return child, asked, state
+
+
+def confirm_review(child, t, state, engine):
+    """The review lists every answer; the first choice writes the profile."""
+    see(child, t.ui("review_next"))
+    listed = child.before
+    for answer in _review.answers(engine, state)[:3]:
+        assert t.label(answer.question)[:20] in listed
+    child.send(ENTER)
 
 
 # The patent holder answers in Chinese: its reasons, outline and reports are Chinese.
@@ -124,7 +134,8 @@ LANGUAGE = {FIRMS[0]: "en", FIRMS[1]: "en", FIRMS[2]: "zh-CN"}
 def test_the_terminal_interview_writes_the_profile_and_report_of_a_firm_written_by_hand(tmp_path, firm_name, capsys):
     lang = LANGUAGE[firm_name]
     t = texts(lang)
-    child, asked = run_interview(tmp_path, firm_name, t)
+    child, asked, state = run_interview(tmp_path, firm_name, t)
+    confirm_review(child, t, state, _questions.engine(_api.default_rules(), _api.parse_date(AS_OF)))
     see(child, t.ui("saved", path="profile.yaml"))
     offers = ["outline", *_files.report_formats(), "finish"]
     wanted = ["html", "pdf", "outline"] if lang == "zh-CN" else ["html", "outline"]
@@ -224,3 +235,64 @@ def test_a_wrong_answer_in_a_partial_profile_is_one_line(tmp_path):
     assert child.exitstatus == 1
     assert re.search(r"partial\.yaml:3:17: .*China.* \(at \$\.firm\.home_country\)", child.before)
     assert not (Path(tmp_path) / "profile.yaml").exists()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_back_and_the_review_change_answers_before_the_profile_is_written(tmp_path, lang):
+    """`<` goes back to the home country; on the review, the CN registration's status is changed."""
+    t = texts(lang)
+    firm = hand_written(FIRMS[1])  # its mark is registered at home, in CN, which is not one of its markets
+    engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
+    child = spawn("interview", "-o", "profile.yaml", "--as-of", AS_OF, "--lang", lang, cwd=tmp_path)
+    state = _questions.State()
+    name, home = engine.next_question(state), None
+    answer_field(child, name, firm["firm"]["name"], t, True)
+    state = engine.answer(state, name, {"value": firm["firm"]["name"]})[0]
+    home = engine.next_question(state)
+    answer_field(child, home, "JP", t, True)  # a slip
+    see(child, t.ui("back_hint"))
+    child.send("<" + ENTER)  # Back, from the first market's code
+    see(child, t.label(home))
+    answer_field(child, home, "CN", t, True)
+    state = engine.answer(state, home, {"value": "CN"})[0]
+    while (question := engine.next_question(state)) is not None:
+        action, answer = reply(question, state.profile, firm)
+        if question.kind == "item":
+            if not question.required:
+                select(child, ["add", "skip"], "add" if action == "answer" else "skip")
+            if action == "answer":
+                for sub in question.fields:
+                    answer_field(child, sub, answer[sub.path[-1]], t, required=True)
+        elif action == "answer":
+            answer_field(child, question, answer["value"], t, question.required)
+        else:
+            skip_field(child, question, t)
+        state = engine.skip(state, question) if action == "skip" else engine.answer(state, question, answer)[0]
+
+    see(child, t.ui("review_next"))
+    child.send(DOWN + ENTER)  # change an answer
+    rows = _review.answers(engine, state)
+    where = ("ip_assets", 0, "registrations", 1, "status")
+    see(child, t.ui("which_answer"))
+    child.send(DOWN * [a.path for a in rows].index(where) + ENTER)
+    opened, question, old = _review.reopen(engine, state, where)
+    assert old == "registered"
+    see(child, t.label(question))
+    choices = list(question.choices)
+    child.send(DOWN * (choices.index("pending") - choices.index("registered")) + ENTER)  # the old answer is where it starts
+    state = engine.answer(opened, question, {"value": "pending"})[0]
+    while (question := engine.next_question(state)) is not None:  # whatever the change makes worth asking
+        skip_field(child, question, t)
+        state = engine.skip(state, question)
+    see(child, t.ui("review_next"))
+    child.send(ENTER)
+    see(child, t.ui("saved", path="profile.yaml"))
+    see(child, t.ui("next_step"))
+    select(child, ["outline", *_files.report_formats(), "finish"], "finish")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    written = _api.evaluate(tmp_path / "profile.yaml", as_of=AS_OF)
+    assert written.firm["home_country"] == "CN"
+    profile = _questions.read_partial(tmp_path / "profile.yaml").profile
+    assert profile["ip_assets"][0]["registrations"][1] == {"jurisdiction": "CN", "status": "pending", "filed": "2019-06-10"}

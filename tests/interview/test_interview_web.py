@@ -31,6 +31,7 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 from ipexpert import _api  # noqa: E402
 from ipexpert._interview import questions as _questions  # noqa: E402
+from ipexpert._interview import review as _review  # noqa: E402
 from ipexpert._interview import web as _web  # noqa: E402
 from ipexpert._knowledge import i18n as _i18n  # noqa: E402
 
@@ -121,7 +122,11 @@ def _fill(driver, question, name, value):
 
 
 def _page_state(driver):
-    return _questions.State.from_json(driver.find_element(By.CSS_SELECTOR, "#question input[name=state]").get_attribute("value"))
+    return _page_state_of(driver, "#question")
+
+
+def _page_state_of(driver, form):
+    return _questions.State.from_json(driver.find_element(By.CSS_SELECTOR, f"{form} input[name=state]").get_attribute("value"))
 
 
 def _wait_for(path: Path, timeout=20):
@@ -174,8 +179,22 @@ def _complete(driver, url, firm_name, lang="en", check_axe=False):
         assert not driver.find_elements(By.CSS_SELECTOR, ".problems"), driver.find_element(By.CSS_SELECTOR, ".problems").text
         assert len(asked) < 80, "the interview does not end"
     if check_axe:
+        axe_problems += _axe(driver)  # the review page
+    _confirm_review(driver)
+    if check_axe:
         axe_problems += _axe(driver)
     return asked, axe_problems
+
+
+def _confirm_review(driver):
+    """On the review page, every answer has a Change button; confirm with the keyboard to reach the downloads."""
+    assert driver.find_element(By.ID, "review").is_displayed()
+    state = _page_state_of(driver, "#review-form")
+    rows = driver.find_elements(By.CSS_SELECTOR, "table.answers tbody tr")
+    assert len(rows) == len(_review.answers(_questions.engine(_api.default_rules(), _api.parse_date(AS_OF)), state))
+    page = driver.find_element(By.TAG_NAME, "html").id
+    _tab_to(driver, _is("button", id="confirm")).send_keys(Keys.ENTER)
+    _wait_new_page(driver, page)
 
 
 def _wait_new_page(driver, old_html_id, timeout=30):
@@ -255,6 +274,9 @@ def test_in_chinese_the_questions_say_why_in_chinese_and_the_report_downloads_in
     assert reasons and english_reasons == [] and "…" not in sentence, sentence
     while browser.find_elements(By.CSS_SELECTOR, "#question"):
         _complete_one(browser, firm_name)
+    assert browser.find_element(By.ID, "review").text == "请检查您的回答"
+    assert "LUMEN" in browser.find_element(By.CSS_SELECTOR, "table.answers").text
+    _confirm_review(browser)
     assert browser.find_element(By.ID, "done").text == "您的档案已完成"
 
     _tab_to(browser, _is("button", id="download-profile")).send_keys(Keys.ENTER)
@@ -356,3 +378,54 @@ def test_a_tampered_state_starts_afresh_and_a_bad_pasted_profile_says_where(serv
         assert status == 400 and "填好公司和市场后" in body and "content-disposition" not in headers
     status, headers, body = _post(f"{server}/interview/profile", {"state": '{"profile": {}, "settled": []}'})
     assert headers["content-disposition"] == 'attachment; filename="firm-profile.yaml"'
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_back_undoes_the_last_answer_and_the_review_page_changes_one(browser, server, lang):
+    """Back shows the previous question without its answer; on the review page "Change" asks a
+    question again with the old answer ticked, and the new answer is what the profile holds."""
+    firm_name = FIRMS[1]  # its trade mark is registered at home, in CN, which is not one of its markets
+    browser.get(f"{server}/?lang={lang}")
+    _complete_one(browser, firm_name)  # the firm's name
+    _complete_one(browser, firm_name)  # its home country
+    assert _page_state(browser).profile["firm"] == {"name": "Lumen Home Ltd.", "home_country": "CN"}
+    page = browser.find_element(By.TAG_NAME, "html").id
+    _tab_to(browser, _is("button", id="back")).send_keys(Keys.ENTER)
+    _wait_new_page(browser, page)
+    assert browser.find_element(By.CSS_SELECTOR, "#question input[name=question]").get_attribute("value") == "firm.home_country"
+    assert _page_state(browser).profile["firm"] == {"name": "Lumen Home Ltd."}
+    while browser.find_elements(By.CSS_SELECTOR, "#question"):
+        _complete_one(browser, firm_name)
+
+    # On the review page, the CN registration is there; change its status from registered to pending.
+    rows = {
+        row.find_element(By.TAG_NAME, "th").text: row for row in browser.find_elements(By.CSS_SELECTOR, "table.answers tbody tr")
+    }
+    where = [label for label in rows if "(CN)" in label or label.endswith("CN)")]
+    status_row = next(
+        row
+        for label, row in rows.items()
+        if "LUMEN (CN)" in label and row.find_element(By.TAG_NAME, "td").text in ("Registered", "已注册")
+    )
+    button = status_row.find_element(By.TAG_NAME, "button")
+    page = browser.find_element(By.TAG_NAME, "html").id
+    _tab_to(browser, lambda e: e == button).send_keys(Keys.ENTER)
+    _wait_new_page(browser, page)
+    assert browser.find_element(By.CSS_SELECTOR, "#question input[name=question]").get_attribute("value") == (
+        "ip_assets[0].registrations[1].status"
+    )
+    assert browser.find_element(By.CSS_SELECTOR, "input[name=value][value=registered]").is_selected()  # the old answer
+    _choose_radio(browser, "value", "pending")
+    page = browser.find_element(By.TAG_NAME, "html").id
+    _tab_to(browser, _is("button", value="answer")).send_keys(Keys.ENTER)
+    _wait_new_page(browser, page)
+    while browser.find_elements(By.CSS_SELECTOR, "#question"):  # anything the change makes worth asking
+        _complete_one(browser, firm_name)
+    state = _page_state_of(browser, "#review-form")
+    assert state.profile["ip_assets"][0]["registrations"][1]["status"] == "pending" and where
+    _confirm_review(browser)
+    assert browser.find_element(By.ID, "done").is_displayed()
+    page = browser.find_element(By.TAG_NAME, "html").id
+    _tab_to(browser, _is("button", id="back-to-review")).send_keys(Keys.ENTER)
+    _wait_new_page(browser, page)
+    assert browser.find_element(By.ID, "review").is_displayed()
