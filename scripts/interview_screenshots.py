@@ -85,7 +85,7 @@ def web(driver, url, lang, firm_name, shots):
     """Walk one firm's interview, saving the pages named in *shots*.
 
     *shots* maps a question, as `id#n` (its n-th time; numbers in the id written as N, so
-    `ip_assets[N].registrations[+]#1`), or "done", to the picture's name. Naming the question
+    `ip_assets[N].registrations[+]#1`), "review" or "done", to the picture's name. Naming the question
     rather than the step keeps each caption right when the questions before it change.
     """
     import collections
@@ -95,7 +95,7 @@ def web(driver, url, lang, firm_name, shots):
     firm = hand_written(firm_name)
     driver.get(f"{url}/?lang={lang}")
     seen: collections.Counter = collections.Counter()
-    taken = {shots["done"]} if "done" in shots else set()
+    taken = {shots[k] for k in ("review", "done") if k in shots}
     while True:
         inputs = driver.find_elements(By.CSS_SELECTOR, "#question input[name=question]")
         if inputs:
@@ -107,6 +107,14 @@ def web(driver, url, lang, firm_name, shots):
                 taken.add(name)
         if not answer_page(driver, engine, firm):
             break
+    if "review" in shots:
+        driver.save_screenshot(str(OUT / f"{shots['review']}.png"))
+    old = driver.find_element(By.TAG_NAME, "html").id
+    driver.find_element(By.ID, "confirm").click()  # the answers are right: on to the downloads
+    for _ in range(600):
+        if driver.find_elements(By.ID, "done") and driver.find_element(By.TAG_NAME, "html").id != old:
+            break
+        time.sleep(0.05)
     if "done" in shots:
         driver.save_screenshot(str(OUT / f"{shots['done']}.png"))
     missing = set(shots.values()) - taken
@@ -127,7 +135,7 @@ def skip_keys(partial: Path) -> list:
         else:
             keys.append(["Enter"])
         state = engine.skip(state, question)
-    return keys
+    return keys + [["Enter"]]  # the review: the answers are right, write the profile
 
 
 def terminal(driver, lang, name, keys, start=""):
@@ -185,10 +193,11 @@ def main():
                     "ip_assets[N].registrations[+]#1": "web-3-registration",
                     "confidentiality.*#1": "web-4-checklist",
                     "channels#1": "web-5-channels",
-                    "done": "web-6-done",
+                    "review": "web-6-review",
+                    "done": "web-7-done",
                 },
             )
-            web(driver, url, "zh-CN", "small-reseller", {"markets[+]#2": "web-7-zh-CN", "done": "web-8-zh-CN-done"})
+            web(driver, url, "zh-CN", "small-reseller", {"markets[+]#2": "web-8-zh-CN", "review": "web-9-zh-CN-review"})
         terminal(driver, "en", "term-1-choice", [["Lumen Home Ltd.", "Enter"], ["CN", "Enter"], ["EU", "Enter"], ["Down"]])
         terminal(
             driver,
@@ -199,6 +208,7 @@ def main():
         reseller = ROOT / "tests" / "fixtures" / "interview" / "small-reseller.yaml"
         keys = skip_keys(reseller) + [["Down", "Enter"]]  # then write the HTML report
         terminal(driver, "zh-CN", "term-3-zh-CN-report", keys, start=str(reseller))
+        terminal(driver, "en", "term-4-review", skip_keys(reseller)[:-1], start=str(reseller))  # stops at the review
     finally:
         driver.quit()
 

@@ -11,6 +11,7 @@ from ipexpert._outputs import text as _text
 from ipexpert._reading import schemas as _schemas
 
 PROFILE_NAME = "firm-profile.yaml"  # the downloaded profile's file name
+PARTIAL_NAME = "firm-profile-unfinished.yaml"  # the answers so far, saved to resume the interview later
 # The report formats, with file name suffix and media type: the client report of `evaluate --format html|pdf`.
 REPORT_FORMATS = {
     "html": ("html", "text/html; charset=utf-8"),

@@ -9,11 +9,13 @@ field and are checked again on every request: a state that does not read starts 
 from __future__ import annotations
 
 import html
+import io
 import json
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import jinja2
+import python_multipart
 
 from ipexpert import _api
 from ipexpert._errors import IPExpertError
@@ -45,12 +47,17 @@ _templates = jinja2.Environment(
 Answer = tuple[int, str, bytes, dict]  # status, media type, body, headers
 
 
-def respond(route: str, raw: bytes, query_lang: str | None, rules=None, as_of=None) -> Answer:
-    """The answer to the interview *route* (a name in ROUTES) for the form body *raw*."""
+def respond(route: str, raw: bytes, query_lang: str | None, rules=None, as_of=None, content_type: str = "") -> Answer:
+    """The answer to the interview *route* (a name in ROUTES) for the form body *raw*
+    (urlencoded, or multipart/form-data when *content_type* says so: a saved profile uploaded)."""
     engine = _questions.engine(rules, _api.parse_date(as_of))
     if route == "start":
         return _page(engine, _questions.State(), _lang(query_lang))
-    form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    if content_type.startswith("multipart/form-data"):
+        form = _multipart(raw, content_type)
+    else:
+        form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        form.pop(UPLOAD, None)  # only a file uploaded in a multipart form is one
     lang = _lang(_one(form, "lang"))
     return ROUTES[route](engine, form, lang)
 
@@ -102,9 +109,39 @@ def _form_value(value):
     return str(value)
 
 
-def _resume(engine: _questions.Engine, form: dict, lang: str) -> Answer:
+def _multipart(raw: bytes, content_type: str) -> dict:
+    """A multipart form as parse_qs gives an urlencoded one, an uploaded file under UPLOAD as (its name, its bytes)."""
+    form: dict = {}
+
+    def on_field(field) -> None:
+        if field.field_name:
+            form.setdefault(field.field_name.decode("utf-8", "replace"), []).append(
+                (field.value or b"").decode("utf-8", "replace")
+            )
+
+    def on_file(file) -> None:
+        name = (file.file_name or b"").decode("utf-8", "replace").replace("\\", "/").rsplit("/", 1)[-1]
+        file.file_object.seek(0)
+        if name and file.field_name == b"file":
+            form[UPLOAD] = [(name, file.file_object.read())]
+        file.close()
+
+    headers = {"Content-Type": content_type.encode("latin-1", "replace"), "Content-Length": str(len(raw)).encode()}
     try:
-        state = _questions.from_document(_profile.parse(_one(form, "profile").encode("utf-8"), "<pasted profile>"))
+        python_multipart.parse_form(headers, io.BytesIO(raw), on_field, on_file)
+    except (python_multipart.exceptions.FormParserError, ValueError):
+        return {}  # not a form this page sent: read as an empty one
+    return form
+
+
+UPLOAD = "\0upload"  # a form key no urlencoded field can have: the uploaded file
+
+
+def _resume(engine: _questions.Engine, form: dict, lang: str) -> Answer:
+    """Start from a partial profile: the file uploaded, or else the YAML pasted."""
+    name, text = form[UPLOAD][0] if UPLOAD in form else ("<pasted profile>", _one(form, "profile").encode("utf-8"))
+    try:
+        state = _questions.from_document(_profile.parse(text, name))
     except IPExpertError as exc:
         return _page(engine, _questions.State(), lang, [_i18n.problem_line(p, lang) for p in exc.problems], status=422)
     return _page(engine, state, lang)
@@ -115,6 +152,14 @@ def _download_profile(engine: _questions.Engine, form: dict, lang: str) -> Answe
     if state is None:
         return _afresh(engine, lang)
     return _attachment(_files.profile_yaml(state.profile).encode("utf-8"), "application/yaml; charset=utf-8", _files.PROFILE_NAME)
+
+
+def _save(engine: _questions.Engine, form: dict, lang: str) -> Answer:
+    """The answers so far as a partial profile, to upload later and go on."""
+    state = _state(form)
+    if state is None:
+        return _afresh(engine, lang)
+    return _attachment(_files.profile_yaml(state.profile).encode("utf-8"), "application/yaml; charset=utf-8", _files.PARTIAL_NAME)
 
 
 def _download_report(engine: _questions.Engine, form: dict, lang: str) -> Answer:
@@ -144,6 +189,7 @@ def _download_outline(engine: _questions.Engine, form: dict, lang: str) -> Answe
 ROUTES = {
     "step": _step,
     "resume": _resume,
+    "save": _save,
     "profile": _download_profile,
     "report": _download_report,
     "outline": _download_outline,

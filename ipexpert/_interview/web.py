@@ -9,7 +9,8 @@ the evaluating processes under the service's limits for `ipexpert serve`.
 
     GET  /                      the current question (a new interview), ?lang=zh-CN for Chinese
     POST /interview             answer or skip the question, go back, change an answer, confirm the review; the next page
-    POST /interview/resume      start from a pasted partial profile
+    POST /interview/resume      start from a saved partial profile, uploaded (multipart) or pasted
+    POST /interview/save        download the answers so far (a partial profile), to resume later
     POST /interview/profile     download the profile (YAML)
     POST /interview/report      download the report in the page's language (format= html, pdf)
     POST /interview/outline     download the outline in the page's language (format= text, markdown, json)
@@ -36,6 +37,7 @@ Runner = Callable[[Request, str, bytes, "str | None"], Awaitable[Response]]
 PATHS = {
     "step": "/interview",
     "resume": "/interview/resume",
+    "save": "/interview/save",
     "profile": "/interview/profile",
     "report": "/interview/report",
     "outline": "/interview/outline",
@@ -51,7 +53,10 @@ def in_thread(rules=None, as_of=None) -> Runner:
     """A runner that does each route's work in a thread of this process; *as_of* fixes the date (default: each day's)."""
 
     async def run(request: Request, route: str, raw: bytes, query_lang: str | None) -> Response:
-        status, media_type, body, headers = await run_in_threadpool(_pages.respond, route, raw, query_lang, rules, as_of)
+        content_type = request.headers.get("content-type", "")
+        status, media_type, body, headers = await run_in_threadpool(
+            _pages.respond, route, raw, query_lang, rules, as_of, content_type
+        )
         return Response(body, status_code=status, media_type=media_type, headers=headers)
 
     return run
@@ -84,7 +89,7 @@ def routes(run: Runner) -> list[Route]:
 
 
 async def read_form(request: Request) -> bytes:
-    """The urlencoded form body, unparsed; 413 as soon as it is known to pass MAX_FORM_BYTES."""
+    """The form body (urlencoded, or multipart for an upload), unparsed; 413 as soon as it is known to pass MAX_FORM_BYTES."""
     too_large = f"the form is larger than the limit of {MAX_FORM_BYTES:,} bytes"
     declared = request.headers.get("content-length")
     if declared is not None and declared.strip().isdigit() and int(declared) > MAX_FORM_BYTES:

@@ -98,7 +98,12 @@ def create_app(options: Options | None = None) -> Starlette:
 
     async def interview(request: Request, route: str, raw: bytes, query_lang: str | None) -> Response:
         """A page of the interview (at /), made in an evaluating process like any other answer."""
-        return await _unless_gone(request, evaluator.answer("interview", raw, route=route, query_lang=query_lang))
+        return await _unless_gone(
+            request,
+            evaluator.answer(
+                "interview", raw, route=route, query_lang=query_lang, content_type=request.headers.get("content-type", "")
+            ),
+        )
 
     async def list_rules(request: Request) -> Response:
         return JSONResponse(listing)

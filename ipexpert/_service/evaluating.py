@@ -207,11 +207,11 @@ def _agenda(book_paths, rules, limits, as_of=None, days=90, lang=None, fmt="json
     return 200, media_type, body
 
 
-def _interview(raw, rules, limits, route="start", query_lang=None) -> tuple[int, str, bytes, dict]:
+def _interview(raw, rules, limits, route="start", query_lang=None, content_type="") -> tuple[int, str, bytes, dict]:
     """A page or download of the web interview, from its form's bytes: ipexpert/_interview/pages.py."""
     from ipexpert._interview import pages as _pages
 
-    return _pages.respond(route, raw, query_lang, rules)
+    return _pages.respond(route, raw, query_lang, rules, content_type=content_type)
 
 
 def _explain(raw, rules, limits, as_of=None, target="") -> tuple[int, str, bytes]:

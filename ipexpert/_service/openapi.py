@@ -466,14 +466,24 @@ INTERVIEW_SCHEMAS = {
         "properties": {
             "state": {"type": "string", "description": "The answers so far, as the previous page wrote them (JSON)."},
             "lang": {"type": "string", "description": "zh-CN for Simplified Chinese; anything else is English."},
-            "action": {"type": "string", "description": "answer or skip."},
+            "action": {"type": "string", "description": "answer, skip, back (the step before) or confirm (the review)."},
+            "edit": {"type": "string", "description": "On the review page: the profile path of an answer to change (JSON)."},
             "question": {"type": "string", "description": "The id of the question answered, as markets[0].code."},
             "value": {"type": "string", "description": "The answer (repeated for a list)."},
             "other": {"type": "string", "description": "More values of a list, separated by commas."},
             "format": {"type": "string", "description": "Of a download: html or pdf (report); text, markdown or json (outline)."},
             "profile": {"type": "string", "description": "A pasted partial profile, YAML or JSON (resume)."},
         },
-    }
+    },
+    "InterviewUpload": {
+        "type": "object",
+        "description": "The resume form with a saved partial profile uploaded; without a file, the pasted one is read.",
+        "properties": {
+            "lang": {"type": "string", "description": "zh-CN for Simplified Chinese; anything else is English."},
+            "file": {"type": "string", "format": "binary", "description": "A saved partial profile, YAML or JSON."},
+            "profile": {"type": "string", "description": "A pasted partial profile, YAML or JSON."},
+        },
+    },
 }
 
 
@@ -482,10 +492,11 @@ def interview_paths(problem) -> dict:
     from ipexpert._interview import web as _web
 
     page = {"text/html": {"schema": {"type": "string"}}}
+    urlencoded = {"application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/InterviewForm"}}}
     form = {
         "required": True,
         "description": f"The page's form. At most {_web.MAX_FORM_BYTES:,} bytes.",
-        "content": {"application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/InterviewForm"}}},
+        "content": urlencoded,
     }
     unreadable = {"description": "The state sent back does not read: a new interview, saying so.", "content": page}
     refused = {
@@ -501,8 +512,17 @@ def interview_paths(problem) -> dict:
         },
     }
 
-    def post(summary: str, ok: dict, **more) -> dict:
-        return {"post": {"summary": summary, "requestBody": form, "responses": {"200": ok, "400": unreadable, **more, **refused}}}
+    upload = {
+        "required": True,
+        "description": f"The resume form, pasted or with a file. At most {_web.MAX_FORM_BYTES:,} bytes.",
+        "content": {
+            **urlencoded,
+            "multipart/form-data": {"schema": {"$ref": "#/components/schemas/InterviewUpload"}},
+        },
+    }
+
+    def post(summary: str, ok: dict, body: dict = form, **more) -> dict:
+        return {"post": {"summary": summary, "requestBody": body, "responses": {"200": ok, "400": unreadable, **more, **refused}}}
 
     return {
         "/": {
@@ -526,14 +546,22 @@ def interview_paths(problem) -> dict:
             **{"422": {"description": "The answer is not valid: the same question, saying why.", "content": page}},
         ),
         "/interview/resume": post(
-            "Start from a pasted partial profile",
+            "Start from a saved partial profile, uploaded or pasted",
             {"description": "The first question the profile leaves open.", "content": page},
+            upload,
             **{"422": {"description": "The profile does not read or holds a wrong answer: every problem.", "content": page}},
         ),
         "/interview/profile": post(
             "Download the answers as a profile (YAML)",
             {
                 "description": "The answers as a partial firm profile, commented (only comments while nothing is answered).",
+                "content": {"application/yaml": {"schema": {"type": ["object", "null"]}}},
+            },
+        ),
+        "/interview/save": post(
+            "Download the answers so far as a partial profile (YAML), to upload later and go on",
+            {
+                "description": "The answers as a partial firm profile, commented, named firm-profile-unfinished.yaml.",
                 "content": {"application/yaml": {"schema": {"type": ["object", "null"]}}},
             },
         ),

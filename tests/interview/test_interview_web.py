@@ -429,3 +429,36 @@ def test_back_undoes_the_last_answer_and_the_review_page_changes_one(browser, se
     _tab_to(browser, _is("button", id="back-to-review")).send_keys(Keys.ENTER)
     _wait_new_page(browser, page)
     assert browser.find_element(By.ID, "review").is_displayed()
+
+
+def test_the_answers_saved_for_later_are_uploaded_to_resume(browser, server, tmp_path):
+    """ "Save the answers so far" downloads a partial profile; uploading it on a new page goes on
+    from there, asking only what is missing."""
+    for old in browser.downloads.iterdir():
+        old.unlink()
+    firm_name = FIRMS[0]
+    browser.get(f"{server}/?lang=en")
+    for _ in range(4):
+        _complete_one(browser, firm_name)
+    answered = _page_state(browser).profile
+    _tab_to(browser, _is("button", id="save-for-later")).send_keys(Keys.ENTER)
+    saved = _wait_for(browser.downloads / "firm-profile-unfinished.yaml")
+    assert _questions.read_partial(saved).profile == answered
+
+    browser.get(f"{server}/?lang=en")
+    assert browser.find_element(By.CSS_SELECTOR, "#question input[name=question]").get_attribute("value") == "firm.name"
+    resume = browser.find_element(By.CSS_SELECTOR, "details.resume summary")
+    _tab_to(browser, lambda e: e == resume).send_keys(Keys.ENTER)  # open "continue from a profile"
+    _tab_to(browser, _is("input", id="resume-file"))  # reached with the keyboard; the file is chosen as a dialog would
+    browser.find_element(By.ID, "resume-file").send_keys(str(saved))
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    while _active(browser).get_attribute("id") != "resume":  # Tab on, sent to the page: a file input takes keys as a path
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+    page = browser.find_element(By.TAG_NAME, "html").id
+    _active(browser).send_keys(Keys.ENTER)
+    _wait_new_page(browser, page)
+    assert _page_state(browser).profile == answered
+    engine = _questions.engine(_api.default_rules(), _api.parse_date(AS_OF))
+    asked = browser.find_element(By.CSS_SELECTOR, "#question input[name=question]").get_attribute("value")
+    assert asked == engine.next_question(_questions.resume(answered)).id != "firm.name"

@@ -786,8 +786,9 @@ TAMPERED_STATES = {
     "not JSON": "not json",
     "a list": "[]",
     "settled not a list": '{"profile":{},"settled":7}',
+    "a step that undoes nothing a step can": '{"profile":{},"settled":[],"steps":[{"drop":["firm"]}]}',
 }
-INTERVIEW_POSTS = ("/interview", "/interview/profile", "/interview/outline", "/interview/report")
+INTERVIEW_POSTS = ("/interview", "/interview/profile", "/interview/save", "/interview/outline", "/interview/report")
 INTERVIEW_PATHS = ("/", "/interview.css", "/interview/resume", *INTERVIEW_POSTS)
 
 
@@ -902,6 +903,35 @@ def test_a_pasted_profile_past_the_cap_says_so_on_its_line(server):
         server, "POST", "/interview/resume", form(profile=profile, lang="en"), "application/x-www-form-urlencoded"
     )
     assert status == 422 and "&lt;pasted profile&gt;:3:3: the interview takes at most 250 items" in page.decode("utf-8")
+
+
+def test_the_answers_saved_for_later_are_uploaded_to_go_on_where_they_stopped(server):
+    """/interview/save downloads the answers so far; the file uploaded to /interview/resume (multipart,
+    read in the evaluating process) asks what is missing, and a wrong answer in it is named by the file's name."""
+    state = json.dumps({"profile": {"firm": {"name": "Lumen Home Ltd.", "home_country": "CN"}}, "settled": []})
+    status, headers, saved = request(server, "POST", "/interview/save", form(state=state), "application/x-www-form-urlencoded")
+    assert status == 200 and headers["content-disposition"] == 'attachment; filename="firm-profile-unfinished.yaml"'
+    assert "name: Lumen Home Ltd." in saved.decode("utf-8")
+
+    def upload(name: str, content: bytes) -> tuple[int, str]:
+        boundary = "----ipexpert-test"
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="lang"\r\n\r\nzh-CN\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                "Content-Type: application/yaml\r\n\r\n"
+            ).encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        status, _, page = request(server, "POST", "/interview/resume", body, f"multipart/form-data; boundary={boundary}")
+        return status, page.decode("utf-8")
+
+    status, page = upload("firm-profile-unfinished.yaml", saved)
+    assert status == 200 and '<html lang="zh-CN">' in page and "Lumen Home Ltd." in page
+    assert 'name="question" value="firm.name"' not in page and 'name="question" value="markets[+]"' in page
+    status, page = upload("old.yaml", b"firm:\n  name: A\n  home_country: China\n")
+    assert status == 422 and "old.yaml:3:17" in page, page
 
 
 @pytest.mark.parametrize("route", INTERVIEW_POSTS)
