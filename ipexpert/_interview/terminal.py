@@ -98,6 +98,11 @@ def _after(output: str, profile: dict, engine, t) -> None:
         click.echo(t.ui("report_saved", path=paths[picked]))
 
 
+def _style(text: str, **style) -> str:
+    """*text* styled, unless NO_COLOR is set (https://no-color.org: any value but empty turns colour off)."""
+    return text if os.environ.get("NO_COLOR") else click.style(text, **style)
+
+
 def _check_answers(state, engine, t):
     """The review: every answer and skipped question listed; write the profile, change one, or go back."""
     rows = _review.answers(engine, state)
@@ -135,7 +140,7 @@ def _ask(question, state, engine, t, default=None, can_go_back=None):
     back = bool(state.steps) if can_go_back is None else can_go_back
     colon = _i18n.label(t.lang, "colon")
     why = engine.why_sentence(question, t.lang, state.profile)
-    click.echo(click.style(f"  {t.ui('why')}{colon}{why}", dim=True))
+    click.echo(_style(f"  {t.ui('why')}{colon}{why}", dim=True))
     if question.kind == "item":
         more = _questions.has_items(state.profile, question.path)
         if not question.required:
@@ -167,7 +172,7 @@ def _ask(question, state, engine, t, default=None, can_go_back=None):
         if not problems:
             return new_state
         for problem in problems:
-            click.echo(click.style(f"  {t.ui('errors')}{_i18n.label(t.lang, 'colon')}{problem}", fg="red"))
+            click.echo(_style(f"  {t.ui('errors')}{_i18n.label(t.lang, 'colon')}{problem}", fg="red"))
 
 
 def _hints(help_text: str | None, keys: str) -> str:

@@ -296,3 +296,23 @@ def test_back_and_the_review_change_answers_before_the_profile_is_written(tmp_pa
     assert written.firm["home_country"] == "CN"
     profile = _questions.read_partial(tmp_path / "profile.yaml").profile
     assert profile["ip_assets"][0]["registrations"][1] == {"jurisdiction": "CN", "status": "pending", "filed": "2019-06-10"}
+
+
+@pytest.mark.parametrize("no_color", ["1", ""])
+def test_no_color_turns_the_styles_off(tmp_path, no_color):
+    (tmp_path / "partial.yaml").write_text("firm: {name: Quickship Goods, home_country: CN}\n", encoding="utf-8")
+    env = dict(os.environ, TERM="xterm", COLUMNS="120", LINES="40", NO_COLOR=no_color)
+    child = pexpect.spawn(
+        IPEXPERT[0],
+        IPEXPERT[1:] + ["interview", "-o", "profile.yaml", "--from", "partial.yaml", "--as-of", AS_OF],
+        cwd=str(tmp_path),
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 120),
+    )
+    child.expect("Why we ask: ")
+    dimmed = "\x1b[2m" in child.before
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    assert dimmed == (no_color == "")
