@@ -60,21 +60,23 @@ def report(
     lang: str | None = None,
     format: str = "html",
     paper: str = "A4",
+    letterhead=None,
 ):
     """The client report for *profile*: one self-contained HTML page (str), a PDF or a Word document (bytes).
 
     *format* is "html", "pdf" (needs the `ipexpert[pdf]` extra) or "docx", an editable Word
-    document (needs `ipexpert[docx]`); *paper* is "A4" or "Letter" for a PDF.
+    document (needs `ipexpert[docx]`); *paper* is "A4" or "Letter" for a PDF; *letterhead*
+    (`ipexpert.Letterhead`) adds who prepared the report, with their logo.
     """
     outline, run, doc = evaluate_run(profile, rules, as_of, name, lang)
-    return render_report(outline, run, doc, format, paper)
+    return render_report(outline, run, doc, format, paper, letterhead)
 
 
-def render_report(outline, run, doc, format: str = "html", paper: str = "A4"):
+def render_report(outline, run, doc, format: str = "html", paper: str = "A4", letterhead=None):
     """The client report of an evaluation `evaluate_run` made: HTML (str), PDF or DOCX (bytes), without evaluating again."""
     from ipexpert._outputs import report as _report
 
-    return _report.render(outline, run, doc, format, paper)
+    return _report.render(outline, run, doc, format, paper, letterhead)
 
 
 def explain(profile, target: str, rules=None, as_of=None, name: str | None = None) -> dict:

@@ -1,8 +1,9 @@
 """The client report: one self-contained HTML page (or its PDF) built from an outline and its run.
 
-The page holds the firm and stage, a summary of what is due first, a market x right matrix,
-the filing timeline as an SVG chart, the plan with its reasons, profile lines and numbered
-sources, the risks and the sources. It is rendered with Jinja2 (autoescaping on); every text
+The page holds who prepared it and for whom (when a letterhead is given), the firm and stage,
+a summary of what is due first, a market x right matrix, the filing timeline as an SVG chart,
+the plan with its reasons and numbered sources, the risks, the sources, and an audit appendix
+(ids, rules and pack versions, the profile lines each conclusion rests on). It is rendered with Jinja2 (autoescaping on); every text
 is made printable first, so markup, scripts, bidi overrides and control characters in a
 profile show as text. Nothing is fetched: CSS and SVG are inline and fonts are the system's.
 """
@@ -34,13 +35,14 @@ EVENT_COLOURS = {
 }
 
 
-def render(outline, run, doc, fmt: str = "html", paper: str = "A4"):
-    """The report as HTML text, or as PDF bytes when *fmt* is "pdf", or Word bytes when it is "docx"."""
+def render(outline, run, doc, fmt: str = "html", paper: str = "A4", letterhead=None):
+    """The report as HTML text, or as PDF bytes when *fmt* is "pdf", or Word bytes when it is "docx";
+    *letterhead* says who prepared it."""
     if fmt == "docx":
         from ipexpert._outputs import docx as _docx
 
-        return _docx.render(context(outline, run, doc))
-    html_text = html(outline, run, doc)
+        return _docx.render(context(outline, run, doc, letterhead))
+    html_text = html(outline, run, doc, letterhead)
     if fmt == "pdf":
         from ipexpert._outputs import pdf as _pdf
 
@@ -48,10 +50,10 @@ def render(outline, run, doc, fmt: str = "html", paper: str = "A4"):
     return html_text
 
 
-def html(outline, run, doc) -> str:
-    """The report as one HTML document, byte-identical for the same outline and profile."""
+def html(outline, run, doc, letterhead=None) -> str:
+    """The report as one HTML document, byte-identical for the same outline, profile and letterhead."""
     template = _environment().get_template("report.html.j2")
-    return template.render(**context(outline, run, doc))
+    return template.render(**context(outline, run, doc, letterhead))
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,7 +81,18 @@ class Event:
     estimated: bool = False
 
 
-def context(outline, run, doc) -> dict:
+# Latin text first in a Latin font, so quotes and § keep their Latin widths; Chinese first in a CJK font.
+LATIN_FONTS = "Noto Sans, DejaVu Sans, Helvetica Neue, Arial"
+CJK_FONTS = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, PingFang SC, Microsoft YaHei"
+
+
+def fonts(lang: str) -> str:
+    """The font list for text in *lang*, as SVG's font-family attribute takes it."""
+    first, then = (CJK_FONTS, LATIN_FONTS) if lang == "zh-CN" else (LATIN_FONTS, CJK_FONTS)
+    return f"{first}, {then}, sans-serif"
+
+
+def context(outline, run, doc, letterhead=None) -> dict:
     """Everything the template shows, computed here so the template only lays it out."""
     lang = outline.language
     as_of = datetime.date.fromisoformat(outline.as_of)
@@ -113,7 +126,29 @@ def context(outline, run, doc) -> dict:
         "notes": notes.items,
         "untranslated": bool(outline.untranslated),
         "version": outline.ipexpert_version,
+        "letterhead": letterhead or None,
+        "fonts": fonts(lang),
+        "audit": _audit(outline, lang),
     }
+
+
+def _audit(outline, lang) -> list:
+    """The audit appendix: for each recommendation and risk, its id, the rule and pack version that
+    concluded it, and the profile lines it rests on (kept off the client's cards)."""
+    versions = {pack["name"]: pack["version"] for pack in outline.rule_packs}
+    out = []
+    for item in [*outline.recommendations, *outline.risks]:
+        pack = item.rule.split("/", 1)[0]
+        out.append(
+            {
+                "id": item.id,
+                "title": item.title,
+                "rule": item.rule,
+                "pack": f"{pack} {versions.get(pack, '')}".strip(),
+                "lines": _lines(item.justification, lang),
+            }
+        )
+    return out
 
 
 def _facts_by_kind(run) -> dict:
@@ -185,9 +220,7 @@ def _item(outline, rec, notes, lang) -> dict:
         "subjects": _subjects(rec, lang),
         "actions": rec.actions,
         "because": rec.justification.because,
-        "lines": _lines(rec.justification, lang),
         "basis": _basis(rec.justification, lang),
-        "rule": rec.rule,
         "notes": [notes.number(s) for s in rec.justification.sources],
         "untranslated": rec.rule in outline.untranslated,
     }
@@ -202,9 +235,7 @@ def _risk(outline, risk, notes, lang) -> dict:
         "kind": _i18n.word(lang, "risk_kind", risk.kind),
         "subjects": _subjects(risk, lang),
         "because": risk.because,
-        "lines": _lines(risk.justification, lang),
         "basis": _basis(risk.justification, lang),
-        "rule": risk.rule,
         "notes": [notes.number(s) for s in risk.justification.sources],
         "untranslated": risk.rule in outline.untranslated,
     }

@@ -179,9 +179,19 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 )
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Language of the outline or report.")
 @click.option("--paper", type=click.Choice(("A4", "Letter")), default="A4", show_default=True, help="Page size of a PDF report.")
+@click.option("--prepared-by", "consultant", metavar="NAME", help="The consultant who prepared the report (HTML, PDF, DOCX).")
+@click.option("--consultancy", metavar="FIRM", help="The consultant's firm, shown with --prepared-by.")
+@click.option("--logo", type=click.Path(dir_okay=False), help="The consultancy's logo on the report: PNG, JPEG or SVG.")
+@click.option(
+    "--letterhead",
+    type=click.Path(dir_okay=False),
+    help="A YAML file with consultant, consultancy and logo (a path relative to it); the options above override it.",
+)
 @as_of_option
 @rules_options
-def evaluate(profile, fmt, output, assignments, lang, paper, as_of, rule_paths, no_default_rules):
+def evaluate(
+    profile, fmt, output, assignments, lang, paper, consultant, consultancy, logo, letterhead, as_of, rule_paths, no_default_rules
+):
     """Evaluate PROFILE (a YAML/JSON file, or - for stdin) and print its strategy outline or report."""
     from ipexpert import _api
 
@@ -194,7 +204,10 @@ def evaluate(profile, fmt, output, assignments, lang, paper, as_of, rule_paths, 
         doc = _api.apply_assignments(doc, assignments)
     rules = load_rule_base(rule_paths, no_default_rules)
     if fmt in ("html", "pdf", "docx"):
-        write_output(_api.report(doc, rules, as_of, lang=lang, format=fmt, paper=paper), output)
+        from ipexpert import Letterhead
+
+        signed = Letterhead.from_options(letterhead, consultant, consultancy, logo)
+        write_output(_api.report(doc, rules, as_of, lang=lang, format=fmt, paper=paper, letterhead=signed), output)
         return
     outline = _api.evaluate(doc, rules, as_of, lang=lang)
     write_output(_api.render(outline, fmt), output)
