@@ -108,7 +108,10 @@ def _check_answers(state, engine, t):
     rows = _review.answers(engine, state)
     for answer in rows:
         value = t.ui("skipped") if answer.skipped else _review.shown(answer.value, answer.question, t)
-        click.echo(f"  {_row_label(answer, t)}{_i18n.label(t.lang, 'colon')}{value}")
+        label = _row_label(answer, t)
+        # A question ends in its question mark, not a colon as well.
+        between = " " if label.endswith(("?", "？")) else _i18n.label(t.lang, "colon")
+        click.echo(f"  {label}{between}{value}")
     choices = [
         questionary.Choice(t.ui("write_profile"), "write"),
         questionary.Choice(t.ui("change_answer"), "change"),
@@ -189,6 +192,14 @@ def _checkbox(label: str, choices: list, instruction: str, t) -> list:
     return picked
 
 
+def _joined(hints) -> str:
+    """The hints given, one after another: after a full stop a space (none after a Chinese one), else "; "."""
+    out = ""
+    for hint in filter(None, hints):
+        out += ("" if not out or out.endswith("。") else " " if out.endswith(".") else "; ") + hint
+    return out
+
+
 def _prompt(question, t, required, back=False, default=None):
     """The answer typed or picked; SKIP, or BACK when Back is offered and chosen (`<` for typed answers)."""
     label = t.label(question)
@@ -235,13 +246,13 @@ def _prompt(question, t, required, back=False, default=None):
         text = questionary.text(
             label,
             default="" if default is None else str(default),
-            instruction="(" + "; ".join([help_text or "YYYY-MM-DD", *hints]) + ")",
+            instruction="(" + _joined([help_text or "YYYY-MM-DD", *hints]) + ")",
             validate=_DateValidator(hint, required, back),
             validate_while_typing=True,
         ).unsafe_ask()
     else:
         extra = "" if required else f" [{t.ui('skip')}: Enter]"
-        shown = "; ".join([h for h in [help_text, *hints] if h])
+        shown = _joined([help_text, *hints])
         text = questionary.text(
             label, default="" if default is None else str(default), instruction=(f"({shown})" if shown else "") + extra or None
         ).unsafe_ask()
