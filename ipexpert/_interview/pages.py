@@ -267,7 +267,7 @@ def _review_rows(engine, state, t) -> list[dict]:
     rows = []
     for answer in _review.answers(engine, state):
         label = t.label(answer.question)
-        about = answer.question.about if answer.question.about and answer.question.about not in label else ""
+        about = t.about(answer.question) if answer.question.about and t.about(answer.question) not in label else ""
         rows.append(
             {
                 "label": label,

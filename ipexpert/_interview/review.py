@@ -11,6 +11,8 @@ import copy
 from dataclasses import dataclass, replace
 
 from ipexpert._interview.questions import Engine, Question, State
+from ipexpert._knowledge import i18n as _i18n
+from ipexpert._reading import codes as _codes
 from ipexpert._reading import document as _document
 
 SKIPPED = object()  # the value of a question left unanswered on purpose
@@ -86,9 +88,10 @@ def shown(value, question: Question, texts) -> str:
     if isinstance(value, bool):
         return texts.ui("answer_yes") if value else texts.ui("answer_no")
     if isinstance(value, list):
-        return ", ".join(texts.choice(question, v) if question.choices else str(v) for v in value)
-    if question.choices:
-        return texts.choice(question, value)
+        named = question.choices or (question.path and question.path[-1] in _codes.CODE_LIST_FIELDS)
+        return _i18n.list_separator(texts.lang).join(texts.choice(question, v) if named else str(v) for v in value)
+    if question.choices or (question.path and question.path[-1] in _codes.CODE_FIELDS):
+        return texts.choice(question, value)  # a market code reads as its name: 美国（US）
     return str(value)
 
 

@@ -87,3 +87,14 @@ def test_confirming_the_review_lets_the_report_be_made_and_back_returns_to_the_r
     confirmed = _review.confirm(state)
     assert confirmed.reviewed and _questions.State.read(confirmed.to_json()).reviewed
     assert _review.back(confirmed) == state  # from the downloads, Back is the review page with every answer kept
+
+
+@pytest.mark.parametrize(("lang", "home", "market"), [("en", "CN", "US"), ("zh-CN", "中国（CN）", "美国（US）")])
+def test_the_review_names_markets_in_the_interviews_language(engine, lang, home, market):
+    from ipexpert._interview import pages as _pages
+    from ipexpert._interview import texts as _texts
+
+    state = finished(engine, hand_written("eu-brand-owner"))
+    rows = {row["path"]: row for row in _pages._review_rows(engine, state, _texts.texts(lang))}
+    assert rows['["firm", "home_country"]']["value"] == home
+    assert rows['["markets", 0, "code"]']["value"] == market
