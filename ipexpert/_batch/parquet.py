@@ -18,16 +18,17 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ipexpert._batch import local as _local
+from ipexpert._common import output as _output
 from ipexpert._errors import IPExpertError, Problem
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 TABLE_FILES = ("inputs.parquet", "recommendations.parquet")
+MANIFEST = "manifest.json"
 ROWS_PER_GROUP = 20_000
 
 
@@ -214,8 +215,38 @@ def rows(record: dict) -> tuple[tuple, list[tuple]]:
     return (name, "evaluated", None), recommendations
 
 
+def _is_local(fs) -> bool:
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return protocol in ("file", "local")
+
+
+def _sha256(fs, path: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with fs.open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _locked_open(path: str):
+    """A new file at *path*, locked as `_output`'s temporary files are, so only a dead run's is taken for stale."""
+    handle = open(path, "wb")  # noqa: SIM115 - closed by TableWriter.close or abort
+    if _output.fcntl is not None:
+        _output.fcntl.flock(handle.fileno(), _output.fcntl.LOCK_EX)
+    return handle
+
+
 class TableWriter:
-    """Writes the two tables into the folder *output* (a path or URL); they appear only on `close`."""
+    """Writes the two tables into the folder *output* (a path or URL); they appear only on `close`.
+
+    Both are written under temporary names first (on a local disk, locked, so that a run killed
+    part-way leaves files the next run in that folder removes, and a live run's are left alone).
+    On `close` the old `manifest.json` goes first, then both tables move into place, then a new
+    manifest gives each table's rows and SHA-256: a folder with a manifest holds the two tables it
+    describes, written by one run, and one without is being replaced (or a run died doing it).
+    """
 
     def __init__(self, output):
         _require()
@@ -229,17 +260,21 @@ class TableWriter:
             raise IPExpertError(
                 Problem(self.output, None, None, "$", f"cannot write: {getattr(exc, 'strerror', None) or exc}")
             ) from None
+        self.local = _is_local(self.fs)
+        if self.local:
+            _output.remove_stale(self.folder)
         tag = uuid.uuid4().hex[:12]
         self.temporary = [self.fs.sep.join([self.folder, f".ipexpert-{tag}-{name}.tmp"]) for name in TABLE_FILES]
         self.final = [self.fs.sep.join([self.folder, name]) for name in TABLE_FILES]
         self.buffers: tuple[list, list] = ([], [])
-        self.handles = []
-        self.writers = []
+        self.rows = [0, 0]
+        self.handles: list = []
+        self.writers: list = []
         try:
             import pyarrow.parquet as pq
 
             for path, schema in zip(self.temporary, _schemas()):
-                handle = self.fs.open(path, "wb")
+                handle = _locked_open(path) if self.local else self.fs.open(path, "wb")
                 self.handles.append(handle)
                 self.writers.append(pq.ParquetWriter(handle, schema))
         except OSError as exc:
@@ -255,23 +290,42 @@ class TableWriter:
     def _flush(self) -> None:
         import pyarrow as pa
 
-        for writer, buffer, schema in zip(self.writers, self.buffers, _schemas()):
+        for index, (writer, buffer) in enumerate(zip(self.writers, self.buffers)):
             if buffer:
+                schema = writer.schema
                 columns = list(zip(*buffer))
                 writer.write_table(
                     pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, schema)], schema=schema)
                 )
+                self.rows[index] += len(buffer)
                 buffer.clear()
 
     def close(self) -> None:
-        """Write what is left, then move both tables into place."""
+        """Write what is left, then replace the old manifest and tables by the new tables and manifest."""
+        manifest = self.fs.sep.join([self.folder, MANIFEST])
         try:
             self._flush()
-            for writer, handle in zip(self.writers, self.handles):
+            for writer in self.writers:
                 writer.close()
-                handle.close()
+            for handle in self.handles:
+                if self.local:
+                    handle.flush()
+                else:
+                    handle.close()  # a remote file is sent when it is closed
+            digests = [_sha256(self.fs, tmp) for tmp in self.temporary]
+            if self.fs.exists(manifest):
+                self.fs.rm(manifest)
             for tmp, path in zip(self.temporary, self.final):
-                self.fs.mv(tmp, path)
+                self.fs.mv(tmp, path)  # still locked on a local disk: no other run takes it for stale
+            for handle in self.handles:
+                handle.close()
+            tables = {name: {"rows": rows, "sha256": digest} for name, rows, digest in zip(TABLE_FILES, self.rows, digests)}
+            text = json.dumps({"tables": tables}, indent=2, sort_keys=True) + "\n"
+            if self.local:
+                _output.write_atomic(manifest, text)
+            else:
+                with self.fs.open(manifest, "w") as out:
+                    out.write(text)
         except OSError as exc:
             self.abort()
             raise IPExpertError(Problem(self.output, None, None, "$", f"cannot write: {exc.strerror or exc}")) from None
@@ -305,18 +359,24 @@ class TableWriter:
         return False
 
 
-def jsonl_to_tables(jsonl_path, output) -> None:
-    """The two tables from a batch's JSON Lines file (the local engine's route to Parquet)."""
-    with TableWriter(output) as writer, open(jsonl_path, encoding="utf-8") as lines:
-        for line in lines:
-            writer.add(*rows(json.loads(line)))
+def local_tables(inputs, output, *, rule_paths=(), defaults=True, as_of=None, jobs=1, progress=None) -> _local.Summary:
+    """The local engine into two tables, each record added as it comes: nothing is written anywhere else first."""
+    import time
 
+    from ipexpert import _api
 
-def local_tables(inputs, output, **options) -> _local.Summary:
-    """The local engine into two tables: its JSON Lines, converted once written."""
     _require()
-    with tempfile.TemporaryDirectory(prefix=".ipexpert-") as folder:
-        lines = os.path.join(folder, "records.jsonl")
-        summary = _local.run(list(inputs), lines, **options)
-        jsonl_to_tables(lines, output)
-    return summary
+    start = time.monotonic()
+    as_of = _api.parse_date(as_of)
+    rules = _api.load_rules(*rule_paths, defaults=defaults)  # a broken pack stops here, before any file is made
+    evaluated = invalid = 0
+    with TableWriter(output) as writer:
+        for ok, record in _local.records(
+            list(inputs), rule_paths=rule_paths, defaults=defaults, as_of=as_of, jobs=jobs, rules=rules
+        ):
+            writer.add(*rows(record))
+            evaluated += ok
+            invalid += not ok
+            if progress is not None:
+                progress(1)
+    return _local.Summary(evaluated, invalid, time.monotonic() - start)

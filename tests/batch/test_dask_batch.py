@@ -6,6 +6,7 @@ the batch itself, and a `dask scheduler` with `dask worker` processes started by
 """
 
 import contextlib
+import hashlib
 import json
 import os
 import pty
@@ -125,7 +126,11 @@ def test_parquet_in_and_two_tables_out(invoke, tmp_path):
         "1",
     )
     assert result.exit_code == 1, result.stderr
-    assert sorted(os.listdir(out)) == ["inputs.parquet", "recommendations.parquet"]
+    assert sorted(os.listdir(out)) == ["inputs.parquet", "manifest.json", "recommendations.parquet"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["tables"]
+    for name in ("inputs.parquet", "recommendations.parquet"):  # the manifest describes the two tables beside it
+        assert manifest[name]["sha256"] == hashlib.sha256((out / name).read_bytes()).hexdigest()
+        assert manifest[name]["rows"] == pq.read_metadata(out / name).num_rows
     inputs = pq.read_table(out / "inputs.parquet").to_pylist()
     assert [row["id"] for row in inputs] == [f"{source}#{n}" for n in range(1, 6)]
     assert [row["status"] for row in inputs] == ["evaluated", "evaluated", "invalid_profile", "invalid_profile", "evaluated"]
@@ -158,6 +163,34 @@ def _yaml_text(data):
     import yaml
 
     return yaml.safe_dump(data, sort_keys=False)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_of_a_parquet_run_leaves_the_old_tables_and_the_next_run_no_temporary_file(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(profilegen.jsonl(profilegen.generate(400, seed=5)), encoding="utf-8")
+    out = tmp_path / "tables"
+    command = [sys.executable, "-m", "ipexpert", "batch", str(source), "-o", str(out), "--output-format", "parquet"]
+    first = subprocess.run(command + ["--as-of", AS_OF], capture_output=True, timeout=300)
+    assert first.returncode == 1, first.stderr  # some profiles are invalid
+    before = {name: (out / name).read_bytes() for name in os.listdir(out)}
+    proc = subprocess.Popen(command + ["--as-of", "2027-01-04"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not [p for p in out.iterdir() if p.name.endswith(".tmp") and p.stat().st_size > 0]:
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    assert {name: (out / name).read_bytes() for name in before} == before  # the old tables and manifest, untouched
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".ipexpert-")] == []  # no folder of its own elsewhere
+    again = subprocess.run(command + ["--as-of", AS_OF], capture_output=True, timeout=300)
+    assert again.returncode == 1, again.stderr
+    assert sorted(os.listdir(out)) == [
+        "inputs.parquet",
+        "manifest.json",
+        "recommendations.parquet",
+    ]  # the killed run's files are gone
+    assert {name: (out / name).read_bytes() for name in before} == before  # the same inputs and date: the same bytes
 
 
 def test_json_lines_from_an_fsspec_url(invoke, tmp_path):
