@@ -359,6 +359,13 @@ class TableWriter:
         return False
 
 
+def jsonl_to_tables(jsonl_path, output) -> None:
+    """The two tables from a batch's JSON Lines file (to compare the formats' sizes, as bench/dask_scale.py does)."""
+    with TableWriter(output) as writer, open(jsonl_path, encoding="utf-8") as lines:
+        for line in lines:
+            writer.add(*rows(json.loads(line)))
+
+
 def local_tables(inputs, output, *, rule_paths=(), defaults=True, as_of=None, jobs=1, progress=None) -> _local.Summary:
     """The local engine into two tables, each record added as it comes: nothing is written anywhere else first."""
     import time

@@ -336,7 +336,10 @@ def schemathesis(port, folder, phases, examples, exclude_paths=()):
         "--generation-database",
         "none",
         "--request-timeout",
-        "30",
+        "90",
+        # One evaluating process: a request may wait behind another's evaluation, up to the 60 s time limit.
+        "--max-response-time",
+        "90",
         "--report-dir",
         str(folder),
         "--no-color",
