@@ -401,11 +401,13 @@ def test_back_undoes_the_last_answer_and_the_review_page_changes_one(browser, se
     rows = {
         row.find_element(By.TAG_NAME, "th").text: row for row in browser.find_elements(By.CSS_SELECTOR, "table.answers tbody tr")
     }
-    where = [label for label in rows if "(CN)" in label or label.endswith("CN)")]
+    # The item a question is about: "LUMEN (CN)" in English, "LUMEN（中国）" in Chinese.
+    where = [label for label in rows if "(CN)" in label or label.endswith("CN)") or "（中国）" in label]
     status_row = next(
         row
         for label, row in rows.items()
-        if "LUMEN (CN)" in label and row.find_element(By.TAG_NAME, "td").text in ("Registered", "已注册")
+        if ("LUMEN (CN)" in label or "LUMEN（中国）" in label)
+        and row.find_element(By.TAG_NAME, "td").text in ("Registered", "已注册")
     )
     button = status_row.find_element(By.TAG_NAME, "button")
     page = browser.find_element(By.TAG_NAME, "html").id
