@@ -354,11 +354,21 @@ class Evaluator:
         """Stop the evaluating processes, waiting at most the graceful timeout for them to end."""
         pools, self._old, self._pools = [*self._pools, *self._old], [], []
         # One shutdown(wait=True) per pool: a first shutdown(wait=False) would forget the thread to join.
-        wait_all = functools.partial(lambda pools: [p.shutdown(wait=True, cancel_futures=True) for p in pools], pools)
+        wait_all = functools.partial(_shut_all, pools)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, wait_all), self.options.graceful_timeout)
         del pools, wait_all
         gc.collect()  # the pools' semaphores are released now, not reported as leaked at exit
+
+
+def _shut_all(pools) -> None:
+    """Shut each pool down and wait for it; a retire thread (`_retire`) may be closing a pool's queues at
+    that moment, and Python 3.13 then reports their pipe as already closed: the pool is ending either way."""
+    for pool in pools:
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        except OSError:
+            pass
 
 
 def _retire(pool) -> None:
