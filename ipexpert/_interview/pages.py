@@ -268,6 +268,7 @@ def _review_rows(engine, state, t) -> list[dict]:
     for answer in _review.answers(engine, state):
         label = t.label(answer.question)
         about = t.about(answer.question) if answer.question.about and t.about(answer.question) not in label else ""
+        about = _i18n.label(t.lang, "parenthesis", text=about) if about else ""  # " (US)", or （美国） in Chinese
         rows.append(
             {
                 "label": label,
