@@ -119,18 +119,23 @@ def _multipart(raw: bytes, content_type: str) -> dict:
                 (field.value or b"").decode("utf-8", "replace")
             )
 
+    files: list = []  # closed once the parser is done with them (older python-multipart flushes them after on_file)
+
     def on_file(file) -> None:
+        files.append(file)
         name = (file.file_name or b"").decode("utf-8", "replace").replace("\\", "/").rsplit("/", 1)[-1]
         file.file_object.seek(0)
         if name and file.field_name == b"file":
             form[UPLOAD] = [(name, file.file_object.read())]
-        file.close()
 
     headers = {"Content-Type": content_type.encode("latin-1", "replace"), "Content-Length": str(len(raw)).encode()}
     try:
         python_multipart.parse_form(headers, io.BytesIO(raw), on_field, on_file)
     except (python_multipart.exceptions.FormParserError, ValueError):
         return {}  # not a form this page sent: read as an empty one
+    finally:
+        for file in files:
+            file.close()
     return form
 
 
