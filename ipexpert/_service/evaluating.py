@@ -114,16 +114,23 @@ def _evaluate(raw, rules, limits, as_of=None, lang=None) -> tuple[int, str, byte
 
 
 def _evaluated(doc, rules, limits, as_of=None, lang=None) -> tuple[int, str, bytes]:
-    try:
+    with _refused_as_problems():
         outline = _api.evaluate(doc, rules, as_of, None, lang)
+    _check_size(outline, limits)
+    return _outline_json(outline, limits)
+
+
+@contextlib.contextmanager
+def _refused_as_problems(invalid: str = "the profile is not valid"):
+    """An evaluation's errors as the service answers them: 422 invalid, 413 too large, 500 the rules failed."""
+    try:
+        yield
     except InvalidProfileError as exc:
-        raise Refused(422, "the profile is not valid", exc.problems) from None
+        raise Refused(422, invalid, exc.problems) from None
     except ProfileTooLargeError as exc:
         raise Refused(413, TOO_LARGE, exc.problems) from None
     except EvaluationError as exc:  # a runaway rule, too many partial matches, a date past 9999...
         raise Refused(500, "the rules failed on this profile", exc.problems) from None
-    _check_size(outline, limits)
-    return _outline_json(outline, limits)
 
 
 def _outline_json(outline, limits) -> tuple[int, str, bytes]:
@@ -149,14 +156,8 @@ def _check_size(outline, limits, most=None, what="the outline") -> None:
 
 def _report(raw, rules, limits, as_of=None, fmt="html", lang=None, paper="A4") -> tuple:
     """The client report (HTML, PDF or DOCX) of a profile, or its outline JSON in *lang*, from one evaluation."""
-    try:
+    with _refused_as_problems():
         outline, run, doc = _api.evaluate_run(_read(raw), rules, as_of, None, lang)
-    except InvalidProfileError as exc:
-        raise Refused(422, "the profile is not valid", exc.problems) from None
-    except ProfileTooLargeError as exc:
-        raise Refused(413, TOO_LARGE, exc.problems) from None
-    except EvaluationError as exc:
-        raise Refused(500, "the rules failed on this profile", exc.problems) from None
     _check_size(outline, limits)  # the same limits as /v1/evaluate first
     if fmt == "json":
         return _outline_json(outline, limits)
@@ -218,13 +219,8 @@ def _explain(raw, rules, limits, as_of=None, target="") -> tuple[int, str, bytes
     """How *target* (a recommendation or risk id, or a rule) was concluded for the profile, or why not: `ipexpert explain`."""
     doc = _read(raw)
     try:
-        data = _api.explain(doc, target, rules, as_of)
-    except InvalidProfileError as exc:
-        raise Refused(422, "the profile is not valid", exc.problems) from None
-    except ProfileTooLargeError as exc:
-        raise Refused(413, TOO_LARGE, exc.problems) from None
-    except EvaluationError as exc:
-        raise Refused(500, "the rules failed on this profile", exc.problems) from None
+        with _refused_as_problems():
+            data = _api.explain(doc, target, rules, as_of)
     except IPExpertError as exc:  # no such recommendation, risk or rule: the message suggests the nearest
         problems = [Problem("<query>", None, None, "$.target", p.message) for p in exc.problems]
         raise Refused(404, f"the profile's outline has no {target!r} and no rule of that name is loaded", problems) from None
@@ -239,14 +235,8 @@ def _diff(raw, rules, limits, as_of=None, assignments=()) -> tuple[int, str, byt
     except IPExpertError as exc:
         problems = [Problem("<query>", None, None, "$.set", p.message) for p in exc.problems]
         raise Refused(400, "a set query parameter cannot be applied to this profile", problems) from None
-    try:
+    with _refused_as_problems("the profile is not valid (before or after the changes)"):
         data = _api.diff(_api.evaluate(before, rules, as_of), _api.evaluate(after, rules, as_of))
-    except InvalidProfileError as exc:
-        raise Refused(422, "the profile is not valid (before or after the changes)", exc.problems) from None
-    except ProfileTooLargeError as exc:
-        raise Refused(413, TOO_LARGE, exc.problems) from None
-    except EvaluationError as exc:
-        raise Refused(500, "the rules failed on this profile", exc.problems) from None
     data["before"], data["after"] = REQUEST_NAME, f"{REQUEST_NAME} with {', '.join(assignments)}"
     return 200, "application/json", dumps(data)
 
